@@ -1,0 +1,106 @@
+/* Per-row loss, metrics and the gradient that starts backprop.
+ *
+ * P[rows, cols] holds the model's outputs (probabilities after a softmax or
+ * sigmoid where the loss needs them). Y holds targets: rows x cols, or rows
+ * x 1 class indices for sparse categorical cross-entropy. For each row r:
+ *   stats[r*4 + 0] = the row's loss, stats[r*4 + 1] = accuracy (0..1),
+ *   stats[r*4 + 2] = squared error and stats[r*4 + 3] = absolute error, both
+ *   averaged over the columns.
+ * With want_grad, D[r, :] receives dL/dZ for the cross-entropies (whose
+ * softmax or sigmoid output is differentiated together with the loss: the
+ * stable p - y form) or dL/dP for MSE and MAE, each scaled by grad_scale
+ * (1 / batch rows) to average over the batch. */
+
+#define LOSS_CCE 0
+#define LOSS_SPARSE_CCE 1
+#define LOSS_BCE 2
+#define LOSS_MSE 3
+#define LOSS_MAE 4
+
+#define ACC_CATEGORICAL 0
+#define ACC_SPARSE 1
+#define ACC_BINARY 2
+
+#define PROB_EPSILON 1e-7f
+
+inline float clip_probability(const float p)
+{
+    return clamp(p, PROB_EPSILON, 1.0f - PROB_EPSILON);
+}
+
+inline float row_target(__global const float *Y, const int r, const int c, const int cols,
+                        const int sparse)
+{
+    return sparse ? ((int)Y[r] == c ? 1.0f : 0.0f) : Y[r * cols + c];
+}
+
+inline int row_argmax(__global const float *x, const int cols)
+{
+    int best = 0;
+    for (int c = 1; c < cols; c++)
+        if (x[c] > x[best])
+            best = c;
+    return best;
+}
+
+inline float row_accuracy(__global const float *P, __global const float *Y, const int r,
+                          const int cols, const int acc_kind)
+{
+    __global const float *p = P + r * cols;
+    if (acc_kind == ACC_SPARSE)
+        return row_argmax(p, cols) == (int)Y[r] ? 1.0f : 0.0f;
+    if (acc_kind == ACC_CATEGORICAL)
+        return row_argmax(p, cols) == row_argmax(Y + r * cols, cols) ? 1.0f : 0.0f;
+    float hits = 0.0f;
+    for (int c = 0; c < cols; c++)
+        hits += ((p[c] > 0.5f ? 1.0f : 0.0f) == Y[r * cols + c]) ? 1.0f : 0.0f;
+    return hits / cols;
+}
+
+__kernel void loss_rows(__global const float *P, __global const float *Y, const int rows,
+                        const int cols, const int loss, const int acc_kind,
+                        const float grad_scale, const int want_grad, __global float *D,
+                        __global float *stats)
+{
+    const int r = get_global_id(0);
+    if (r >= rows)
+        return;
+    const int sparse = loss == LOSS_SPARSE_CCE;
+    float total = 0.0f, squared = 0.0f, absolute = 0.0f;
+    for (int c = 0; c < cols; c++) {
+        const float p = P[r * cols + c];
+        const float t = row_target(Y, r, c, cols, sparse);
+        const float diff = p - t;
+        float grad;
+        squared += diff * diff;
+        absolute += fabs(diff);
+        switch (loss) {
+        case LOSS_CCE:
+        case LOSS_SPARSE_CCE:
+            total -= t * log(clip_probability(p));
+            grad = diff;
+            break;
+        case LOSS_BCE: {
+            const float q = clip_probability(p);
+            total -= t * log(q) + (1.0f - t) * log(1.0f - q);
+            grad = diff / cols;
+            break;
+        }
+        case LOSS_MSE:
+            total += diff * diff;
+            grad = 2.0f * diff / cols;
+            break;
+        default: /* LOSS_MAE */
+            total += fabs(diff);
+            grad = (diff > 0.0f ? 1.0f : diff < 0.0f ? -1.0f : 0.0f) / cols;
+            break;
+        }
+        if (want_grad)
+            D[r * cols + c] = grad * grad_scale;
+    }
+    const int averaged = loss == LOSS_BCE || loss == LOSS_MSE || loss == LOSS_MAE;
+    stats[r * 4 + 0] = averaged ? total / cols : total;
+    stats[r * 4 + 1] = row_accuracy(P, Y, r, cols, acc_kind);
+    stats[r * 4 + 2] = squared / cols;
+    stats[r * 4 + 3] = absolute / cols;
+}

@@ -1,0 +1,41 @@
+/* Reductions: column sums (bias gradients, loss and metric totals) and row
+ * arg-max (predicted classes). */
+
+/* out[out_off + c] = (accumulate ? out[out_off + c] : 0) + sum_r X[r, c].
+ * One work-group per column; the group's work-items stride over the rows
+ * and combine their partial sums in local memory (scratch: one float per
+ * work-item; the local size must be a power of two). */
+__kernel void sum_columns(__global const float *X, const int rows, const int cols,
+                          __global float *out, const int out_off, const int accumulate,
+                          __local float *scratch)
+{
+    const int c = get_group_id(0);
+    const int lid = get_local_id(0), size = get_local_size(0);
+    float partial = 0.0f;
+    for (int r = lid; r < rows; r += size)
+        partial += X[r * cols + c];
+    scratch[lid] = partial;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = size / 2; stride > 0; stride /= 2) {
+        if (lid < stride)
+            scratch[lid] += scratch[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0)
+        out[out_off + c] = (accumulate ? out[out_off + c] : 0.0f) + scratch[0];
+}
+
+/* out[r] = the first index of the largest value of X[r, :]. */
+__kernel void argmax_rows(__global const float *X, const int rows, const int cols,
+                          __global int *out)
+{
+    const int r = get_global_id(0);
+    if (r >= rows)
+        return;
+    __global const float *x = X + r * cols;
+    int best = 0;
+    for (int c = 1; c < cols; c++)
+        if (x[c] > x[best])
+            best = c;
+    out[r] = best;
+}

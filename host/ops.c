@@ -1,0 +1,272 @@
+/* Kernel launches. Work-group sizes come from CL_KERNEL_WORK_GROUP_SIZE
+ * (queried once per context); global sizes are padded up to them and the
+ * kernels guard their edges. */
+#include "ops.h"
+
+/* Binds one argument; a failure is kept in *err for the launch to report. */
+#define BIND(kernel, index, value, err)                                                  \
+    do {                                                                                 \
+        cl_int bind_err_ = clSetKernelArg((kernel), (index), sizeof(value), &(value));   \
+        if (bind_err_ != CL_SUCCESS && *(err) == CL_SUCCESS)                             \
+            *(err) = bind_err_;                                                          \
+    } while (0)
+
+static size_t round_up(size_t n, size_t multiple)
+{
+    return (n + multiple - 1) / multiple * multiple;
+}
+
+/* The largest power of two <= limit (and <= cap). */
+static size_t power_of_two_at_most(size_t limit, size_t cap)
+{
+    size_t p = 1;
+    while (p * 2 <= limit && p * 2 <= cap)
+        p *= 2;
+    return p;
+}
+
+static clseq_status enqueue(clseq_ctx *ctx, clseq_kernel_id id, cl_uint dims,
+                            const size_t *global, const size_t *local, cl_int bind_err)
+{
+    if (bind_err != CL_SUCCESS)
+        return clseq_cl_fail(bind_err, "clSetKernelArg");
+    return clseq_cl_check(clEnqueueNDRangeKernel(ctx->queue, ctx->kernels[id], dims, NULL,
+                                                 global, local, 0, NULL, NULL),
+                          "clEnqueueNDRangeKernel");
+}
+
+static clseq_status launch_1d(clseq_ctx *ctx, clseq_kernel_id id, size_t n, cl_int bind_err)
+{
+    size_t local = power_of_two_at_most(ctx->kernel_wg[id], 256);
+    if (local > ctx->max_item[0])
+        local = power_of_two_at_most(ctx->max_item[0], local);
+    size_t global = round_up(n ? n : 1, local);
+    return enqueue(ctx, id, 1, &global, &local, bind_err);
+}
+
+/* 2-D launch over (cols, rows) with a square-ish group the kernel allows. */
+static clseq_status launch_2d(clseq_ctx *ctx, clseq_kernel_id id, size_t cols, size_t rows,
+                              cl_int bind_err)
+{
+    size_t budget = power_of_two_at_most(ctx->kernel_wg[id], 256);
+    size_t lx = power_of_two_at_most(budget, 16);
+    if (lx > ctx->max_item[0])
+        lx = power_of_two_at_most(ctx->max_item[0], lx);
+    size_t ly = power_of_two_at_most(budget / lx, 16);
+    if (ly > ctx->max_item[1])
+        ly = power_of_two_at_most(ctx->max_item[1], ly);
+    size_t local[2] = {lx, ly};
+    size_t global[2] = {round_up(cols ? cols : 1, lx), round_up(rows ? rows : 1, ly)};
+    return enqueue(ctx, id, 2, global, local, bind_err);
+}
+
+/* Products this small run faster one element per work-item than through
+ * 64x64 tiles that would be mostly padding. */
+static int use_blocked_gemm(const clseq_ctx *ctx, int M, int N, int K)
+{
+    return ctx->blocked_gemm_ok && (double)M * N * K >= 64.0 * 64.0 * 64.0 &&
+           M >= ctx->tiles.tm / 2 && N >= ctx->tiles.tn / 2;
+}
+
+clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int N, int K,
+                           clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
+                           clseq_activation act)
+{
+    int blocked = use_blocked_gemm(ctx, M, N, K);
+    clseq_kernel_id id = trans_a   ? (blocked ? K_GEMM_TN : K_GEMM_SMALL_TN)
+                         : trans_b ? (blocked ? K_GEMM_NT : K_GEMM_SMALL_NT)
+                                   : (blocked ? K_GEMM_NN : K_GEMM_SMALL_NN);
+    cl_kernel k = ctx->kernels[id];
+    cl_int err = CL_SUCCESS;
+    int has_bias = bias.buf != NULL;
+    cl_mem bias_buf = has_bias ? bias.buf : C.buf; /* never read when has_bias is 0 */
+    int act_code = (int)act;
+    BIND(k, 0, M, &err);
+    BIND(k, 1, N, &err);
+    BIND(k, 2, K, &err);
+    BIND(k, 3, A.buf, &err);
+    BIND(k, 4, A.off, &err);
+    BIND(k, 5, A.ld, &err);
+    BIND(k, 6, B.buf, &err);
+    BIND(k, 7, B.off, &err);
+    BIND(k, 8, B.ld, &err);
+    BIND(k, 9, C.buf, &err);
+    BIND(k, 10, C.off, &err);
+    BIND(k, 11, C.ld, &err);
+    BIND(k, 12, bias_buf, &err);
+    BIND(k, 13, bias.off, &err);
+    BIND(k, 14, has_bias, &err);
+    BIND(k, 15, act_code, &err);
+    if (!blocked)
+        return launch_2d(ctx, id, (size_t)N, (size_t)M, err);
+    size_t local[2] = {(size_t)(ctx->tiles.tn / ctx->tiles.wn), (size_t)(ctx->tiles.tm / ctx->tiles.wm)};
+    size_t global[2] = {round_up((size_t)N, (size_t)ctx->tiles.tn) / ctx->tiles.wn,
+                        round_up((size_t)M, (size_t)ctx->tiles.tm) / ctx->tiles.wm};
+    return enqueue(ctx, id, 2, global, local, err);
+}
+
+clseq_status clseq_op_activate(clseq_ctx *ctx, cl_mem X, cl_mem Y, int n, clseq_activation act)
+{
+    cl_kernel k = ctx->kernels[K_ACTIVATE];
+    cl_int err = CL_SUCCESS;
+    int act_code = (int)act;
+    BIND(k, 0, X, &err);
+    BIND(k, 1, Y, &err);
+    BIND(k, 2, n, &err);
+    BIND(k, 3, act_code, &err);
+    return launch_1d(ctx, K_ACTIVATE, (size_t)n, err);
+}
+
+clseq_status clseq_op_activation_backward(clseq_ctx *ctx, cl_mem D, cl_mem A, int n,
+                                          clseq_activation act)
+{
+    cl_kernel k = ctx->kernels[K_ACTIVATION_BACKWARD];
+    cl_int err = CL_SUCCESS;
+    int act_code = (int)act;
+    BIND(k, 0, D, &err);
+    BIND(k, 1, A, &err);
+    BIND(k, 2, n, &err);
+    BIND(k, 3, act_code, &err);
+    return launch_1d(ctx, K_ACTIVATION_BACKWARD, (size_t)n, err);
+}
+
+/* Shared by the two row kernels of softmax.cl: (X or D, Y or P, rows, cols). */
+static clseq_status launch_rows(clseq_ctx *ctx, clseq_kernel_id id, cl_mem first, cl_mem second,
+                                int rows, int cols)
+{
+    cl_kernel k = ctx->kernels[id];
+    cl_int err = CL_SUCCESS;
+    BIND(k, 0, first, &err);
+    BIND(k, 1, second, &err);
+    BIND(k, 2, rows, &err);
+    BIND(k, 3, cols, &err);
+    return launch_1d(ctx, id, (size_t)rows, err);
+}
+
+clseq_status clseq_op_softmax(clseq_ctx *ctx, cl_mem X, cl_mem Y, int rows, int cols)
+{
+    return launch_rows(ctx, K_SOFTMAX_ROWS, X, Y, rows, cols);
+}
+
+clseq_status clseq_op_softmax_backward(clseq_ctx *ctx, cl_mem D, cl_mem P, int rows, int cols)
+{
+    return launch_rows(ctx, K_SOFTMAX_BACKWARD, D, P, rows, cols);
+}
+
+clseq_status clseq_op_gather_rows(clseq_ctx *ctx, cl_mem src, cl_mem perm, int start, int rows,
+                                  int cols, cl_mem dst)
+{
+    cl_kernel k = ctx->kernels[K_GATHER_ROWS];
+    cl_int err = CL_SUCCESS;
+    BIND(k, 0, src, &err);
+    BIND(k, 1, perm, &err);
+    BIND(k, 2, start, &err);
+    BIND(k, 3, rows, &err);
+    BIND(k, 4, cols, &err);
+    BIND(k, 5, dst, &err);
+    return launch_2d(ctx, K_GATHER_ROWS, (size_t)cols, (size_t)rows, err);
+}
+
+clseq_status clseq_op_sum_columns(clseq_ctx *ctx, cl_mem X, int rows, int cols, cl_mem out,
+                                  int out_off, int accumulate)
+{
+    cl_kernel k = ctx->kernels[K_SUM_COLUMNS];
+    cl_int err = CL_SUCCESS;
+    size_t local = power_of_two_at_most(ctx->kernel_wg[K_SUM_COLUMNS], 256);
+    if (local > ctx->max_item[0])
+        local = power_of_two_at_most(ctx->max_item[0], local);
+    /* Fewer work-items than rows/4 would only add empty partial sums. */
+    while (local > 1 && local / 2 >= (size_t)rows)
+        local /= 2;
+    size_t global = local * (size_t)cols;
+    BIND(k, 0, X, &err);
+    BIND(k, 1, rows, &err);
+    BIND(k, 2, cols, &err);
+    BIND(k, 3, out, &err);
+    BIND(k, 4, out_off, &err);
+    BIND(k, 5, accumulate, &err);
+    cl_int local_err = clSetKernelArg(k, 6, local * sizeof(float), NULL);
+    if (err == CL_SUCCESS)
+        err = local_err;
+    return enqueue(ctx, K_SUM_COLUMNS, 1, &global, &local, err);
+}
+
+clseq_status clseq_op_argmax_rows(clseq_ctx *ctx, cl_mem X, int rows, int cols, cl_mem out)
+{
+    cl_kernel k = ctx->kernels[K_ARGMAX_ROWS];
+    cl_int err = CL_SUCCESS;
+    BIND(k, 0, X, &err);
+    BIND(k, 1, rows, &err);
+    BIND(k, 2, cols, &err);
+    BIND(k, 3, out, &err);
+    return launch_1d(ctx, K_ARGMAX_ROWS, (size_t)rows, err);
+}
+
+clseq_status clseq_op_loss_rows(clseq_ctx *ctx, cl_mem P, cl_mem Y, int rows, int cols,
+                                clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
+                                cl_mem stats)
+{
+    cl_kernel k = ctx->kernels[K_LOSS_ROWS];
+    cl_int err = CL_SUCCESS;
+    int loss_code = (int)loss;
+    int want_grad = D != NULL;
+    cl_mem grad_buf = want_grad ? D : stats; /* never written when want_grad is 0 */
+    BIND(k, 0, P, &err);
+    BIND(k, 1, Y, &err);
+    BIND(k, 2, rows, &err);
+    BIND(k, 3, cols, &err);
+    BIND(k, 4, loss_code, &err);
+    BIND(k, 5, acc_kind, &err);
+    BIND(k, 6, grad_scale, &err);
+    BIND(k, 7, want_grad, &err);
+    BIND(k, 8, grad_buf, &err);
+    BIND(k, 9, stats, &err);
+    return launch_1d(ctx, K_LOSS_ROWS, (size_t)rows, err);
+}
+
+clseq_status clseq_op_sgd(clseq_ctx *ctx, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
+                          float momentum, int nesterov)
+{
+    cl_kernel k = ctx->kernels[K_SGD_UPDATE];
+    cl_int err = CL_SUCCESS;
+    BIND(k, 0, W, &err);
+    BIND(k, 1, G, &err);
+    BIND(k, 2, M, &err);
+    BIND(k, 3, n, &err);
+    BIND(k, 4, lr, &err);
+    BIND(k, 5, momentum, &err);
+    BIND(k, 6, nesterov, &err);
+    return launch_1d(ctx, K_SGD_UPDATE, (size_t)n, err);
+}
+
+clseq_status clseq_op_adam(clseq_ctx *ctx, cl_mem W, cl_mem G, cl_mem M, cl_mem V, int n,
+                           float alpha, float beta1, float beta2, float epsilon)
+{
+    cl_kernel k = ctx->kernels[K_ADAM_UPDATE];
+    cl_int err = CL_SUCCESS;
+    BIND(k, 0, W, &err);
+    BIND(k, 1, G, &err);
+    BIND(k, 2, M, &err);
+    BIND(k, 3, V, &err);
+    BIND(k, 4, n, &err);
+    BIND(k, 5, alpha, &err);
+    BIND(k, 6, beta1, &err);
+    BIND(k, 7, beta2, &err);
+    BIND(k, 8, epsilon, &err);
+    return launch_1d(ctx, K_ADAM_UPDATE, (size_t)n, err);
+}
+
+clseq_status clseq_op_rmsprop(clseq_ctx *ctx, cl_mem W, cl_mem G, cl_mem V, int n, float lr,
+                              float rho, float epsilon)
+{
+    cl_kernel k = ctx->kernels[K_RMSPROP_UPDATE];
+    cl_int err = CL_SUCCESS;
+    BIND(k, 0, W, &err);
+    BIND(k, 1, G, &err);
+    BIND(k, 2, V, &err);
+    BIND(k, 3, n, &err);
+    BIND(k, 4, lr, &err);
+    BIND(k, 5, rho, &err);
+    BIND(k, 6, epsilon, &err);
+    return launch_1d(ctx, K_RMSPROP_UPDATE, (size_t)n, err);
+}

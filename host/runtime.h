@@ -1,0 +1,76 @@
+/* The context: one device, its queue, the built program and its kernels. */
+#ifndef CLSEQ_RUNTIME_H
+#define CLSEQ_RUNTIME_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#include "clseq.h"
+#include "error.h"
+
+/* Every kernel the library launches; names in kernel_names[] (program.c). */
+typedef enum clseq_kernel_id {
+    K_GEMM_NN, K_GEMM_TN, K_GEMM_NT,
+    K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT,
+    K_ACTIVATE, K_ACTIVATION_BACKWARD, K_SOFTMAX_ROWS, K_SOFTMAX_BACKWARD,
+    K_GATHER_ROWS, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS,
+    K_SGD_UPDATE, K_ADAM_UPDATE, K_RMSPROP_UPDATE,
+    K_COUNT
+} clseq_kernel_id;
+
+/* Tile sizes of the blocked GEMM, passed to the build as -D defines. */
+typedef struct clseq_gemm_tiles {
+    int tm, tn, tk, wm, wn;
+} clseq_gemm_tiles;
+
+struct clseq_ctx {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;
+    cl_kernel kernels[K_COUNT];
+    size_t kernel_wg[K_COUNT];   /* CL_KERNEL_WORK_GROUP_SIZE of each */
+    char device_name[128];
+    char device_version[128];
+    char driver_version[64];
+    cl_device_type device_type;
+    size_t max_wg;
+    size_t max_item[3];
+    cl_ulong local_mem;
+    cl_ulong max_alloc;
+    clseq_gemm_tiles tiles;
+    int blocked_gemm_ok;         /* the blocked GEMM's work-group fits this device */
+    int from_cache;
+    double build_ms;             /* time spent creating the program */
+};
+
+/* Turns a failed OpenCL call into a status (out-of-resources and allocation
+ * -> CLSEQ_E_NOMEM, else CLSEQ_E_CL) with "call: CL_ERROR_NAME" as message. */
+clseq_status clseq_cl_fail(cl_int err, const char *call);
+/* CL_SUCCESS -> CLSEQ_OK, else clseq_cl_fail(err, call). */
+clseq_status clseq_cl_check(cl_int err, const char *call);
+/* The name of an OpenCL error code ("CL_INVALID_VALUE"). */
+const char *clseq_cl_error_name(cl_int err);
+
+/* Builds (or loads from the binary cache) the program and creates every
+ * kernel of ctx; ctx's device fields must be filled in. */
+clseq_status clseq_program_build(clseq_ctx *ctx);
+void clseq_program_release(clseq_ctx *ctx);
+
+/* Device buffer of bytes (> 0); CLSEQ_E_NOMEM when the device refuses. */
+clseq_status clseq_buffer_create(clseq_ctx *ctx, size_t bytes, cl_mem *out);
+/* Releases *buf if set and clears it. */
+void clseq_buffer_release(cl_mem *buf);
+/* Blocking host<->device copies of bytes at byte offset. */
+clseq_status clseq_buffer_write(clseq_ctx *ctx, cl_mem buf, size_t offset, size_t bytes,
+                                const void *src);
+clseq_status clseq_buffer_read(clseq_ctx *ctx, cl_mem buf, size_t offset, size_t bytes,
+                               void *dst);
+/* Fills floats [offset, offset + count) of buf with value. */
+clseq_status clseq_buffer_fill(clseq_ctx *ctx, cl_mem buf, size_t offset, size_t count,
+                               float value);
+
+#endif

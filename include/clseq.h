@@ -1,0 +1,329 @@
+/* clseq: Keras-style Sequential neural networks on any OpenCL device.
+ *
+ * The whole public API. Arrays are row-major float on the host unless a
+ * declaration says otherwise. Every function that can fail returns a
+ * clseq_status; on failure clseq_last_error() says what went wrong and names
+ * the file, line, layer or value at fault. The library never prints (except
+ * the progress lines that clseq_fit's verbose option asks for), never aborts
+ * and never exits.
+ *
+ * Thread safety: a clseq_ctx, and every model created on it, belongs to one
+ * thread at a time; use one context per thread to train concurrently.
+ * Functions that take no context or model (data utilities, parsers,
+ * clseq_list_devices, clseq_status_name, clseq_version) may be called from
+ * any thread at any time. clseq_last_error() is per thread.
+ */
+#ifndef CLSEQ_H
+#define CLSEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CLSEQ_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CLSEQ_API __attribute__((visibility("default")))
+#else
+#define CLSEQ_API
+#endif
+
+#define CLSEQ_VERSION_MAJOR 0
+#define CLSEQ_VERSION_MINOR 1
+#define CLSEQ_VERSION_PATCH 0
+
+/* The library's version as "MAJOR.MINOR.PATCH" (compare with the macros). */
+CLSEQ_API const char *clseq_version(void);
+
+/* ---- status and errors ------------------------------------------------ */
+
+typedef enum clseq_status {
+    CLSEQ_OK = 0,
+    CLSEQ_E_ARG,      /* a bad argument: NULL, out of range, unknown name */
+    CLSEQ_E_SHAPE,    /* sizes that do not fit together */
+    CLSEQ_E_STATE,    /* a call in the wrong order (fit before compile, ...) */
+    CLSEQ_E_NODEVICE, /* no OpenCL device matches */
+    CLSEQ_E_BUILD,    /* kernel build failed; the message holds the build log */
+    CLSEQ_E_CL,       /* an OpenCL call failed */
+    CLSEQ_E_NOMEM,    /* host or device memory exhausted */
+    CLSEQ_E_IO,       /* a file could not be read or written */
+    CLSEQ_E_FORMAT,   /* a file's contents are malformed */
+    CLSEQ_E_NUMERIC   /* NaN or Inf in data, or training diverged */
+} clseq_status;
+
+/* A status's name, e.g. "CLSEQ_E_SHAPE"; never NULL. */
+CLSEQ_API const char *clseq_status_name(clseq_status s);
+/* This thread's last failure, in words ("" if none yet); valid until this
+ * thread's next failing call. */
+CLSEQ_API const char *clseq_last_error(void);
+
+/* ---- devices and contexts --------------------------------------------- */
+
+typedef struct clseq_device_info {
+    int platform_index;
+    int device_index;
+    char platform[128];
+    char name[128];
+    char type[8];          /* "GPU", "CPU", "ACCEL" or "OTHER" */
+    char version[128];     /* CL_DEVICE_VERSION */
+    char driver[64];       /* CL_DRIVER_VERSION */
+    int compute_units;
+    uint64_t global_mem;   /* bytes */
+    uint64_t local_mem;    /* bytes */
+    int is_default;        /* 1 for the device clseq_ctx_create(NULL) picks */
+} clseq_device_info;
+
+/* Lists every device of every platform into out[0..capacity); *count gets
+ * the total number (which may exceed capacity). out may be NULL to count. */
+CLSEQ_API clseq_status clseq_list_devices(clseq_device_info *out, int capacity, int *count);
+
+typedef struct clseq_ctx clseq_ctx;
+
+/* Opens a device and builds every kernel for it. spec NULL means
+ * $CLSEQ_DEVICE, else the first GPU, else the first device. A spec is "gpu",
+ * "cpu", "P:D" (platform and device index) or a case-insensitive substring
+ * of the device name. The caller frees *out with clseq_ctx_free. */
+CLSEQ_API clseq_status clseq_ctx_create(const char *device_spec, clseq_ctx **out);
+/* Frees a context (NULL is fine). Free its models first. */
+CLSEQ_API void clseq_ctx_free(clseq_ctx *ctx);
+/* The device's name; owned by the context. */
+CLSEQ_API const char *clseq_ctx_device_name(const clseq_ctx *ctx);
+/* 1 if this context's kernels came from clseq's on-disk binary cache, 0 if
+ * they were compiled from source. */
+CLSEQ_API int clseq_ctx_from_cache(const clseq_ctx *ctx);
+
+/* ---- models ------------------------------------------------------------ */
+
+typedef enum clseq_activation {
+    CLSEQ_LINEAR = 0,
+    CLSEQ_RELU,
+    CLSEQ_SIGMOID,
+    CLSEQ_TANH,
+    CLSEQ_SOFTMAX
+} clseq_activation;
+
+typedef enum clseq_loss {
+    CLSEQ_CATEGORICAL_CROSSENTROPY = 0,
+    CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY,
+    CLSEQ_BINARY_CROSSENTROPY,
+    CLSEQ_MEAN_SQUARED_ERROR,
+    CLSEQ_MEAN_ABSOLUTE_ERROR
+} clseq_loss;
+
+enum {
+    CLSEQ_METRIC_ACCURACY = 1u << 0,
+    CLSEQ_METRIC_MSE = 1u << 1,
+    CLSEQ_METRIC_MAE = 1u << 2
+};
+
+/* Keras's names ("relu", "categorical_crossentropy", "accuracy", ...) to
+ * enums and back. Unknown names are CLSEQ_E_ARG. */
+CLSEQ_API clseq_status clseq_activation_from_name(const char *name, clseq_activation *out);
+CLSEQ_API const char *clseq_activation_name(clseq_activation act);
+CLSEQ_API clseq_status clseq_loss_from_name(const char *name, clseq_loss *out);
+CLSEQ_API const char *clseq_loss_name(clseq_loss loss);
+/* A metric bit's Keras name ("accuracy", "mse", "mae"); NULL if unknown. */
+CLSEQ_API const char *clseq_metric_name(unsigned metric_bit);
+
+typedef struct clseq_model clseq_model;
+
+/* A new empty model on ctx taking input_dim features per sample. */
+CLSEQ_API clseq_status clseq_model_create(clseq_ctx *ctx, int input_dim, clseq_model **out);
+/* Frees a model (NULL is fine). */
+CLSEQ_API void clseq_model_free(clseq_model *m);
+/* Seeds weight initialisation and shuffling (default seed: 0). Call before
+ * adding layers for reproducible initial weights. */
+CLSEQ_API clseq_status clseq_model_set_seed(clseq_model *m, uint64_t seed);
+/* Appends Dense(units, activation): Glorot-uniform kernel, zero bias. */
+CLSEQ_API clseq_status clseq_add_dense(clseq_model *m, int units, clseq_activation act);
+/* Applies an activation to the previous layer's output (a separate Keras
+ * Activation layer; it has no weights). */
+CLSEQ_API clseq_status clseq_add_activation(clseq_model *m, clseq_activation act);
+
+/* One layer as a spec names it. */
+typedef struct clseq_layer_spec {
+    int units;              /* > 0 for dense; 0 for an activation layer */
+    clseq_activation activation;
+} clseq_layer_spec;
+
+/* Parses "dense:64:relu,dense:4:softmax" (also "dense:8" for linear and
+ * "activation:tanh") into out[0..capacity); *count gets the layer count.
+ * A bad token is CLSEQ_E_ARG naming it. */
+CLSEQ_API clseq_status clseq_parse_layers(const char *spec, clseq_layer_spec *out,
+                                          int capacity, int *count);
+
+typedef enum clseq_optimizer_kind {
+    CLSEQ_OPT_SGD = 0,
+    CLSEQ_OPT_ADAM,
+    CLSEQ_OPT_RMSPROP
+} clseq_optimizer_kind;
+
+/* An optimizer's settings, passed by value. */
+typedef struct clseq_optimizer {
+    clseq_optimizer_kind kind;
+    float learning_rate;
+    float momentum;   /* SGD */
+    int nesterov;     /* SGD */
+    float beta1;      /* Adam */
+    float beta2;      /* Adam */
+    float rho;        /* RMSprop */
+    float epsilon;    /* Adam, RMSprop */
+} clseq_optimizer;
+
+/* Keras's defaults: SGD(0.01, 0, no), Adam(0.001, 0.9, 0.999, 1e-7),
+ * RMSprop(0.001, 0.9, 1e-7). */
+CLSEQ_API clseq_optimizer clseq_sgd(float learning_rate, float momentum, int nesterov);
+CLSEQ_API clseq_optimizer clseq_adam(float learning_rate, float beta1, float beta2, float epsilon);
+CLSEQ_API clseq_optimizer clseq_rmsprop(float learning_rate, float rho, float epsilon);
+/* "sgd", "adam" or "rmsprop" with Keras's defaults; lr > 0 overrides the
+ * learning rate. */
+CLSEQ_API clseq_status clseq_optimizer_from_name(const char *name, float lr, clseq_optimizer *out);
+
+/* Fixes the optimizer, loss and metrics (CLSEQ_METRIC_* bits); allocates
+ * optimizer state. Layers can no longer be added afterwards. Compiling
+ * again resets the optimizer state but keeps the weights. */
+CLSEQ_API clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
+                                     unsigned metrics);
+
+/* ---- training ---------------------------------------------------------- */
+
+typedef struct clseq_history clseq_history;
+
+/* Called after each epoch with the 0-based epoch and the history so far;
+ * returning non-zero stops training after this epoch. */
+typedef int (*clseq_epoch_callback)(int epoch, const clseq_history *history, void *user_data);
+
+typedef struct clseq_fit_options {
+    int epochs;               /* default 1 */
+    int batch_size;           /* default 32 */
+    int shuffle;              /* default 1: reshuffle the training rows each epoch */
+    int verbose;              /* 0 silent, 1 progress bar (default), 2 one line per epoch */
+    float validation_split;   /* default 0: fraction of the last rows held out */
+    const float *val_x;       /* explicit validation data (overrides the split) */
+    const float *val_y;
+    size_t val_n;
+    clseq_epoch_callback on_epoch_end; /* may be NULL */
+    void *user_data;
+    FILE *progress_stream;    /* where verbose output goes; NULL means stdout */
+} clseq_fit_options;
+
+/* Keras's defaults: batch 32, epochs 1, shuffle on, verbose 1. */
+CLSEQ_API clseq_fit_options clseq_fit_defaults(void);
+
+/* Trains on x (n x input_dim) and y (n x output_dim, or n x 1 class indices
+ * for sparse categorical cross-entropy). history may be NULL; otherwise the
+ * caller frees *history with clseq_history_free. Divergence to NaN or Inf
+ * stops with CLSEQ_E_NUMERIC and restores the last good weights. */
+CLSEQ_API clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
+                                 const clseq_fit_options *opt, clseq_history **history);
+/* Mean loss over the n rows into *loss, and one value per requested metric,
+ * in bit order, into metric_values (which may be NULL if none). */
+CLSEQ_API clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y,
+                                      size_t n, float *loss, float *metric_values);
+/* The model's outputs for x (n x input_dim) into out (n x output_dim). */
+CLSEQ_API clseq_status clseq_predict(clseq_model *m, const float *x, size_t n, float *out);
+
+/* Epochs recorded. */
+CLSEQ_API int clseq_history_epochs(const clseq_history *h);
+/* Number of series ("loss", each metric, then "val_..." for each). */
+CLSEQ_API int clseq_history_series_count(const clseq_history *h);
+/* The i-th series' name; NULL if out of range. */
+CLSEQ_API const char *clseq_history_series_name(const clseq_history *h, int i);
+/* A series' values by name (epochs values), NULL if there is no such series.
+ * Owned by the history. */
+CLSEQ_API const float *clseq_history_values(const clseq_history *h, const char *name);
+/* Frees a history (NULL is fine). */
+CLSEQ_API void clseq_history_free(clseq_history *h);
+
+/* ---- layers and weights ------------------------------------------------ */
+
+/* Number of layers (dense and activation layers both count). */
+CLSEQ_API int clseq_layer_count(const clseq_model *m);
+/* Features per sample the model takes, and outputs it gives. */
+CLSEQ_API int clseq_model_input_dim(const clseq_model *m);
+CLSEQ_API int clseq_model_output_dim(const clseq_model *m);
+/* Layer i's shape: input width, units (output width) and activation;
+ * *has_weights is 1 for dense layers. Any out pointer may be NULL. */
+CLSEQ_API clseq_status clseq_layer_info(const clseq_model *m, int layer, int *input_dim,
+                                        int *units, clseq_activation *act, int *has_weights);
+/* Copies layer's kernel (input_dim x units) and bias (units) out; either
+ * pointer may be NULL. An activation layer is CLSEQ_E_ARG. */
+CLSEQ_API clseq_status clseq_get_weights(const clseq_model *m, int layer, float *kernel, float *bias);
+/* Replaces layer's kernel and bias (both required, all finite). */
+CLSEQ_API clseq_status clseq_set_weights(clseq_model *m, int layer, const float *kernel, const float *bias);
+/* Writes a Keras-style summary table into buf (always NUL-terminated). */
+CLSEQ_API clseq_status clseq_model_summary(const clseq_model *m, char *buf, size_t size);
+
+/* ---- model files ------------------------------------------------------- */
+
+/* Saves layers, compile settings and weights; the file is written to a
+ * temporary name, synced and renamed, so the old file survives a crash. */
+CLSEQ_API clseq_status clseq_save(const clseq_model *m, const char *path);
+/* Loads a saved model onto ctx (compiled again if it was compiled). */
+CLSEQ_API clseq_status clseq_load(clseq_ctx *ctx, const char *path, clseq_model **out);
+
+/* ---- data utilities ---------------------------------------------------- */
+
+typedef struct clseq_blobs_options {
+    size_t n_samples;      /* default 100 */
+    int n_features;        /* default 2 */
+    int centers;           /* default 3 */
+    double cluster_std;    /* default 1.0 */
+    double center_box_lo;  /* default -10 */
+    double center_box_hi;  /* default 10 */
+    int shuffle;           /* default 1 */
+    uint32_t random_state; /* default 0 */
+} clseq_blobs_options;
+
+/* scikit-learn's make_blobs defaults. */
+CLSEQ_API clseq_blobs_options clseq_blobs_defaults(void);
+/* Exactly scikit-learn's make_blobs (NumPy legacy RandomState): x gets
+ * n_samples x n_features doubles, labels gets n_samples centre indices. */
+CLSEQ_API clseq_status clseq_make_blobs(const clseq_blobs_options *opt, double *x, int *labels);
+
+/* Train and test sizes of scikit-learn's train_test_split for a float
+ * test_size in (0, 1): n_test = ceil(test_size * n). */
+CLSEQ_API clseq_status clseq_split_sizes(size_t n, double test_size, size_t *n_train,
+                                         size_t *n_test);
+/* Exactly scikit-learn's train_test_split(arange(n), test_size,
+ * random_state=seed): train_idx and test_idx receive the row indices (sizes
+ * from clseq_split_sizes). */
+CLSEQ_API clseq_status clseq_train_test_split(size_t n, double test_size, uint32_t seed,
+                                              size_t *train_idx, size_t *test_idx);
+/* dst[i] = src[idx[i]] for rows of cols floats. */
+CLSEQ_API clseq_status clseq_take_rows(const float *src, size_t src_rows, size_t cols,
+                                       const size_t *idx, size_t n, float *dst);
+/* One-hot rows (n x classes) from class indices stored as floats. */
+CLSEQ_API clseq_status clseq_one_hot(const float *labels, size_t n, int classes, float *out);
+/* Index of each row's largest value. */
+CLSEQ_API clseq_status clseq_argmax_rows(const float *x, size_t n, size_t cols, int *out);
+
+/* A table read from CSV: features then the target. */
+typedef struct clseq_dataset {
+    float *x;        /* rows x features */
+    float *y;        /* rows (the last column) */
+    size_t rows;
+    int features;
+} clseq_dataset;
+
+/* Reads a CSV file: one row per sample, features first, the target last; a
+ * header row is detected and skipped. Errors name file, line and column.
+ * Free with clseq_dataset_free. */
+CLSEQ_API clseq_status clseq_csv_read(const char *path, clseq_dataset *out);
+/* The same from memory; name is used in messages. */
+CLSEQ_API clseq_status clseq_csv_parse(const char *text, size_t len, const char *name,
+                                       clseq_dataset *out);
+/* Frees a dataset's arrays and zeroes it. */
+CLSEQ_API void clseq_dataset_free(clseq_dataset *d);
+/* Writes rows x cols values (and y as a last column if not NULL) with an
+ * optional header of cols (+1) names; written to a temporary file and renamed. */
+CLSEQ_API clseq_status clseq_csv_write(const char *path, const float *x, size_t rows, int cols,
+                                       const float *y, const char *const *header);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLSEQ_H */

@@ -1,0 +1,317 @@
+/* Every kernel against a plain C reference on random data across shapes.
+ *
+ * Tolerances: a float dot product of length K accumulates rounding of about
+ * K * 2^-24 relative to the sum of |a_i b_i|; the checks allow 4x that bound
+ * plus a tiny absolute floor, computed per element from the reference. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "testutil.h"
+
+static cl_mem upload(const float *host, size_t count)
+{
+    cl_mem buf;
+    clseq_ctx *ctx = test_ctx();
+    ck_assert_clseq_ok(clseq_buffer_create(ctx, count * sizeof(float), &buf));
+    ck_assert_clseq_ok(clseq_buffer_write(ctx, buf, 0, count * sizeof(float), host));
+    return buf;
+}
+
+static void download(cl_mem buf, float *host, size_t count)
+{
+    ck_assert_clseq_ok(clseq_buffer_read(test_ctx(), buf, 0, count * sizeof(float), host));
+}
+
+static float act_ref(clseq_activation act, float z)
+{
+    switch (act) {
+    case CLSEQ_RELU: return z > 0 ? z : 0;
+    case CLSEQ_SIGMOID: return 1.0f / (1.0f + expf(-z));
+    case CLSEQ_TANH: return tanhf(z);
+    default: return z;
+    }
+}
+
+/* Checks op(A) op(B) + bias for one shape and transpose form, with the
+ * matrices placed at non-zero offsets inside larger buffers. */
+static void check_gemm(int trans_a, int trans_b, int M, int N, int K, int with_bias,
+                       clseq_activation act)
+{
+    const int a_off = 3, b_off = 5, c_off = 7, bias_off = 2;
+    size_t a_count = (size_t)M * K + a_off, b_count = (size_t)K * N + b_off;
+    size_t c_count = (size_t)M * N + c_off;
+    float *a = malloc(a_count * sizeof *a), *b = malloc(b_count * sizeof *b);
+    float *bias = malloc(((size_t)N + bias_off) * sizeof *bias);
+    float *c = malloc(c_count * sizeof *c);
+    test_fill_uniform(a, a_count, 11u + (unsigned)M, -1, 1);
+    test_fill_uniform(b, b_count, 23u + (unsigned)N, -1, 1);
+    test_fill_uniform(bias, (size_t)N + bias_off, 5, -1, 1);
+    for (size_t i = 0; i < c_count; i++)
+        c[i] = -999.0f;
+    cl_mem A = upload(a, a_count), B = upload(b, b_count), C = upload(c, c_count);
+    cl_mem Bias = upload(bias, (size_t)N + bias_off);
+    int lda = trans_a ? M : K, ldb = trans_b ? K : N;
+    clseq_mat bias_mat = {with_bias ? Bias : NULL, bias_off, 0};
+    ck_assert_clseq_ok(clseq_op_gemm(test_ctx(), trans_a, trans_b, M, N, K,
+                                     (clseq_mat){A, a_off, lda}, (clseq_mat){B, b_off, ldb},
+                                     (clseq_mat){C, c_off, N}, bias_mat, act));
+    download(C, c, c_count);
+    for (int i = 0; i < c_off; i++)
+        ck_assert_msg(c[i] == -999.0f, "gemm wrote before its offset at %d", i);
+    for (int m = 0; m < M; m++) {
+        for (int n = 0; n < N; n++) {
+            double sum = 0, magnitude = 0;
+            for (int k = 0; k < K; k++) {
+                double x = trans_a ? a[a_off + k * lda + m] : a[a_off + m * lda + k];
+                double y = trans_b ? b[b_off + n * ldb + k] : b[b_off + k * ldb + n];
+                sum += x * y;
+                magnitude += fabs(x * y);
+            }
+            if (with_bias) {
+                sum += bias[bias_off + n];
+                magnitude += fabs(bias[bias_off + n]);
+            }
+            float want = act_ref(act, (float)sum);
+            float got = c[c_off + m * N + n];
+            double tol = 4.0 * (K + 1) * magnitude * 0x1p-24 + 1e-6;
+            ck_assert_msg(fabs(got - want) <= tol,
+                          "gemm t%d%d %dx%dx%d at (%d,%d): got %.9g want %.9g (tol %.3g)",
+                          trans_a, trans_b, M, N, K, m, n, got, want, tol);
+        }
+    }
+    clReleaseMemObject(A);
+    clReleaseMemObject(B);
+    clReleaseMemObject(C);
+    clReleaseMemObject(Bias);
+    free(a);
+    free(b);
+    free(bias);
+    free(c);
+}
+
+static const int gemm_shapes[][3] = {
+    {1, 1, 1}, {1, 17, 1}, {1, 1, 300}, {5, 1, 9}, {1, 64, 64}, {7, 33, 129},
+    {64, 64, 64}, {65, 63, 17}, {100, 4, 2}, {128, 96, 200}, {256, 256, 256}, {33, 130, 7},
+};
+
+START_TEST(gemm_all_forms_and_shapes)
+{
+    const int forms[3][2] = {{0, 0}, {1, 0}, {0, 1}};
+    const int *shape = gemm_shapes[_i];
+    for (int f = 0; f < 3; f++)
+        check_gemm(forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0, CLSEQ_LINEAR);
+}
+END_TEST
+
+START_TEST(gemm_bias_and_activation_epilogue)
+{
+    const clseq_activation acts[] = {CLSEQ_LINEAR, CLSEQ_RELU, CLSEQ_SIGMOID, CLSEQ_TANH};
+    for (int a = 0; a < 4; a++) {
+        check_gemm(0, 0, 9, 5, 3, 1, acts[a]);
+        check_gemm(0, 0, 70, 80, 90, 1, acts[a]); /* the blocked kernel */
+    }
+}
+END_TEST
+
+START_TEST(activations_and_derivatives)
+{
+    enum { N = 1001 };
+    static float x[N], y[N], d[N];
+    const clseq_activation acts[] = {CLSEQ_LINEAR, CLSEQ_RELU, CLSEQ_SIGMOID, CLSEQ_TANH};
+    test_fill_uniform(x, N, 77, -6, 6);
+    x[0] = 0.0f;
+    for (int a = 0; a < 4; a++) {
+        cl_mem X = upload(x, N), Y = upload(x, N);
+        ck_assert_clseq_ok(clseq_op_activate(test_ctx(), X, Y, N, acts[a]));
+        download(Y, y, N);
+        for (int i = 0; i < N; i++)
+            ck_assert_msg(fabsf(y[i] - act_ref(acts[a], x[i])) <= 2e-6f,
+                          "act %d x=%g got %g want %g", a, x[i], y[i], act_ref(acts[a], x[i]));
+        /* derivative from outputs, checked by central differences of act_ref */
+        float ones[N];
+        for (int i = 0; i < N; i++)
+            ones[i] = 1.0f;
+        cl_mem D = upload(ones, N);
+        ck_assert_clseq_ok(clseq_op_activation_backward(test_ctx(), D, Y, N, acts[a]));
+        download(D, d, N);
+        for (int i = 1; i < N; i++) {
+            if (acts[a] == CLSEQ_RELU && fabsf(x[i]) < 1e-2f)
+                continue; /* the kink */
+            double h = 1e-3;
+            double fd = (act_ref(acts[a], (float)(x[i] + h)) - act_ref(acts[a], (float)(x[i] - h))) /
+                        (2 * h);
+            ck_assert_msg(fabs(d[i] - fd) <= 2e-3, "act %d derivative at %g: %g vs %g", a, x[i],
+                          d[i], fd);
+        }
+        ck_assert_msg(acts[a] != CLSEQ_RELU || d[0] == 0.0f, "relu'(0) must be 0");
+        clReleaseMemObject(X);
+        clReleaseMemObject(Y);
+        clReleaseMemObject(D);
+    }
+}
+END_TEST
+
+static void check_softmax(int rows, int cols, float scale)
+{
+    size_t n = (size_t)rows * cols;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    test_fill_uniform(x, n, (uint64_t)rows * 31 + (uint64_t)cols, -scale, scale);
+    cl_mem X = upload(x, n);
+    ck_assert_clseq_ok(clseq_op_softmax(test_ctx(), X, X, rows, cols));
+    download(X, y, n);
+    for (int r = 0; r < rows; r++) {
+        double top = x[r * cols], sum = 0;
+        for (int c = 1; c < cols; c++)
+            top = fmax(top, x[r * cols + c]);
+        for (int c = 0; c < cols; c++)
+            sum += exp(x[r * cols + c] - top);
+        double total = 0;
+        for (int c = 0; c < cols; c++) {
+            float got = y[r * cols + c];
+            double want = exp(x[r * cols + c] - top) / sum;
+            ck_assert_msg(isfinite(got), "softmax row %d col %d not finite", r, c);
+            ck_assert_msg(fabs(got - want) <= 1e-6 + 1e-5 * want, "softmax %d,%d: %g vs %g", r,
+                          c, got, want);
+            total += got;
+        }
+        ck_assert_msg(fabs(total - 1.0) <= cols * 1e-6 + 1e-6, "row %d sums to %.9g", r, total);
+    }
+    clReleaseMemObject(X);
+    free(x);
+    free(y);
+}
+
+START_TEST(softmax_rows_stable)
+{
+    check_softmax(1, 1, 1);
+    check_softmax(1, 10, 3);
+    check_softmax(257, 4, 5);
+    check_softmax(3, 1000, 1000); /* +-1000: naive exp would overflow */
+}
+END_TEST
+
+START_TEST(softmax_backward_matches_jacobian)
+{
+    enum { R = 5, C = 7 };
+    float z[R * C], p[R * C], d[R * C], got[R * C];
+    test_fill_uniform(z, R * C, 3, -2, 2);
+    test_fill_uniform(d, R * C, 4, -1, 1);
+    cl_mem P = upload(z, R * C);
+    ck_assert_clseq_ok(clseq_op_softmax(test_ctx(), P, P, R, C));
+    download(P, p, R * C);
+    cl_mem D = upload(d, R * C);
+    ck_assert_clseq_ok(clseq_op_softmax_backward(test_ctx(), D, P, R, C));
+    download(D, got, R * C);
+    for (int r = 0; r < R; r++)
+        for (int i = 0; i < C; i++) {
+            double want = 0; /* sum_j d_j dp_j/dz_i with dp_j/dz_i = p_j (delta_ij - p_i) */
+            for (int j = 0; j < C; j++)
+                want += d[r * C + j] * p[r * C + j] * ((i == j) - p[r * C + i]);
+            ck_assert_msg(fabs(got[r * C + i] - want) < 1e-6, "softmax backward %d,%d", r, i);
+        }
+    clReleaseMemObject(P);
+    clReleaseMemObject(D);
+}
+END_TEST
+
+START_TEST(sum_columns_and_accumulate)
+{
+    const int shapes[][2] = {{1, 1}, {1, 9}, {1000, 1}, {7, 33}, {4000, 3}, {256, 256}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int rows = shapes[s][0], cols = shapes[s][1];
+        size_t n = (size_t)rows * cols;
+        float *x = malloc(n * sizeof *x), *out = malloc(((size_t)cols + 1) * sizeof *out);
+        test_fill_uniform(x, n, (uint64_t)s + 1, -1, 1);
+        for (int c = 0; c <= cols; c++)
+            out[c] = 0.5f;
+        cl_mem X = upload(x, n), O = upload(out, (size_t)cols + 1);
+        ck_assert_clseq_ok(clseq_op_sum_columns(test_ctx(), X, rows, cols, O, 1, 0));
+        ck_assert_clseq_ok(clseq_op_sum_columns(test_ctx(), X, rows, cols, O, 1, 1));
+        download(O, out, (size_t)cols + 1);
+        ck_assert(out[0] == 0.5f);
+        for (int c = 0; c < cols; c++) {
+            double want = 0;
+            for (int r = 0; r < rows; r++)
+                want += x[r * cols + c];
+            /* twice the sum; pairwise tree sums err by about log2(rows) ulps of sum|x| */
+            ck_assert_msg(fabs(out[c + 1] - 2 * want) <= 2.0 * rows * 0x1p-24 * 4 + 1e-5,
+                          "sum_columns %dx%d col %d: %g vs %g", rows, cols, c, out[c + 1],
+                          2 * want);
+        }
+        clReleaseMemObject(X);
+        clReleaseMemObject(O);
+        free(x);
+        free(out);
+    }
+}
+END_TEST
+
+START_TEST(argmax_first_of_ties)
+{
+    enum { R = 300, C = 13 };
+    float x[R * C];
+    int got[R];
+    test_fill_uniform(x, R * C, 99, -1, 1);
+    x[0 * C + 3] = x[0 * C + 7] = 5.0f; /* a tie: numpy picks the first */
+    cl_mem X = upload(x, R * C), O;
+    ck_assert_clseq_ok(clseq_buffer_create(test_ctx(), sizeof got, &O));
+    ck_assert_clseq_ok(clseq_op_argmax_rows(test_ctx(), X, R, C, O));
+    ck_assert_clseq_ok(clseq_buffer_read(test_ctx(), O, 0, sizeof got, got));
+    for (int r = 0; r < R; r++) {
+        int best = 0;
+        for (int c = 1; c < C; c++)
+            if (x[r * C + c] > x[r * C + best])
+                best = c;
+        ck_assert_int_eq(got[r], best);
+    }
+    ck_assert_int_eq(got[0], 3);
+    clReleaseMemObject(X);
+    clReleaseMemObject(O);
+}
+END_TEST
+
+START_TEST(gather_rows_through_permutation)
+{
+    enum { R = 10, C = 3 };
+    float src[R * C], dst[4 * C];
+    int perm[R] = {9, 2, 7, 0, 4, 1, 8, 3, 6, 5};
+    test_fill_uniform(src, R * C, 5, -1, 1);
+    cl_mem S = upload(src, R * C), D = upload(dst, 4 * C), P;
+    ck_assert_clseq_ok(clseq_buffer_create(test_ctx(), sizeof perm, &P));
+    ck_assert_clseq_ok(clseq_buffer_write(test_ctx(), P, 0, sizeof perm, perm));
+    ck_assert_clseq_ok(clseq_op_gather_rows(test_ctx(), S, P, 3, 4, C, D));
+    download(D, dst, 4 * C);
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < C; c++)
+            ck_assert(dst[r * C + c] == src[perm[3 + r] * C + c]);
+    clReleaseMemObject(S);
+    clReleaseMemObject(D);
+    clReleaseMemObject(P);
+}
+END_TEST
+
+Suite *kernels_suite(void);
+Suite *kernels_suite(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("kernels");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, gemm_all_forms_and_shapes, 0,
+                        (int)(sizeof gemm_shapes / sizeof gemm_shapes[0]));
+    tcase_add_test(tc, gemm_bias_and_activation_epilogue);
+    tcase_add_test(tc, activations_and_derivatives);
+    tcase_add_test(tc, softmax_rows_stable);
+    tcase_add_test(tc, softmax_backward_matches_jacobian);
+    tcase_add_test(tc, sum_columns_and_accumulate);
+    tcase_add_test(tc, argmax_first_of_ties);
+    tcase_add_test(tc, gather_rows_through_permutation);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(kernels_suite());
+}

@@ -1,0 +1,32 @@
+/* Helpers shared by the Check suites. */
+#ifndef CLSEQ_TESTUTIL_H
+#define CLSEQ_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clseq.h"
+
+/* Fails the test with clseq_last_error() unless the call returned CLSEQ_OK. */
+#define ck_assert_clseq_ok(expr)                                                          \
+    do {                                                                                  \
+        clseq_status ck_status_ = (expr);                                                 \
+        ck_assert_msg(ck_status_ == CLSEQ_OK, "%s returned %s: %s", #expr,                \
+                      clseq_status_name(ck_status_), clseq_last_error());                 \
+    } while (0)
+
+/* Path of a file in ../shared/fixtures (from $CLSEQ_FIXTURES); static buffer. */
+const char *test_fixture_path(const char *name);
+/* A deterministic uniform float in [lo, hi) from a 64-bit state. */
+float test_uniform(uint64_t *state, float lo, float hi);
+/* Fills n floats with test_uniform values. */
+void test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
+/* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); static buffer. */
+const char *test_temp_dir(void);
+/* Runs a suite with CK_ENV-style defaults and returns the process exit code. */
+int test_run_suite(Suite *s);
+/* A shared context on the test device, created once per process. */
+clseq_ctx *test_ctx(void);
+
+#endif
