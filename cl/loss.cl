@@ -28,10 +28,9 @@ inline float clip_probability(const float p)
     return clamp(p, PROB_EPSILON, 1.0f - PROB_EPSILON);
 }
 
-inline float row_target(__global const float *Y, const int r, const int c, const int cols,
-                        const int sparse)
+inline float row_target(__global const float *y, const int c, const int sparse)
 {
-    return sparse ? ((int)Y[r] == c ? 1.0f : 0.0f) : Y[r * cols + c];
+    return sparse ? ((int)y[0] == c ? 1.0f : 0.0f) : y[c];
 }
 
 inline int row_argmax(__global const float *x, const int cols)
@@ -43,45 +42,43 @@ inline int row_argmax(__global const float *x, const int cols)
     return best;
 }
 
-inline float row_accuracy(__global const float *P, __global const float *Y, const int r,
-                          const int cols, const int acc_kind)
+inline float row_accuracy(__global const float *p, __global const float *y, const int cols,
+                          const int acc_kind)
 {
-    __global const float *p = P + r * cols;
     if (acc_kind == ACC_SPARSE)
-        return row_argmax(p, cols) == (int)Y[r] ? 1.0f : 0.0f;
+        return row_argmax(p, cols) == (int)y[0] ? 1.0f : 0.0f;
     if (acc_kind == ACC_CATEGORICAL)
-        return row_argmax(p, cols) == row_argmax(Y + r * cols, cols) ? 1.0f : 0.0f;
+        return row_argmax(p, cols) == row_argmax(y, cols) ? 1.0f : 0.0f;
     float hits = 0.0f;
     for (int c = 0; c < cols; c++)
-        hits += ((p[c] > 0.5f ? 1.0f : 0.0f) == Y[r * cols + c]) ? 1.0f : 0.0f;
+        hits += ((p[c] > 0.5f ? 1.0f : 0.0f) == y[c]) ? 1.0f : 0.0f;
     return hits / cols;
 }
 
-__kernel void loss_rows(__global const float *P, __global const float *Y, const int rows,
-                        const int cols, const int loss, const int acc_kind,
-                        const float grad_scale, const int want_grad, __global float *D,
-                        __global float *stats)
+/* One row: p and y point at the row's outputs and targets (y at its label
+ * for sparse targets), d at its gradient (written only if want_grad).
+ * Adds the row's loss, accuracy, mse and mae to stats[0..3]. Shared by
+ * loss_rows and the fused trainer so both compute the same thing. */
+inline void loss_row(__global const float *p, __global const float *y, const int cols,
+                     const int loss, const int acc_kind, const float grad_scale,
+                     const int want_grad, __global float *d, float *stats)
 {
-    const int r = get_global_id(0);
-    if (r >= rows)
-        return;
     const int sparse = loss == LOSS_SPARSE_CCE;
     float total = 0.0f, squared = 0.0f, absolute = 0.0f;
     for (int c = 0; c < cols; c++) {
-        const float p = P[r * cols + c];
-        const float t = row_target(Y, r, c, cols, sparse);
-        const float diff = p - t;
+        const float t = row_target(y, c, sparse);
+        const float diff = p[c] - t;
         float grad;
         squared += diff * diff;
         absolute += fabs(diff);
         switch (loss) {
         case LOSS_CCE:
         case LOSS_SPARSE_CCE:
-            total -= t * log(clip_probability(p));
+            total -= t * log(clip_probability(p[c]));
             grad = diff;
             break;
         case LOSS_BCE: {
-            const float q = clip_probability(p);
+            const float q = clip_probability(p[c]);
             total -= t * log(q) + (1.0f - t) * log(1.0f - q);
             grad = diff / cols;
             break;
@@ -96,11 +93,27 @@ __kernel void loss_rows(__global const float *P, __global const float *Y, const 
             break;
         }
         if (want_grad)
-            D[r * cols + c] = grad * grad_scale;
+            d[c] = grad * grad_scale;
     }
     const int averaged = loss == LOSS_BCE || loss == LOSS_MSE || loss == LOSS_MAE;
-    stats[r * 4 + 0] = averaged ? total / cols : total;
-    stats[r * 4 + 1] = row_accuracy(P, Y, r, cols, acc_kind);
-    stats[r * 4 + 2] = squared / cols;
-    stats[r * 4 + 3] = absolute / cols;
+    stats[0] += averaged ? total / cols : total;
+    stats[1] += row_accuracy(p, y, cols, acc_kind);
+    stats[2] += squared / cols;
+    stats[3] += absolute / cols;
+}
+
+__kernel void loss_rows(__global const float *P, __global const float *Y, const int rows,
+                        const int cols, const int loss, const int acc_kind,
+                        const float grad_scale, const int want_grad, __global float *D,
+                        __global float *stats)
+{
+    const int r = get_global_id(0);
+    if (r >= rows)
+        return;
+    const int y_width = loss == LOSS_SPARSE_CCE ? 1 : cols;
+    float row_stats[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    loss_row(P + r * cols, Y + r * y_width, cols, loss, acc_kind, grad_scale, want_grad,
+             D + r * cols, row_stats);
+    for (int i = 0; i < 4; i++)
+        stats[r * 4 + i] = row_stats[i];
 }

@@ -1,15 +1,10 @@
-/* Row softmax and its backward pass; one work-item per row. */
+/* Row softmax and its backward pass; one work-item per row. The per-row
+ * bodies are inline functions shared with the fused trainer. */
 
-/* Y[r, :] = softmax(X[r, :]) for r < rows. Subtracting the row maximum keeps
- * exp() finite for any input; Y may be X. */
-__kernel void softmax_rows(__global const float *X, __global float *Y, const int rows,
-                           const int cols)
+/* y = softmax(x) over cols values. Subtracting the row maximum keeps exp()
+ * finite for any input; y may be x. */
+inline void softmax_row(__global const float *x, __global float *y, const int cols)
 {
-    const int r = get_global_id(0);
-    if (r >= rows)
-        return;
-    __global const float *x = X + r * cols;
-    __global float *y = Y + r * cols;
     float top = x[0];
     for (int c = 1; c < cols; c++)
         top = fmax(top, x[c]);
@@ -24,19 +19,30 @@ __kernel void softmax_rows(__global const float *X, __global float *Y, const int
         y[c] *= inv;
 }
 
-/* D[r, i] = P[r, i] * (D[r, i] - sum_j D[r, j] P[r, j]): dL/dP to dL/dZ
- * through a softmax whose outputs are P. */
-__kernel void softmax_backward(__global float *D, __global const float *P, const int rows,
-                               const int cols)
+/* d = p * (d - dot(d, p)): dL/dP to dL/dZ through a softmax with outputs p. */
+inline void softmax_backward_row(__global float *d, __global const float *p, const int cols)
 {
-    const int r = get_global_id(0);
-    if (r >= rows)
-        return;
-    __global float *d = D + r * cols;
-    __global const float *p = P + r * cols;
     float dot = 0.0f;
     for (int c = 0; c < cols; c++)
         dot += d[c] * p[c];
     for (int c = 0; c < cols; c++)
         d[c] = p[c] * (d[c] - dot);
+}
+
+/* Y[r, :] = softmax(X[r, :]) for r < rows; Y may be X. */
+__kernel void softmax_rows(__global const float *X, __global float *Y, const int rows,
+                           const int cols)
+{
+    const int r = get_global_id(0);
+    if (r < rows)
+        softmax_row(X + r * cols, Y + r * cols, cols);
+}
+
+/* D[r, :] = dL/dZ from dL/dP through the softmax whose outputs are P. */
+__kernel void softmax_backward(__global float *D, __global const float *P, const int rows,
+                               const int cols)
+{
+    const int r = get_global_id(0);
+    if (r < rows)
+        softmax_backward_row(D + r * cols, P + r * cols, cols);
 }

@@ -1,0 +1,187 @@
+/* Fused training of small models: ONE work-group runs every step of an
+ * epoch (gather, forward, loss, backward, optimizer update) with barriers
+ * between the phases, so an epoch costs one launch instead of ~10 per
+ * batch. It computes what the layer-by-layer kernels compute, in the same
+ * order of summation, through the same inline helpers.
+ *
+ * layout holds FL_FIELDS ints per layer (see FL_*). scratch holds the
+ * batch's inputs (input_off, batch x in_dim), targets (target_off, batch x
+ * target_width), each layer's outputs (layout[FL_OUT]) and two gradient
+ * buffers (delta_off and delta_off + delta_stride). Work-items stride over
+ * each phase's elements; every loop that contains a barrier has the same
+ * trip count on all work-items. Loss and metric sums are added to
+ * totals[0..3] once, at the end. */
+
+#define FL_IN 0
+#define FL_UNITS 1
+#define FL_ACT 2
+#define FL_DENSE 3
+#define FL_KERNEL 4
+#define FL_BIAS 5
+#define FL_OUT 6
+#define FL_FIELDS 7
+
+#define OPT_SGD 0
+#define OPT_ADAM 1
+
+#define SYNC() barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE)
+
+/* Layer l's forward pass over rows rows. */
+inline void fused_forward_layer(__global const int *L, __global const float *P,
+                                __global const float *in, __global float *out, const int rows)
+{
+    const int lid = get_local_id(0), size = get_local_size(0);
+    const int in_dim = L[FL_IN], units = L[FL_UNITS], act = L[FL_ACT];
+    if (L[FL_DENSE]) {
+        __global const float *W = P + L[FL_KERNEL];
+        __global const float *b = P + L[FL_BIAS];
+        for (int i = lid; i < rows * units; i += size) {
+            const int r = i / units, u = i % units;
+            float acc = 0.0f;
+            for (int k = 0; k < in_dim; k++)
+                acc = fma(in[r * in_dim + k], W[k * units + u], acc);
+            acc += b[u];
+            out[i] = act == ACT_SOFTMAX ? acc : act_forward(act, acc);
+        }
+        SYNC();
+        if (act == ACT_SOFTMAX) {
+            for (int r = lid; r < rows; r += size)
+                softmax_row(out + r * units, out + r * units, units);
+            SYNC();
+        }
+    } else {
+        if (act == ACT_SOFTMAX)
+            for (int r = lid; r < rows; r += size)
+                softmax_row(in + r * units, out + r * units, units);
+        else
+            for (int i = lid; i < rows * units; i += size)
+                out[i] = act_forward(act, in[i]);
+        SYNC();
+    }
+}
+
+/* dL/dA -> dL/dZ through layer l's activation, in place in d. */
+inline void fused_activation_backward(__global const int *L, __global const float *out,
+                                      __global float *d, const int rows)
+{
+    const int lid = get_local_id(0), size = get_local_size(0);
+    const int units = L[FL_UNITS], act = L[FL_ACT];
+    if (act == ACT_SOFTMAX)
+        for (int r = lid; r < rows; r += size)
+            softmax_backward_row(d + r * units, out + r * units, units);
+    else if (act != ACT_LINEAR)
+        for (int i = lid; i < rows * units; i += size)
+            d[i] *= act_derivative(act, out[i]);
+    SYNC();
+}
+
+/* A dense layer's kernel and bias gradients into G and, if d_prev is not
+ * NULL, the gradient at its input: one pass over the union of the three
+ * index ranges, so the whole layer needs one barrier. */
+inline void fused_dense_backward(__global const int *L, __global const float *P,
+                                 __global float *G, __global const float *in,
+                                 __global const float *d, __global float *d_prev,
+                                 const int rows, const int want_prev)
+{
+    const int lid = get_local_id(0), size = get_local_size(0);
+    const int in_dim = L[FL_IN], units = L[FL_UNITS];
+    const int n_kernel = in_dim * units, n_bias = units;
+    const int total = n_kernel + n_bias + (want_prev ? rows * in_dim : 0);
+    __global const float *W = P + L[FL_KERNEL];
+    for (int i = lid; i < total; i += size) {
+        float acc = 0.0f;
+        if (i < n_kernel) {
+            const int k = i / units, u = i % units;
+            for (int r = 0; r < rows; r++)
+                acc = fma(in[r * in_dim + k], d[r * units + u], acc);
+            G[L[FL_KERNEL] + i] = acc;
+        } else if (i < n_kernel + n_bias) {
+            const int u = i - n_kernel;
+            for (int r = 0; r < rows; r++)
+                acc += d[r * units + u];
+            G[L[FL_BIAS] + u] = acc;
+        } else {
+            const int j = i - n_kernel - n_bias, r = j / in_dim, k = j % in_dim;
+            for (int u = 0; u < units; u++)
+                acc = fma(d[r * units + u], W[k * units + u], acc);
+            d_prev[j] = acc;
+        }
+    }
+    SYNC();
+}
+
+__kernel void fused_train(__global const float *X, __global const float *Y,
+                          __global const int *perm, const int n, const int batch,
+                          __global const int *layout, const int layers, const int target_width,
+                          __global float *P, __global float *G, __global float *M,
+                          __global float *V, const int param_count, __global float *scratch,
+                          const int input_off, const int target_off, const int delta_off,
+                          const int delta_stride, const int loss, const int acc_kind,
+                          const int fused_loss, const int opt_kind, const float lr,
+                          const float momentum, const int nesterov, const float beta1,
+                          const float beta2, const float rho, const float epsilon,
+                          const int t0, __global float *totals, __local float *reduce)
+{
+    const int lid = get_local_id(0), size = get_local_size(0);
+    const int in_dim = layout[FL_IN];
+    __global const int *last = layout + (layers - 1) * FL_FIELDS;
+    __global float *input = scratch + input_off, *target = scratch + target_off;
+    float stats[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const int steps = (n + batch - 1) / batch;
+
+    for (int step = 0; step < steps; step++) {
+        const int start = step * batch, rows = min(batch, n - start);
+        for (int i = lid; i < rows * in_dim; i += size)
+            input[i] = X[perm[start + i / in_dim] * in_dim + i % in_dim];
+        for (int i = lid; i < rows * target_width; i += size)
+            target[i] = Y[perm[start + i / target_width] * target_width + i % target_width];
+        SYNC();
+        for (int l = 0; l < layers; l++) {
+            __global const int *L = layout + l * FL_FIELDS;
+            __global const float *in = l ? scratch + L[FL_OUT - FL_FIELDS] : input;
+            fused_forward_layer(L, P, in, scratch + L[FL_OUT], rows);
+        }
+        for (int r = lid; r < rows; r += size)
+            loss_row(scratch + last[FL_OUT] + r * last[FL_UNITS], target + r * target_width,
+                     last[FL_UNITS], loss, acc_kind, 1.0f / rows, 1,
+                     scratch + delta_off + r * last[FL_UNITS], stats);
+        SYNC();
+        int cur = 0;
+        for (int l = layers - 1; l >= 0; l--) {
+            __global const int *L = layout + l * FL_FIELDS;
+            __global float *d = scratch + delta_off + cur * delta_stride;
+            if (!(l == layers - 1 && fused_loss))
+                fused_activation_backward(L, scratch + L[FL_OUT], d, rows);
+            if (!L[FL_DENSE])
+                continue;
+            __global const float *in = l ? scratch + L[FL_OUT - FL_FIELDS] : input;
+            fused_dense_backward(L, P, G, in, d, scratch + delta_off + (1 - cur) * delta_stride,
+                                 rows, l > 0);
+            cur = 1 - cur;
+        }
+        const float t = (float)(t0 + step + 1);
+        const float alpha = lr * sqrt(1.0f - pow(beta2, t)) / (1.0f - pow(beta1, t));
+        for (int i = lid; i < param_count; i += size) {
+            if (opt_kind == OPT_SGD)
+                sgd_param(P + i, G[i], M + (momentum == 0.0f ? 0 : i), lr, momentum, nesterov);
+            else if (opt_kind == OPT_ADAM)
+                adam_param(P + i, G[i], M + i, V + i, alpha, beta1, beta2, epsilon);
+            else
+                rmsprop_param(P + i, G[i], V + i, lr, rho, epsilon);
+        }
+        SYNC();
+    }
+    /* totals += the work-group's sums, one statistic at a time */
+    for (int s = 0; s < 4; s++) {
+        reduce[lid] = stats[s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int stride = size / 2; stride > 0; stride /= 2) {
+            if (lid < stride)
+                reduce[lid] += reduce[lid + stride];
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lid == 0)
+            totals[s] += reduce[0];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
