@@ -32,33 +32,15 @@ int clseq_fused_applies(const clseq_model *m, int batch)
            step_work(m, batch) <= FUSED_MAX_STEP_WORK;
 }
 
-static size_t next_power_of_two(size_t n)
+/* One fixed group size per device kind: PoCL compiles a kernel anew for
+ * every local size it meets (about 10 s for this one), so a size chosen per
+ * model would recompile for each new model. CPUs run a group on one core,
+ * where more work-items than a step's widest phase only add loop overhead;
+ * GPUs get a full group. */
+static size_t fused_group_size(const clseq_model *m)
 {
-    size_t p = 1;
-    while (p < n)
-        p *= 2;
-    return p;
-}
-
-/* Enough work-items for the widest phase of a step, within what the kernel
- * allows: more would only spin through empty iterations. */
-static size_t fused_group_size(const clseq_model *m, int batch)
-{
-    size_t widest = m->param_count;
-    for (int i = 0; i < m->layer_count; i++) {
-        const clseq_layer *l = &m->layers[i];
-        size_t backward = (size_t)l->input_dim * l->units + l->units + (size_t)batch * l->input_dim;
-        size_t forward = (size_t)batch * l->units;
-        widest = widest > backward ? widest : backward;
-        widest = widest > forward ? widest : forward;
-    }
-    size_t cap = m->ctx->kernel_wg[K_FUSED_TRAIN];
-    if (cap > 256)
-        cap = 256;
-    if (cap > m->ctx->max_item[0])
-        cap = m->ctx->max_item[0];
-    size_t size = next_power_of_two(widest);
-    while (size > cap)
+    size_t size = (m->ctx->device_type & CL_DEVICE_TYPE_GPU) ? 256 : 32;
+    while (size > m->ctx->kernel_wg[K_FUSED_TRAIN] || size > m->ctx->max_item[0])
         size /= 2;
     return size ? size : 1;
 }
@@ -107,7 +89,7 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     int params = (int)m->param_count, loss = (int)m->loss, acc = clseq_accuracy_kind(m);
     int fused_loss = m->loss != CLSEQ_MEAN_SQUARED_ERROR && m->loss != CLSEQ_MEAN_ABSOLUTE_ERROR;
     int opt = (int)o->kind, t0 = (int)m->iterations;
-    size_t local = fused_group_size(m, batch);
+    size_t local = fused_group_size(m);
     BIND(0, x);
     BIND(1, y);
     BIND(2, perm);

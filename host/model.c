@@ -273,6 +273,22 @@ clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
     return CLSEQ_OK;
 }
 
+clseq_status clseq_model_compile_settings(const clseq_model *m, clseq_optimizer *opt,
+                                          clseq_loss *loss, unsigned *metrics)
+{
+    if (!m)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_model_compile_settings: model is NULL");
+    if (!m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "the model has not been compiled");
+    if (opt)
+        *opt = m->optimizer;
+    if (loss)
+        *loss = m->loss;
+    if (metrics)
+        *metrics = m->metrics;
+    return CLSEQ_OK;
+}
+
 int clseq_layer_count(const clseq_model *m)
 {
     return m ? m->layer_count : 0;

@@ -187,6 +187,11 @@ CLSEQ_API clseq_status clseq_optimizer_from_name(const char *name, float lr, cls
 CLSEQ_API clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
                                      unsigned metrics);
 
+/* The optimizer, loss and metrics a model was compiled with (any pointer
+ * may be NULL); CLSEQ_E_STATE if it was not compiled. */
+CLSEQ_API clseq_status clseq_model_compile_settings(const clseq_model *m, clseq_optimizer *opt,
+                                                    clseq_loss *loss, unsigned *metrics);
+
 /* ---- training ---------------------------------------------------------- */
 
 typedef struct clseq_history clseq_history;

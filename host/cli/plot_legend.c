@@ -235,7 +235,7 @@ static void best_spot(const plot_frame *f, const plot_obstacle *obs, int nobs, d
 void plot_draw_legend(cairo_t *cr, const plot_frame *f, const plot_legend_entry *e, int n,
                       int outside, const plot_obstacle *obs, int nobs)
 {
-    double w, h, x, y;
+    double w, h, x = 0.0, y = 0.0;
 
     if (n <= 0)
         return;

@@ -1,0 +1,127 @@
+#include "cli_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_option *options,
+              int count)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s", usage);
+            return -1;
+        }
+        const char *arg = argv[i], *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        int found = 0;
+        for (int k = 0; k < count && !found; k++) {
+            if (strlen(options[k].name) != len || strncmp(options[k].name, arg, len) != 0)
+                continue;
+            found = 1;
+            if (!options[k].takes_value) {
+                options[k].value = "1";
+            } else if (eq) {
+                options[k].value = eq + 1;
+            } else if (i + 1 < argc) {
+                options[k].value = argv[++i];
+            } else {
+                fprintf(stderr, "clseq %s: %s needs a value\n%s", command, options[k].name, usage);
+                return 0;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "clseq %s: unknown option '%s'\n%s", command, arg, usage);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *cli_get(const cli_option *options, int count, const char *name)
+{
+    for (int k = 0; k < count; k++)
+        if (strcmp(options[k].name, name) == 0)
+            return options[k].value;
+    return NULL;
+}
+
+int cli_int(const char *command, const char *name, const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        fprintf(stderr, "clseq %s: %s: '%s' is not an integer in %ld..%ld\n", command, name, text,
+                min, max);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_double(const char *command, const char *name, const char *text, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end) {
+        fprintf(stderr, "clseq %s: %s: '%s' is not a number\n", command, name, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_fail(const char *command)
+{
+    fprintf(stderr, "clseq %s: %s\n", command, clseq_last_error());
+    return 1;
+}
+
+float *cli_targets(const clseq_model *m, clseq_loss loss, const float *column, size_t rows)
+{
+    int width = loss == CLSEQ_CATEGORICAL_CROSSENTROPY ? clseq_model_output_dim(m) : 1;
+    float *y = malloc(rows * (size_t)width * sizeof *y);
+    if (!y) {
+        fprintf(stderr, "out of memory\n");
+        return NULL;
+    }
+    if (loss != CLSEQ_CATEGORICAL_CROSSENTROPY) {
+        memcpy(y, column, rows * sizeof *y);
+        return y;
+    }
+    if (clseq_one_hot(column, rows, width, y) != CLSEQ_OK) {
+        free(y);
+        return NULL;
+    }
+    return y;
+}
+
+float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path)
+{
+    size_t rows = d->rows;
+    float *x = malloc(rows * (size_t)input_dim * sizeof *x);
+    if (!x) {
+        fprintf(stderr, "out of memory\n");
+        return NULL;
+    }
+    if (d->features == input_dim) {
+        memcpy(x, d->x, rows * (size_t)input_dim * sizeof *x);
+        return x;
+    }
+    if (d->features + 1 != input_dim) {
+        fprintf(stderr, "%s: %d columns, but the model takes %d features (plus an optional "
+                        "target column)\n",
+                path, d->features + 1, input_dim);
+        free(x);
+        return NULL;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        memcpy(x + r * (size_t)input_dim, d->x + r * (size_t)d->features,
+               (size_t)d->features * sizeof *x);
+        x[r * (size_t)input_dim + (size_t)d->features] = d->y[r];
+    }
+    return x;
+}

@@ -1,0 +1,165 @@
+/* clseq train, evaluate and predict: a model from and on CSV files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "commands.h"
+
+enum { MAX_LAYERS = 64 };
+
+static const char train_usage[] =
+    "usage: clseq train --data FILE --layers SPEC --loss NAME --optimizer NAME[:lr]\n"
+    "                   [--epochs E] [--batch-size B] [--validation-split F | --val FILE]\n"
+    "                   [--metrics accuracy,mse,mae] [--seed S] [--verbose 0|1|2]\n"
+    "                   [--device S] --save MODEL\n"
+    "  SPEC reads like dense:64:relu,dense:4:softmax. For categorical_crossentropy the\n"
+    "  target column holds class indices, one-hot encoded here.\n";
+
+static int parse_metrics(const char *text, clseq_loss loss, unsigned *out)
+{
+    if (!text) {
+        *out = loss <= CLSEQ_BINARY_CROSSENTROPY ? CLSEQ_METRIC_ACCURACY : 0;
+        return 1;
+    }
+    *out = 0;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        unsigned bit = 0;
+        for (unsigned b = 1; b <= CLSEQ_METRIC_MAE; b <<= 1)
+            if (strcmp(tok, clseq_metric_name(b)) == 0)
+                bit = b;
+        if (!bit) {
+            fprintf(stderr, "clseq train: --metrics: unknown metric '%s' (accuracy, mse, mae)\n",
+                    tok);
+            return 0;
+        }
+        *out |= bit;
+    }
+    return 1;
+}
+
+/* --optimizer NAME[:lr] */
+static int parse_optimizer(const char *text, clseq_optimizer *out)
+{
+    char name[64];
+    double lr = 0;
+    const char *colon = strchr(text, ':');
+    snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - text) : (int)strlen(text), text);
+    if (colon && !cli_double("train", "--optimizer learning rate", colon + 1, &lr))
+        return 0;
+    if (clseq_optimizer_from_name(name, (float)lr, out) != CLSEQ_OK)
+        return !cli_fail("train");
+    return 1;
+}
+
+static clseq_status build_model(clseq_ctx *ctx, int input_dim, const char *spec, long seed,
+                                clseq_model **out)
+{
+    clseq_layer_spec layers[MAX_LAYERS];
+    int count = 0;
+    clseq_status s = clseq_parse_layers(spec, layers, MAX_LAYERS, &count);
+    if (s == CLSEQ_OK)
+        s = clseq_model_create(ctx, input_dim, out);
+    if (s == CLSEQ_OK)
+        s = clseq_model_set_seed(*out, (uint64_t)seed);
+    for (int i = 0; i < count && s == CLSEQ_OK; i++)
+        s = layers[i].units ? clseq_add_dense(*out, layers[i].units, layers[i].activation)
+                            : clseq_add_activation(*out, layers[i].activation);
+    return s;
+}
+
+/* Options train reads beyond the required ones. */
+typedef struct train_settings {
+    long epochs, batch, seed, verbose;
+    double split;
+} train_settings;
+
+static int read_settings(cli_option *opts, int n, train_settings *t)
+{
+    const char *v;
+    t->epochs = 1;
+    t->batch = 32;
+    t->seed = 0;
+    t->verbose = 2;
+    t->split = 0;
+    return !(((v = cli_get(opts, n, "--epochs")) && !cli_int("train", "--epochs", v, 1, 1000000, &t->epochs)) ||
+             ((v = cli_get(opts, n, "--batch-size")) && !cli_int("train", "--batch-size", v, 1, 1 << 24, &t->batch)) ||
+             ((v = cli_get(opts, n, "--seed")) && !cli_int("train", "--seed", v, 0, 0x7fffffffL, &t->seed)) ||
+             ((v = cli_get(opts, n, "--verbose")) && !cli_int("train", "--verbose", v, 0, 2, &t->verbose)) ||
+             ((v = cli_get(opts, n, "--validation-split")) && !cli_double("train", "--validation-split", v, &t->split)));
+}
+
+int cmd_train(int argc, char **argv)
+{
+    cli_option opts[] = {{"--data", 1, NULL},       {"--layers", 1, NULL},  {"--loss", 1, NULL},
+                         {"--optimizer", 1, NULL},  {"--epochs", 1, NULL},  {"--batch-size", 1, NULL},
+                         {"--validation-split", 1, NULL}, {"--val", 1, NULL}, {"--save", 1, NULL},
+                         {"--metrics", 1, NULL},    {"--seed", 1, NULL},    {"--verbose", 1, NULL},
+                         {"--device", 1, NULL}};
+    int n = (int)(sizeof opts / sizeof opts[0]);
+    int parsed = cli_parse("train", train_usage, argc, argv, opts, n);
+    if (parsed <= 0)
+        return parsed < 0 ? 0 : 2;
+    const char *data = cli_get(opts, n, "--data"), *spec = cli_get(opts, n, "--layers");
+    const char *loss_name = cli_get(opts, n, "--loss"), *opt_name = cli_get(opts, n, "--optimizer");
+    const char *save = cli_get(opts, n, "--save"), *val = cli_get(opts, n, "--val");
+    if (!data || !spec || !loss_name || !opt_name || !save) {
+        fprintf(stderr, "clseq train: --data, --layers, --loss, --optimizer and --save are required\n%s",
+                train_usage);
+        return 2;
+    }
+    train_settings t;
+    clseq_loss loss;
+    clseq_optimizer opt;
+    unsigned metrics;
+    if (!read_settings(opts, n, &t) || !parse_optimizer(opt_name, &opt))
+        return 2;
+    if (clseq_loss_from_name(loss_name, &loss) != CLSEQ_OK)
+        return cli_fail("train") + 1;
+    if (!parse_metrics(cli_get(opts, n, "--metrics"), loss, &metrics))
+        return 2;
+
+    int rc = 1;
+    clseq_dataset train = {0}, valid = {0};
+    clseq_ctx *ctx = NULL;
+    clseq_model *m = NULL;
+    float *y = NULL, *vy = NULL;
+    clseq_fit_options fo = clseq_fit_defaults();
+    if (clseq_csv_read(data, &train) != CLSEQ_OK || (val && clseq_csv_read(val, &valid) != CLSEQ_OK) ||
+        clseq_ctx_create(cli_get(opts, n, "--device"), &ctx) != CLSEQ_OK ||
+        build_model(ctx, train.features, spec, t.seed, &m) != CLSEQ_OK ||
+        clseq_compile(m, opt, loss, metrics) != CLSEQ_OK) {
+        rc = cli_fail("train");
+        goto done;
+    }
+    if (!(y = cli_targets(m, loss, train.y, train.rows)) ||
+        (val && !(vy = cli_targets(m, loss, valid.y, valid.rows)))) {
+        rc = cli_fail("train");
+        goto done;
+    }
+    fo.epochs = (int)t.epochs;
+    fo.batch_size = (int)t.batch;
+    fo.verbose = (int)t.verbose;
+    fo.validation_split = (float)t.split;
+    if (val) {
+        fo.val_x = valid.x;
+        fo.val_y = vy;
+        fo.val_n = valid.rows;
+    }
+    if (clseq_fit(m, train.x, y, train.rows, &fo, NULL) != CLSEQ_OK || clseq_save(m, save) != CLSEQ_OK) {
+        rc = cli_fail("train");
+        goto done;
+    }
+    printf("saved: %s\n", save);
+    rc = 0;
+done:
+    free(y);
+    free(vy);
+    clseq_dataset_free(&train);
+    clseq_dataset_free(&valid);
+    clseq_model_free(m);
+    clseq_ctx_free(ctx);
+    return rc;
+}
