@@ -30,6 +30,7 @@ static const char *const kernel_names[K_COUNT] = {
     [K_SGD_UPDATE] = "sgd_update",
     [K_ADAM_UPDATE] = "adam_update",
     [K_RMSPROP_UPDATE] = "rmsprop_update",
+    [K_FUSED_TRAIN] = "fused_train",
 };
 
 static double now_ms(void)
