@@ -1,0 +1,131 @@
+/* The clseq tool end to end: blobs -> train -> evaluate -> predict in a
+ * temporary directory, exit codes and output formats, bad input, and the
+ * demo in its quick form. Runs the built tool ($CLSEQ_TOOL). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+static char output[1 << 16];
+
+/* Runs the tool with args through the shell; returns its exit status and
+ * leaves stdout+stderr in output. */
+static int run_tool(const char *args)
+{
+    char command[4096];
+    const char *tool = getenv("CLSEQ_TOOL");
+    ck_assert_msg(tool != NULL, "CLSEQ_TOOL is not set");
+    snprintf(command, sizeof command, "'%s' %s 2>&1", tool, args);
+    FILE *p = popen(command, "r");
+    ck_assert_msg(p != NULL, "popen failed");
+    size_t used = fread(output, 1, sizeof output - 1, p);
+    output[used] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static double value_after(const char *key)
+{
+    const char *at = strstr(output, key);
+    ck_assert_msg(at != NULL, "'%s' not in output:\n%s", key, output);
+    return atof(at + strlen(key));
+}
+
+START_TEST(round_trip_blobs_train_evaluate_predict)
+{
+    const char *dir = test_temp_dir();
+    char args[2048];
+    snprintf(args, sizeof args, "blobs --samples 600 --features 2 --centers 3 --std 1.0 --seed 7 --out %s/data.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(args, sizeof args,
+             "train --data %s/data.csv --layers dense:16:relu,dense:3:softmax --loss categorical_crossentropy "
+             "--optimizer adam:0.01 --epochs 20 --batch-size 16 --validation-split 0.2 --verbose 2 --save %s/model.clseq",
+             dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "train failed:\n%s", output);
+    ck_assert_msg(strstr(output, "Epoch 20/20") && strstr(output, "val_accuracy:"), "%s", output);
+    snprintf(args, sizeof args, "evaluate --model %s/model.clseq --data %s/data.csv", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "evaluate failed:\n%s", output);
+    ck_assert_msg(strncmp(output, "loss: ", 6) == 0, "evaluate output:\n%s", output);
+    ck_assert_msg(value_after("accuracy: ") >= 0.95, "accuracy too low:\n%s", output);
+    snprintf(args, sizeof args, "predict --model %s/model.clseq --data %s/data.csv --out %s/pred.csv", dir, dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "predict failed:\n%s", output);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/pred.csv", dir);
+    clseq_dataset pred = {0};
+    ck_assert_clseq_ok(clseq_csv_read(path, &pred));
+    ck_assert_uint_eq(pred.rows, 600);
+    ck_assert_int_eq(pred.features, 3); /* p0,p1,p2 then the class column */
+    for (size_t r = 0; r < pred.rows; r++) {
+        float sum = pred.x[r * 3] + pred.x[r * 3 + 1] + pred.x[r * 3 + 2];
+        ck_assert_msg(sum > 0.999f && sum < 1.001f, "row %zu sums to %g", r, sum);
+    }
+    clseq_dataset_free(&pred);
+}
+END_TEST
+
+START_TEST(errors_have_messages_and_exit_codes)
+{
+    ck_assert_int_ne(run_tool("nosuchcommand"), 0);
+    ck_assert_int_ne(run_tool("train --data /nonexistent.csv --layers dense:2 --loss mse --optimizer sgd --save /tmp/x"), 0);
+    ck_assert_msg(strstr(output, "/nonexistent.csv"), "message should name the file:\n%s", output);
+    const char *dir = test_temp_dir();
+    char args[2048];
+    snprintf(args, sizeof args, "blobs --samples 50 --out %s/d.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:4:relu,dense:x --loss mse --optimizer sgd --save %s/m", dir, dir);
+    ck_assert_int_ne(run_tool(args), 0);
+    ck_assert_msg(strstr(output, "dense:x"), "message should name the bad token:\n%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:3:wobbly --loss mse --optimizer sgd --save %s/m", dir, dir);
+    ck_assert_int_ne(run_tool(args), 0);
+    ck_assert_msg(strstr(output, "wobbly"), "message should name the activation:\n%s", output);
+    ck_assert_int_ne(run_tool("evaluate --model /nonexistent.model --data /nonexistent.csv"), 0);
+    ck_assert_int_eq(run_tool("train --help"), 0);
+    ck_assert_msg(strstr(output, "usage: clseq train"), "%s", output);
+    ck_assert_int_ne(run_tool("blobs --samples abc"), 0);
+}
+END_TEST
+
+START_TEST(devices_lists_the_test_device)
+{
+    ck_assert_int_eq(run_tool("devices"), 0);
+    ck_assert_msg(strstr(output, clseq_ctx_device_name(test_ctx())) && strstr(output, "*"),
+                  "devices output:\n%s", output);
+}
+END_TEST
+
+START_TEST(demo_quick_writes_pictures)
+{
+    const char *dir = test_temp_dir();
+    char args[2048];
+    snprintf(args, sizeof args, "demo --quick --out %s", dir);
+    ck_assert_msg(run_tool(args) == 0, "demo failed:\n%s", output);
+    ck_assert_msg(strstr(output, "Test accuracy:") && strstr(output, "Test MSE:"), "%s", output);
+    const char *pictures[] = {"decision_boundary.png", "training_history.png", "two_class_kernel.png",
+                              "two_class_bias.png", "regression.png"};
+    for (size_t i = 0; i < sizeof pictures / sizeof pictures[0]; i++) {
+        char path[4096];
+        unsigned char magic[8];
+        snprintf(path, sizeof path, "%s/%s", dir, pictures[i]);
+        FILE *f = fopen(path, "rb");
+        ck_assert_msg(f != NULL, "missing %s", path);
+        ck_assert_uint_eq(fread(magic, 1, 8, f), 8);
+        fclose(f);
+        ck_assert_msg(memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, round_trip_blobs_train_evaluate_predict);
+    tcase_add_test(tc, errors_have_messages_and_exit_codes);
+    tcase_add_test(tc, devices_lists_the_test_device);
+    tcase_add_test(tc, demo_quick_writes_pictures);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
