@@ -34,12 +34,14 @@ int clseq_fused_applies(const clseq_model *m, int batch)
 
 /* One fixed group size per device kind: PoCL compiles a kernel anew for
  * every local size it meets (about 10 s for this one), so a size chosen per
- * model would recompile for each new model. CPUs run a group on one core,
- * where more work-items than a step's widest phase only add loop overhead;
- * GPUs get a full group. */
+ * model would recompile for each new model. A CPU runs a group on one
+ * core, where PoCL turns work-items into loops around every barrier: one
+ * work-item trains the seed model 11x faster than 32 (8 ms against 95 ms
+ * for its whole fit) and compiles in 2 s instead of 10. GPUs get a full
+ * group. */
 static size_t fused_group_size(const clseq_model *m)
 {
-    size_t size = (m->ctx->device_type & CL_DEVICE_TYPE_GPU) ? 256 : 32;
+    size_t size = (m->ctx->device_type & CL_DEVICE_TYPE_GPU) ? 256 : 1;
     while (size > m->ctx->kernel_wg[K_FUSED_TRAIN] || size > m->ctx->max_item[0])
         size /= 2;
     return size ? size : 1;
