@@ -64,8 +64,25 @@ static clseq_status launch_2d(clseq_ctx *ctx, clseq_kernel_id id, size_t cols, s
  * 64x64 tiles that would be mostly padding. */
 static int use_blocked_gemm(const clseq_ctx *ctx, int M, int N, int K)
 {
+    if (ctx->cpu_gemm)
+        return (double)M * N * K >= 32.0 * 32.0 * 32.0 && N >= 16;
     return ctx->blocked_gemm_ok && (double)M * N * K >= 64.0 * 64.0 * 64.0 &&
            M >= ctx->tiles.tm / 2 && N >= ctx->tiles.tn / 2;
+}
+
+/* Register-blocked CPU kernels: (row blocks, column panels) per form,
+ * with a group of consecutive row blocks sharing one panel of B. */
+static clseq_status launch_cpu_gemm(clseq_ctx *ctx, clseq_kernel_id id, int trans_b, int M, int N,
+                                    cl_int bind_err)
+{
+    enum { CPU_RM = 6, CPU_CN = 32, NT_BLOCK = 4 };
+    size_t rows = trans_b ? (size_t)(M + NT_BLOCK - 1) / NT_BLOCK : (size_t)(M + CPU_RM - 1) / CPU_RM;
+    size_t cols = trans_b ? (size_t)(N + NT_BLOCK - 1) / NT_BLOCK : (size_t)(N + CPU_CN - 1) / CPU_CN;
+    size_t local[2] = {power_of_two_at_most(ctx->kernel_wg[id], 8), 1};
+    if (local[0] > ctx->max_item[0])
+        local[0] = power_of_two_at_most(ctx->max_item[0], local[0]);
+    size_t global[2] = {round_up(rows, local[0]), cols};
+    return enqueue(ctx, id, 2, global, local, bind_err);
 }
 
 clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int N, int K,
@@ -73,9 +90,11 @@ clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int 
                            clseq_activation act)
 {
     int blocked = use_blocked_gemm(ctx, M, N, K);
-    clseq_kernel_id id = trans_a   ? (blocked ? K_GEMM_TN : K_GEMM_SMALL_TN)
-                         : trans_b ? (blocked ? K_GEMM_NT : K_GEMM_SMALL_NT)
-                                   : (blocked ? K_GEMM_NN : K_GEMM_SMALL_NN);
+    int form = trans_a ? 1 : trans_b ? 2 : 0;
+    static const clseq_kernel_id small[3] = {K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT};
+    static const clseq_kernel_id tiled[3] = {K_GEMM_NN, K_GEMM_TN, K_GEMM_NT};
+    static const clseq_kernel_id cpu[3] = {K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT};
+    clseq_kernel_id id = !blocked ? small[form] : ctx->cpu_gemm ? cpu[form] : tiled[form];
     cl_kernel k = ctx->kernels[id];
     cl_int err = CL_SUCCESS;
     int has_bias = bias.buf != NULL;
@@ -99,6 +118,8 @@ clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int 
     BIND(k, 15, act_code, &err);
     if (!blocked)
         return launch_2d(ctx, id, (size_t)N, (size_t)M, err);
+    if (ctx->cpu_gemm)
+        return launch_cpu_gemm(ctx, id, trans_b, M, N, err);
     size_t local[2] = {(size_t)(ctx->tiles.tn / ctx->tiles.wn), (size_t)(ctx->tiles.tm / ctx->tiles.wm)};
     size_t global[2] = {round_up((size_t)N, (size_t)ctx->tiles.tn) / ctx->tiles.wn,
                         round_up((size_t)M, (size_t)ctx->tiles.tm) / ctx->tiles.wm};

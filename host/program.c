@@ -19,6 +19,9 @@ static const char *const kernel_names[K_COUNT] = {
     [K_GEMM_SMALL_NN] = "gemm_small_nn",
     [K_GEMM_SMALL_TN] = "gemm_small_tn",
     [K_GEMM_SMALL_NT] = "gemm_small_nt",
+    [K_GEMM_CPU_NN] = "gemm_cpu_nn",
+    [K_GEMM_CPU_TN] = "gemm_cpu_tn",
+    [K_GEMM_CPU_NT] = "gemm_cpu_nt",
     [K_ACTIVATE] = "activate",
     [K_ACTIVATION_BACKWARD] = "activation_backward",
     [K_SOFTMAX_ROWS] = "softmax_rows",
@@ -210,6 +213,11 @@ static clseq_status create_kernels(clseq_ctx *ctx)
             ctx->kernel_wg[i] = 1;
     }
     size_t blocked = (size_t)(ctx->tiles.tm / ctx->tiles.wm) * (size_t)(ctx->tiles.tn / ctx->tiles.wn);
+    /* CPUs have no fast local memory and PoCL serialises work-items around
+     * barriers, so the register-blocked kernels without either win there;
+     * $CLSEQ_GEMM_KERNEL=tiled|cpu overrides (tests run both). */
+    const char *choice = getenv("CLSEQ_GEMM_KERNEL");
+    ctx->cpu_gemm = choice ? strcmp(choice, "cpu") == 0 : (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     ctx->blocked_gemm_ok = ctx->kernel_wg[K_GEMM_NN] >= blocked &&
                            ctx->kernel_wg[K_GEMM_TN] >= blocked &&
                            ctx->kernel_wg[K_GEMM_NT] >= blocked;

@@ -14,6 +14,7 @@
 typedef enum clseq_kernel_id {
     K_GEMM_NN, K_GEMM_TN, K_GEMM_NT,
     K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT,
+    K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT,
     K_ACTIVATE, K_ACTIVATION_BACKWARD, K_SOFTMAX_ROWS, K_SOFTMAX_BACKWARD,
     K_GATHER_ROWS, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS,
     K_SGD_UPDATE, K_ADAM_UPDATE, K_RMSPROP_UPDATE, K_FUSED_TRAIN,
@@ -43,6 +44,7 @@ struct clseq_ctx {
     cl_ulong max_alloc;
     clseq_gemm_tiles tiles;
     int blocked_gemm_ok;         /* the blocked GEMM's work-group fits this device */
+    int cpu_gemm;                /* large products use gemm_cpu_* (register-blocked, no local memory) */
     int from_cache;
     double build_ms;             /* time spent creating the program */
 };

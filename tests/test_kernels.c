@@ -94,24 +94,43 @@ static void check_gemm(int trans_a, int trans_b, int M, int N, int K, int with_b
 static const int gemm_shapes[][3] = {
     {1, 1, 1}, {1, 17, 1}, {1, 1, 300}, {5, 1, 9}, {1, 64, 64}, {7, 33, 129},
     {64, 64, 64}, {65, 63, 17}, {100, 4, 2}, {128, 96, 200}, {256, 256, 256}, {33, 130, 7},
+    {37, 70, 45}, {6, 32, 33}, {7, 33, 16}, {97, 31, 300},
 };
 
+/* Both large-product kernel families (gemm_cpu_* and the local-memory
+ * tiles of gemm.cl) are checked whatever the device would pick. */
 START_TEST(gemm_all_forms_and_shapes)
 {
     const int forms[3][2] = {{0, 0}, {1, 0}, {0, 1}};
     const int *shape = gemm_shapes[_i];
-    for (int f = 0; f < 3; f++)
-        check_gemm(forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0, CLSEQ_LINEAR);
+    clseq_ctx *ctx = test_ctx();
+    int chosen = ctx->cpu_gemm;
+    for (int family = 0; family < 2; family++) {
+        ctx->cpu_gemm = family;
+        if (!family && !ctx->blocked_gemm_ok)
+            continue;
+        for (int f = 0; f < 3; f++)
+            check_gemm(forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0, CLSEQ_LINEAR);
+    }
+    ctx->cpu_gemm = chosen;
 }
 END_TEST
 
 START_TEST(gemm_bias_and_activation_epilogue)
 {
     const clseq_activation acts[] = {CLSEQ_LINEAR, CLSEQ_RELU, CLSEQ_SIGMOID, CLSEQ_TANH};
+    clseq_ctx *ctx = test_ctx();
+    int chosen = ctx->cpu_gemm;
     for (int a = 0; a < 4; a++) {
         check_gemm(0, 0, 9, 5, 3, 1, acts[a]);
-        check_gemm(0, 0, 70, 80, 90, 1, acts[a]); /* the blocked kernel */
+        for (int family = 0; family < 2; family++) {
+            ctx->cpu_gemm = family; /* the large-product kernels of both families */
+            check_gemm(0, 0, 70, 80, 90, 1, acts[a]);
+            check_gemm(1, 0, 70, 80, 90, 1, acts[a]);
+            check_gemm(0, 1, 70, 80, 90, 1, acts[a]);
+        }
     }
+    ctx->cpu_gemm = chosen;
 }
 END_TEST
 

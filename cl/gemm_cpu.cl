@@ -1,0 +1,131 @@
+/* Matrix products shaped for CPU devices (PoCL and the like): no local
+ * memory and no barriers, each work-item keeps a block of C in vector
+ * registers. Same contracts and arguments as gemm.cl's kernels:
+ *   gemm_cpu_nn: C[M,N] = act(A[M,K]   * B[K,N] + bias[N])
+ *   gemm_cpu_tn: C[M,N] = act(A[K,M]^T * B[K,N] + bias[N])
+ *   gemm_cpu_nt: C[M,N] = act(A[M,K]   * B[N,K]^T + bias[N])
+ * nn and tn: a work-item owns CPU_RM rows x 32 columns of C; per k it loads
+ * 32 values of one row of B as two float16 and broadcasts CPU_RM values of
+ * A: 2 * CPU_RM vector FMAs per 2 vector loads. Work-items of a group take
+ * consecutive row blocks of the same column panel, so that panel of B is
+ * reused from cache. nt: a work-item owns a 4 x 4 block and runs float16
+ * dot products along k, where both operands are contiguous. Rows beyond M
+ * or N are clamped for loading (valid memory, results discarded) and
+ * columns beyond N take a guarded scalar path. */
+
+#ifndef CPU_RM
+#define CPU_RM 6
+#endif
+#define CPU_CN 32
+
+/* Element (m, k) of op(A). */
+#define CPU_A(m, k) (a_trans ? A[a_off + (k) * lda + (m)] : A[a_off + (m) * lda + (k)])
+
+inline void cpu_store(__global float *C, const int c_off, const int ldc, const int m,
+                      const int n, const int M, const int N, const float v,
+                      __global const float *bias, const int bias_off, const int has_bias,
+                      const int act)
+{
+    if (m < M && n < N)
+        C[c_off + m * ldc + n] = gemm_epilogue(v, n, bias, bias_off, has_bias, act);
+}
+
+inline void gemm_cpu_panel(const int a_trans, const int M, const int N, const int K,
+                           __global const float *A, const int a_off, const int lda,
+                           __global const float *B, const int b_off, const int ldb,
+                           __global float *C, const int c_off, const int ldc,
+                           __global const float *bias, const int bias_off, const int has_bias,
+                           const int act)
+{
+    const int m0 = get_global_id(0) * CPU_RM, n0 = get_global_id(1) * CPU_CN;
+    if (m0 >= M || n0 >= N)
+        return;
+    int rows[CPU_RM];
+    for (int i = 0; i < CPU_RM; i++)
+        rows[i] = min(m0 + i, M - 1);
+    float16 lo[CPU_RM], hi[CPU_RM];
+    for (int i = 0; i < CPU_RM; i++)
+        lo[i] = hi[i] = (float16)(0.0f);
+    const int full = n0 + CPU_CN <= N;
+    for (int k = 0; k < K; k++) {
+        __global const float *brow = B + b_off + k * ldb + n0;
+        float16 b0, b1;
+        if (full) {
+            b0 = vload16(0, brow);
+            b1 = vload16(1, brow);
+        } else {
+            float tmp[CPU_CN];
+            for (int j = 0; j < CPU_CN; j++)
+                tmp[j] = n0 + j < N ? brow[j] : 0.0f;
+            b0 = vload16(0, tmp);
+            b1 = vload16(1, tmp);
+        }
+        for (int i = 0; i < CPU_RM; i++) {
+            const float16 a = (float16)(CPU_A(rows[i], k));
+            lo[i] = fma(a, b0, lo[i]);
+            hi[i] = fma(a, b1, hi[i]);
+        }
+    }
+    for (int i = 0; i < CPU_RM; i++) {
+        float out[CPU_CN];
+        vstore16(lo[i], 0, out);
+        vstore16(hi[i], 1, out);
+        for (int j = 0; j < CPU_CN; j++)
+            cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, out[j], bias, bias_off, has_bias, act);
+    }
+}
+
+__kernel void gemm_cpu_nn(GEMM_ARGS)
+{
+    gemm_cpu_panel(0, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
+                   has_bias, act);
+}
+
+__kernel void gemm_cpu_tn(GEMM_ARGS)
+{
+    gemm_cpu_panel(1, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
+                   has_bias, act);
+}
+
+inline float sum16(const float16 v)
+{
+    const float8 a = v.lo + v.hi;
+    const float4 b = a.lo + a.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+__kernel void gemm_cpu_nt(GEMM_ARGS)
+{
+    const int m0 = get_global_id(0) * 4, n0 = get_global_id(1) * 4;
+    if (m0 >= M || n0 >= N)
+        return;
+    __global const float *arow[4], *brow[4];
+    for (int i = 0; i < 4; i++) {
+        arow[i] = A + a_off + min(m0 + i, M - 1) * lda;
+        brow[i] = B + b_off + min(n0 + i, N - 1) * ldb;
+    }
+    float16 acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            acc[i][j] = (float16)(0.0f);
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        float16 a[4], b[4];
+        for (int i = 0; i < 4; i++) {
+            a[i] = vload16(0, arow[i] + k);
+            b[i] = vload16(0, brow[i] + k);
+        }
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                acc[i][j] = fma(a[i], b[j], acc[i][j]);
+    }
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) {
+            float v = sum16(acc[i][j]);
+            for (int t = k; t < K; t++)
+                v = fma(arow[i][t], brow[j][t], v);
+            cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, v, bias, bias_off, has_bias, act);
+        }
+    }
+}
