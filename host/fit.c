@@ -3,6 +3,7 @@
  * each epoch uploads one permutation, enqueues every batch without waiting,
  * and reads the loss and metric sums back once. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,13 +15,16 @@
 #include "progress.h"
 #include "train.h"
 
+enum { TOTALS = 5, PARAM_SUM = 4 };
+
 /* Device copies of the training and validation rows. */
 typedef struct fit_data {
     cl_mem x, y, val_x, val_y;
     size_t n, val_n;
     cl_mem perm;     /* n ints: this epoch's row order */
     int *host_perm;
-    cl_mem totals;   /* 4 floats: this epoch's sums */
+    cl_mem totals;   /* this epoch's sums: loss, accuracy, mse, mae, then
+                        the sum of the parameters (finite unless diverged) */
     cl_mem backup;   /* parameters at the start of the epoch */
 } fit_data;
 
@@ -87,6 +91,16 @@ static void release_data(fit_data *d)
     free(d->host_perm);
 }
 
+/* Keras splits at int(n * (1 - validation_split)) with the split as the
+ * decimal the user wrote; the float 0.2f is 0.200000003, which would move
+ * one row, so go back to the float's shortest decimal first. */
+static size_t train_rows_after_split(size_t n, float split)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.7g", (double)split);
+    return (size_t)((double)n * (1.0 - strtod(text, NULL)));
+}
+
 /* Keras's validation_split holds out the last rows, before any shuffle. */
 static clseq_status upload_data(clseq_model *m, const float *x, const float *y, size_t n,
                                 const clseq_fit_options *o, fit_data *d)
@@ -96,7 +110,7 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
     d->n = n;
     d->val_n = o->val_n;
     if (o->val_n == 0 && o->validation_split > 0.0f) {
-        d->n = (size_t)((double)n * (1.0 - (double)o->validation_split));
+        d->n = train_rows_after_split(n, o->validation_split);
         d->val_n = n - d->n;
         vx = x + d->n * (size_t)m->input_dim;
         vy = y + d->n * (size_t)width;
@@ -121,7 +135,7 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
     for (size_t i = 0; i < d->n; i++)
         d->host_perm[i] = (int)i;
     if ((s = clseq_buffer_create(ctx, d->n * sizeof(int), &d->perm)) != CLSEQ_OK ||
-        (s = clseq_buffer_create(ctx, 4 * sizeof(float), &d->totals)) != CLSEQ_OK)
+        (s = clseq_buffer_create(ctx, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
         return s;
     return clseq_buffer_create(ctx, m->param_count * sizeof(float), &d->backup);
 }
@@ -182,16 +196,17 @@ static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
 }
 
 static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_options *o,
-                              clseq_progress *progress, float *values, int *count)
+                              clseq_progress *progress, float *values, int *count,
+                              float *param_sum)
 {
     clseq_ctx *ctx = m->ctx;
-    float sums[4];
+    float sums[TOTALS];
     double totals[4];
     if (o->shuffle)
         clseq_rng_shuffle(&m->rng, d->host_perm, d->n);
     clseq_status s = clseq_buffer_write(ctx, d->perm, 0, d->n * sizeof(int), d->host_perm);
     if (s == CLSEQ_OK)
-        s = clseq_buffer_fill(ctx, d->totals, 0, 4, 0.0f);
+        s = clseq_buffer_fill(ctx, d->totals, 0, TOTALS, 0.0f);
     if (s == CLSEQ_OK)
         s = clseq_cl_check(clEnqueueCopyBuffer(ctx->queue, m->params, d->backup, 0, 0,
                                                m->param_count * sizeof(float), 0, NULL, NULL),
@@ -200,12 +215,17 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
         s = clseq_fused_applies(m, o->batch_size)
                 ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
                 : layer_path_epoch(m, d, o->batch_size, progress);
+    /* a step can overflow the weights after the last loss was measured:
+     * their sum turns non-finite then */
+    if (s == CLSEQ_OK)
+        s = clseq_op_sum_columns(ctx, m->params, (int)m->param_count, 1, d->totals, PARAM_SUM, 0);
     if (s == CLSEQ_OK)
         s = clseq_buffer_read(ctx, d->totals, 0, sizeof sums, sums);
     if (s != CLSEQ_OK)
         return s;
     for (int i = 0; i < 4; i++)
         totals[i] = sums[i];
+    *param_sum = sums[PARAM_SUM];
     *count = clseq_totals_to_values(m, totals, d->n, values);
     if (d->val_n > 0) {
         if ((s = clseq_pass_totals(m, d->val_x, d->val_y, d->val_n, totals)) != CLSEQ_OK)
@@ -216,7 +236,8 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
 }
 
 /* Puts back the weights from before a diverged epoch. */
-static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float loss)
+static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float loss,
+                                   float param_sum)
 {
     clseq_status s = clseq_cl_check(clEnqueueCopyBuffer(m->ctx->queue, d->backup, m->params, 0, 0,
                                                         m->param_count * sizeof(float), 0, NULL,
@@ -227,9 +248,9 @@ static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float
     if (s != CLSEQ_OK)
         return s;
     return clseq_fail(CLSEQ_E_NUMERIC,
-                      "clseq_fit: training diverged in epoch %d (loss is %g); the weights from "
-                      "before that epoch were kept",
-                      epoch + 1, (double)loss);
+                      "clseq_fit: training diverged in epoch %d (loss %g, weights %s); the "
+                      "weights from before that epoch were kept",
+                      epoch + 1, (double)loss, isfinite(param_sum) ? "finite" : "not finite");
 }
 
 clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
@@ -263,11 +284,12 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
         float values[CLSEQ_HISTORY_MAX_SERIES];
         const char *names[CLSEQ_HISTORY_MAX_SERIES];
         int count = 0;
+        float param_sum = 0;
         clseq_progress_epoch_begin(&progress, epoch);
-        s = run_epoch(m, &d, opt, &progress, values, &count);
+        s = run_epoch(m, &d, opt, &progress, values, &count, &param_sum);
         m->host_stale = 1;
-        if (s == CLSEQ_OK && !isfinite(values[0]))
-            s = restore_backup(m, &d, epoch, values[0]);
+        if (s == CLSEQ_OK && (!isfinite(values[0]) || !isfinite(param_sum)))
+            s = restore_backup(m, &d, epoch, values[0], param_sum);
         if (s != CLSEQ_OK)
             break;
         for (int i = 0; i < count; i++)
