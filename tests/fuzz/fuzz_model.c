@@ -1,0 +1,46 @@
+/* libFuzzer harness for the model-file decoder (clseq_model_decode with no
+ * context: parse and validate only, no OpenCL).
+ *
+ * Random bytes almost never carry a matching length field and CRC-32, so
+ * each input is tried twice: as given (the envelope checks) and with its
+ * length field and checksum made to fit (the structural checks behind
+ * them). Anything but CLSEQ_OK or CLSEQ_E_FORMAT, or a model handed back
+ * without a context, is a bug. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modelfile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void decode(const uint8_t *data, size_t size)
+{
+    clseq_model *m = (clseq_model *)&m;
+    clseq_status s = clseq_model_decode(NULL, data, size, "fuzz.clseq", &m);
+    if ((s != CLSEQ_OK && s != CLSEQ_E_FORMAT) || m != NULL)
+        abort();
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    decode(data, size);
+    if (size < CLSEQ_MF_OFF_INPUT_DIM + CLSEQ_MF_CHECKSUM_BYTES)
+        return 0;
+    uint8_t *fixed = malloc(size);
+    if (!fixed)
+        return 0;
+    memcpy(fixed, data, size);
+    put32(fixed + CLSEQ_MF_OFF_LENGTH, (uint32_t)size);
+    put32(fixed + CLSEQ_MF_OFF_LENGTH + 4, (uint32_t)((uint64_t)size >> 32));
+    put32(fixed + size - 4, clseq_crc32(0, fixed, size - 4));
+    decode(fixed, size);
+    free(fixed);
+    return 0;
+}
