@@ -8,17 +8,15 @@
  * set, so "1.5" means the same everywhere. */
 #include "clseq.h"
 #include "error.h"
+#include "fileio.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { FIELD_SHOWN = 40 }; /* characters of a bad field quoted in a message */
 
@@ -315,53 +313,6 @@ void clseq_dataset_free(clseq_dataset *d)
 
 /* ---- reading files ------------------------------------------------------ */
 
-static clseq_status io_fail(const char *path, const char *what, int err)
-{
-    char msg[256];
-    /* strerror_r (XSI form under _POSIX_C_SOURCE): strerror is not thread safe. */
-    if (strerror_r(err, msg, sizeof msg) != 0)
-        snprintf(msg, sizeof msg, "error %d", err);
-    return clseq_fail(CLSEQ_E_IO, "%s: %s: %s", path, what, msg);
-}
-
-/* The whole file in memory; *len bytes, not NUL-terminated. */
-static clseq_status slurp(const char *path, char **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return io_fail(path, "cannot open", errno);
-    char *buf = NULL;
-    size_t cap = 0, used = 0;
-    clseq_status st = CLSEQ_OK;
-    for (;;) {
-        if (used == cap) {
-            size_t grown = cap ? cap * 2 : 65536;
-            char *b = grown > cap ? realloc(buf, grown) : NULL;
-            if (!b) {
-                st = clseq_fail(CLSEQ_E_NOMEM, "%s: out of memory after %zu bytes", path, used);
-                break;
-            }
-            buf = b;
-            cap = grown;
-        }
-        size_t got = fread(buf + used, 1, cap - used, f);
-        used += got;
-        if (got == 0) {
-            if (ferror(f))
-                st = io_fail(path, "read failed", errno);
-            break;
-        }
-    }
-    fclose(f);
-    if (st != CLSEQ_OK) {
-        free(buf);
-        return st;
-    }
-    *data = buf;
-    *len = used;
-    return CLSEQ_OK;
-}
-
 clseq_status clseq_csv_read(const char *path, clseq_dataset *out)
 {
     if (!out)
@@ -369,12 +320,12 @@ clseq_status clseq_csv_read(const char *path, clseq_dataset *out)
     memset(out, 0, sizeof *out);
     if (!path)
         return clseq_fail(CLSEQ_E_ARG, "csv_read: path must not be NULL");
-    char *data = NULL;
+    unsigned char *data = NULL;
     size_t len = 0;
-    clseq_status st = slurp(path, &data, &len);
+    clseq_status st = clseq_read_file(path, &data, &len);
     if (st != CLSEQ_OK)
         return st;
-    st = clseq_csv_parse(data, len, path, out);
+    st = clseq_csv_parse((const char *)data, len, path, out);
     free(data);
     return st;
 }
@@ -450,79 +401,22 @@ static int write_body(FILE *f, const float *x, size_t rows, size_t cols, const f
     return 0;
 }
 
-/* mkstemp makes files 0600; a replaced file keeps its mode, a new one is
- * 0644 like most tools' output. Failure only leaves it stricter. */
-static void set_mode(const char *path, int fd)
-{
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 0777) : 0644;
-    if (fchmod(fd, mode) != 0)
-        return;
-}
-
-/* Makes the rename itself durable; best effort, the data is already synced. */
-static void sync_parent_dir(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    char *slash = strrchr(copy, '/');
-    if (slash)
-        slash[slash == copy ? 1 : 0] = '\0'; /* "/name" lives in "/" */
-    int fd = open(slash ? copy : ".", O_RDONLY);
-    if (fd >= 0) {
-        if (fsync(fd) != 0) { /* nothing more to do: the file itself is synced */ }
-        close(fd);
-    }
-    free(copy);
-}
-
-/* Writes to path.tmp.XXXXXX beside path, syncs, renames; on failure the
- * temporary file is removed and path is untouched. */
+/* Formats the table in memory, then hands it to the atomic writer, so a
+ * failure at any point leaves an existing file at path as it was. */
 static clseq_status write_atomic(const char *path, const float *x, size_t rows, size_t cols,
                                  const float *y, const char *const *header)
 {
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = plen < (size_t)-1 - sizeof suffix ? malloc(plen + sizeof suffix) : NULL;
-    if (!tmp)
-        return clseq_fail(CLSEQ_E_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-    clseq_status st;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = io_fail(path, "cannot create a temporary file", errno);
-        free(tmp);
-        return st;
-    }
-    set_mode(path, fd);
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        st = io_fail(tmp, "cannot open", errno);
-        close(fd);
-        goto fail;
-    }
-    int err = 0;
-    errno = 0;
-    if (write_body(f, x, rows, cols, y, header) != 0 || fflush(f) != 0 || fsync(fileno(f)) != 0)
-        err = errno ? errno : EIO;
-    if (fclose(f) != 0 && !err)
-        err = errno ? errno : EIO;
-    if (err) {
-        st = io_fail(path, "write failed", err);
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        st = io_fail(path, "cannot rename the temporary file into place", errno);
-        goto fail;
-    }
-    sync_parent_dir(path);
-    free(tmp);
-    return CLSEQ_OK;
-fail:
-    unlink(tmp);
-    free(tmp);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    if (!f)
+        return clseq_fail(CLSEQ_E_NOMEM, "%s: out of memory formatting the table", path);
+    int failed = write_body(f, x, rows, cols, y, header) != 0;
+    failed = (fclose(f) != 0) || failed;
+    clseq_status st = failed ? clseq_fail(CLSEQ_E_NOMEM, "%s: out of memory formatting the table",
+                                          path)
+                             : clseq_write_file_atomic(path, (const unsigned char *)text, size);
+    free(text);
     return st;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "clseq.h"
+#include "fileio.h"
 
 #define CLSEQ_MODEL_FORMAT_VERSION 1u
 
@@ -37,16 +38,5 @@ clseq_status clseq_model_encode(const clseq_model *m, unsigned char **data, size
  * which needs no OpenCL (for fuzzing). Malformed data is CLSEQ_E_FORMAT. */
 clseq_status clseq_model_decode(clseq_ctx *ctx, const unsigned char *data, size_t size,
                                 const char *name, clseq_model **out);
-
-/* Writes size bytes to path atomically: a temporary file in the same
- * directory, written, fsync'd, renamed over path, and the directory
- * fsync'd. On failure the temporary file is removed, any old file at path
- * is left as it was, and the status is CLSEQ_E_IO naming the path. Uses
- * no OpenCL and no heap, so a forked child may call it. */
-clseq_status clseq_write_file_atomic(const char *path, const unsigned char *data, size_t size);
-
-/* Reads a whole regular file into a malloc'd buffer (*data, *size); the
- * caller frees it. Failures are CLSEQ_E_IO (or CLSEQ_E_NOMEM) naming path. */
-clseq_status clseq_read_file(const char *path, unsigned char **data, size_t *size);
 
 #endif
