@@ -16,9 +16,9 @@ clseq_status clseq_model_create(clseq_ctx *ctx, int input_dim, clseq_model **out
     *out = NULL;
     if (!ctx)
         return clseq_fail(CLSEQ_E_ARG, "clseq_model_create: ctx is NULL");
-    if (input_dim <= 0 || input_dim > 1 << 24)
-        return clseq_fail(CLSEQ_E_ARG, "clseq_model_create: input_dim must be in 1..16777216, got %d",
-                          input_dim);
+    if (input_dim <= 0 || input_dim > CLSEQ_MAX_UNITS)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_model_create: input_dim must be in 1..%d, got %d",
+                          CLSEQ_MAX_UNITS, input_dim);
     clseq_model *m = calloc(1, sizeof *m);
     if (!m)
         return clseq_fail(CLSEQ_E_NOMEM, "clseq_model_create: out of host memory");
@@ -116,9 +116,9 @@ clseq_status clseq_add_dense(clseq_model *m, int units, clseq_activation act)
     clseq_status s = check_can_add(m, "clseq_add_dense");
     if (s != CLSEQ_OK)
         return s;
-    if (units <= 0 || units > 1 << 24)
-        return clseq_fail(CLSEQ_E_ARG, "dense layer %d: units must be in 1..16777216, got %d",
-                          m->layer_count + 1, units);
+    if (units <= 0 || units > CLSEQ_MAX_UNITS)
+        return clseq_fail(CLSEQ_E_ARG, "dense layer %d: units must be in 1..%d, got %d",
+                          m->layer_count + 1, CLSEQ_MAX_UNITS, units);
     if ((s = check_activation(act, m->layer_count + 1)) != CLSEQ_OK)
         return s;
     if (m->host_stale && (s = clseq_model_sync_host(m)) != CLSEQ_OK)
@@ -266,6 +266,9 @@ clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
     m->optimizer = opt;
     m->loss = loss;
     m->metrics = metrics;
+    /* a failure here has released the old optimizer state: the model is
+     * no longer compiled rather than compiled with buffers missing */
+    m->compiled = 0;
     if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
         (s = clseq_model_reset_optimizer(m)) != CLSEQ_OK)
         return s;

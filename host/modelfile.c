@@ -59,7 +59,7 @@ enum {
     COMPILE_FIELDS = 11,
     COMPILE_BYTES = 4 * COMPILE_FIELDS,
     MIN_FILE_BYTES = HEADER_BYTES + COMPILE_BYTES + 8 + CLSEQ_MF_CHECKSUM_BYTES,
-    MAX_DIM = 1 << 24,         /* model.c's limit on input_dim and units */
+    MAX_DIM = CLSEQ_MAX_UNITS,
     PATH_BYTES = 4096 + 16     /* room for a PATH_MAX path and ".tmp.XXXXXX" */
 };
 

@@ -153,10 +153,9 @@ static clseq_status parse_layer_token(const char *token, size_t len, int index,
     char *end = NULL;
     errno = 0;
     long units = strtol(second, &end, 10);
-    if (errno || *end || units <= 0 || units > 1 << 24)
-        return clseq_fail(CLSEQ_E_ARG, "layer %d: units '%s' in '%.*s' must be an integer in "
-                                       "1..16777216",
-                          index + 1, second, (int)len, token);
+    if (errno || *end || units <= 0 || units > CLSEQ_MAX_UNITS)
+        return clseq_fail(CLSEQ_E_ARG, "layer %d: units '%s' in '%.*s' must be an integer in 1..%d",
+                          index + 1, second, (int)len, token, CLSEQ_MAX_UNITS);
     out->units = (int)units;
     out->activation = CLSEQ_LINEAR;
     if (third && clseq_activation_from_name(third, &out->activation) != CLSEQ_OK)

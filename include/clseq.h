@@ -129,6 +129,9 @@ CLSEQ_API const char *clseq_metric_name(unsigned metric_bit);
 
 typedef struct clseq_model clseq_model;
 
+/* The largest input_dim and units a layer may have. */
+#define CLSEQ_MAX_UNITS (1 << 24)
+
 /* A new empty model on ctx taking input_dim features per sample. */
 CLSEQ_API clseq_status clseq_model_create(clseq_ctx *ctx, int input_dim, clseq_model **out);
 /* Frees a model (NULL is fine). */
