@@ -27,3 +27,17 @@ __kernel void gather_rows(__global const float *src, __global const int *perm, c
     if (r < rows && c < cols)
         dst[r * cols + c] = src[perm[start + r] * cols + c];
 }
+
+/* C[m, n] = act(C[m, n] + bias[n]) for m < M, n < N (C at c_off with
+ * leading dimension ldc): the dense epilogue after a GEMM that cannot fuse
+ * it (CLBlast's). */
+__kernel void bias_activate(__global float *C, const int c_off, const int ldc, const int M,
+                            const int N, __global const float *bias, const int bias_off,
+                            const int has_bias, const int act)
+{
+    const int n = get_global_id(0), m = get_global_id(1);
+    if (m >= M || n >= N)
+        return;
+    const float v = C[c_off + m * ldc + n];
+    C[c_off + m * ldc + n] = act_forward(act, has_bias ? v + bias[bias_off + n] : v);
+}

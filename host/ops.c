@@ -3,6 +3,8 @@
  * kernels guard their edges. */
 #include "ops.h"
 
+#include "gemm_provider.h"
+
 /* Binds one argument; a failure is kept in *err for the launch to report. */
 #define BIND(kernel, index, value, err)                                                  \
     do {                                                                                 \
@@ -85,6 +87,31 @@ static clseq_status launch_cpu_gemm(clseq_ctx *ctx, clseq_kernel_id id, int tran
     return enqueue(ctx, id, 2, global, local, bind_err);
 }
 
+/* CLBlast's product, then the bias and activation it cannot fuse. */
+static clseq_status clblast_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int N, int K,
+                                 clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
+                                 clseq_activation act)
+{
+    clseq_status s = clseq_clblast_gemm(ctx, trans_a, trans_b, M, N, K, A.buf, A.off, A.ld, B.buf,
+                                        B.off, B.ld, C.buf, C.off, C.ld);
+    if (s != CLSEQ_OK || (!bias.buf && act == CLSEQ_LINEAR))
+        return s;
+    cl_kernel k = ctx->kernels[K_BIAS_ACTIVATE];
+    cl_int err = CL_SUCCESS;
+    int has_bias = bias.buf != NULL, act_code = (int)act;
+    cl_mem bias_buf = has_bias ? bias.buf : C.buf;
+    BIND(k, 0, C.buf, &err);
+    BIND(k, 1, C.off, &err);
+    BIND(k, 2, C.ld, &err);
+    BIND(k, 3, M, &err);
+    BIND(k, 4, N, &err);
+    BIND(k, 5, bias_buf, &err);
+    BIND(k, 6, bias.off, &err);
+    BIND(k, 7, has_bias, &err);
+    BIND(k, 8, act_code, &err);
+    return launch_2d(ctx, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, err);
+}
+
 clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int N, int K,
                            clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
                            clseq_activation act)
@@ -118,6 +145,8 @@ clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int 
     BIND(k, 15, act_code, &err);
     if (!blocked)
         return launch_2d(ctx, id, (size_t)N, (size_t)M, err);
+    if (ctx->gemm_clblast)
+        return clblast_gemm(ctx, trans_a, trans_b, M, N, K, A, B, C, bias, act);
     if (ctx->cpu_gemm)
         return launch_cpu_gemm(ctx, id, trans_b, M, N, err);
     size_t local[2] = {(size_t)(ctx->tiles.tn / ctx->tiles.wn), (size_t)(ctx->tiles.tm / ctx->tiles.wm)};

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "gemm_provider.h"
 #include "kernel_sources.h"
 #include "runtime.h"
 
@@ -23,6 +24,7 @@ static const char *const kernel_names[K_COUNT] = {
     [K_GEMM_CPU_TN] = "gemm_cpu_tn",
     [K_GEMM_CPU_NT] = "gemm_cpu_nt",
     [K_ACTIVATE] = "activate",
+    [K_BIAS_ACTIVATE] = "bias_activate",
     [K_ACTIVATION_BACKWARD] = "activation_backward",
     [K_SOFTMAX_ROWS] = "softmax_rows",
     [K_SOFTMAX_BACKWARD] = "softmax_backward",
@@ -230,6 +232,8 @@ clseq_status clseq_program_build(clseq_ctx *ctx)
     clseq_status s = create_program(ctx);
     if (s == CLSEQ_OK)
         s = create_kernels(ctx);
+    if (s == CLSEQ_OK)
+        s = clseq_gemm_provider_choose(ctx);
     ctx->build_ms = now_ms() - start;
     return s;
 }

@@ -69,6 +69,31 @@ START_TEST(status_and_cl_error_names)
 }
 END_TEST
 
+/* $CLSEQ_GEMM picks the provider of large products; a bad value is an
+ * error naming it, clblast is honoured where this build has CLBlast. */
+START_TEST(gemm_provider_from_environment)
+{
+    clseq_ctx *ctx = NULL;
+    setenv("CLSEQ_GEMM", "bogus", 1);
+    ck_assert_int_eq(clseq_ctx_create(NULL, &ctx), CLSEQ_E_ARG);
+    ck_assert_msg(strstr(clseq_last_error(), "bogus"), "%s", clseq_last_error());
+    setenv("CLSEQ_GEMM", "builtin", 1);
+    ck_assert_clseq_ok(clseq_ctx_create(NULL, &ctx));
+    ck_assert_int_eq(ctx->gemm_clblast, 0);
+    clseq_ctx_free(ctx);
+    setenv("CLSEQ_GEMM", "clblast", 1);
+    clseq_status s = clseq_ctx_create(NULL, &ctx);
+#ifdef CLSEQ_TEST_HAVE_CLBLAST
+    ck_assert_msg(s == CLSEQ_OK, "%s", clseq_last_error());
+    ck_assert_int_eq(ctx->gemm_clblast, 1);
+#else
+    ck_assert_int_eq(s, CLSEQ_E_ARG);
+#endif
+    clseq_ctx_free(ctx);
+    unsetenv("CLSEQ_GEMM");
+}
+END_TEST
+
 START_TEST(huge_buffer_is_nomem)
 {
     cl_mem buf = NULL;
@@ -201,6 +226,7 @@ int main(void)
     tcase_add_test(tc, bad_spec_names_the_devices);
     tcase_add_test(tc, status_and_cl_error_names);
     tcase_add_test(tc, huge_buffer_is_nomem);
+    tcase_add_test(tc, gemm_provider_from_environment);
     tcase_add_test(tc, cache_store_and_load_round_trip);
     tcase_add_test(tc, no_cache_bypasses_and_unwritable_dir_is_fine);
     tcase_add_test(tc, second_context_hits_cache_and_bad_entries_are_rebuilt);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm_provider.h"
 #include "ops.h"
 #include "testutil.h"
 
@@ -97,22 +98,39 @@ static const int gemm_shapes[][3] = {
     {37, 70, 45}, {6, 32, 33}, {7, 33, 16}, {97, 31, 300},
 };
 
-/* Both large-product kernel families (gemm_cpu_* and the local-memory
- * tiles of gemm.cl) are checked whatever the device would pick. */
+/* Whether this build has the CLBlast provider (a 1x1x1 product through it
+ * says so). */
+static int have_clblast(void)
+{
+    clseq_ctx *ctx = test_ctx();
+    cl_mem buf;
+    ck_assert_clseq_ok(clseq_buffer_create(ctx, sizeof(float), &buf));
+    ck_assert_clseq_ok(clseq_buffer_fill(ctx, buf, 0, 1, 1.0f));
+    clseq_status s = clseq_clblast_gemm(ctx, 0, 0, 1, 1, 1, buf, 0, 1, buf, 0, 1, buf, 0, 1);
+    clReleaseMemObject(buf);
+    ck_assert_msg(s == CLSEQ_OK || s == CLSEQ_E_STATE, "CLBlast failed: %s", clseq_last_error());
+    return s == CLSEQ_OK;
+}
+
+/* Every provider of large products (gemm_cpu_*, the local-memory tiles of
+ * gemm.cl, and CLBlast where built in) is checked whatever the device
+ * would pick. */
 START_TEST(gemm_all_forms_and_shapes)
 {
     const int forms[3][2] = {{0, 0}, {1, 0}, {0, 1}};
     const int *shape = gemm_shapes[_i];
     clseq_ctx *ctx = test_ctx();
-    int chosen = ctx->cpu_gemm;
-    for (int family = 0; family < 2; family++) {
-        ctx->cpu_gemm = family;
-        if (!family && !ctx->blocked_gemm_ok)
+    int cpu = ctx->cpu_gemm, clblast = ctx->gemm_clblast;
+    for (int family = 0; family < 3; family++) {
+        if ((family == 0 && !ctx->blocked_gemm_ok) || (family == 2 && !have_clblast()))
             continue;
+        ctx->cpu_gemm = family == 1;
+        ctx->gemm_clblast = family == 2;
         for (int f = 0; f < 3; f++)
             check_gemm(forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0, CLSEQ_LINEAR);
     }
-    ctx->cpu_gemm = chosen;
+    ctx->cpu_gemm = cpu;
+    ctx->gemm_clblast = clblast;
 }
 END_TEST
 
@@ -120,17 +138,21 @@ START_TEST(gemm_bias_and_activation_epilogue)
 {
     const clseq_activation acts[] = {CLSEQ_LINEAR, CLSEQ_RELU, CLSEQ_SIGMOID, CLSEQ_TANH};
     clseq_ctx *ctx = test_ctx();
-    int chosen = ctx->cpu_gemm;
+    int chosen = ctx->cpu_gemm, clblast = ctx->gemm_clblast;
     for (int a = 0; a < 4; a++) {
         check_gemm(0, 0, 9, 5, 3, 1, acts[a]);
-        for (int family = 0; family < 2; family++) {
-            ctx->cpu_gemm = family; /* the large-product kernels of both families */
+        for (int family = 0; family < 3; family++) {
+            if (family == 2 && !have_clblast())
+                continue;
+            ctx->cpu_gemm = family == 1; /* every provider's epilogue */
+            ctx->gemm_clblast = family == 2;
             check_gemm(0, 0, 70, 80, 90, 1, acts[a]);
             check_gemm(1, 0, 70, 80, 90, 1, acts[a]);
             check_gemm(0, 1, 70, 80, 90, 1, acts[a]);
         }
     }
     ctx->cpu_gemm = chosen;
+    ctx->gemm_clblast = clblast;
 }
 END_TEST
 
