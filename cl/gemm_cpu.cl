@@ -18,9 +18,6 @@
 #endif
 #define CPU_CN 32
 
-/* Element (m, k) of op(A). */
-#define CPU_A(m, k) (a_trans ? A[a_off + (k) * lda + (m)] : A[a_off + (m) * lda + (k)])
-
 inline void cpu_store(__global float *C, const int c_off, const int ldc, const int m,
                       const int n, const int M, const int N, const float v,
                       __global const float *bias, const int bias_off, const int has_bias,
@@ -28,6 +25,40 @@ inline void cpu_store(__global float *C, const int c_off, const int ldc, const i
 {
     if (m < M && n < N)
         C[c_off + m * ldc + n] = gemm_epilogue(v, n, bias, bias_off, has_bias, act);
+}
+
+/* Accumulates CPU_RM rows x 32 columns of op(A) B: rows of A through
+ * pointers ap[i] stepping a_step per k, B rows from brow stepping ldb. */
+inline void cpu_panel_full(__global const float *const *ap, const int a_step,
+                           __global const float *brow, const int ldb, const int K,
+                           float16 *lo, float16 *hi)
+{
+    for (int k = 0; k < K; k++, brow += ldb) {
+        const float16 b0 = vload16(0, brow), b1 = vload16(1, brow);
+        for (int i = 0; i < CPU_RM; i++) {
+            const float16 a = (float16)(ap[i][k * a_step]);
+            lo[i] = fma(a, b0, lo[i]);
+            hi[i] = fma(a, b1, hi[i]);
+        }
+    }
+}
+
+/* The same for the last column panel, where fewer than 32 columns remain. */
+inline void cpu_panel_edge(__global const float *const *ap, const int a_step,
+                           __global const float *brow, const int ldb, const int K,
+                           const int cols, float16 *lo, float16 *hi)
+{
+    for (int k = 0; k < K; k++, brow += ldb) {
+        float tmp[CPU_CN];
+        for (int j = 0; j < CPU_CN; j++)
+            tmp[j] = j < cols ? brow[j] : 0.0f;
+        const float16 b0 = vload16(0, tmp), b1 = vload16(1, tmp);
+        for (int i = 0; i < CPU_RM; i++) {
+            const float16 a = (float16)(ap[i][k * a_step]);
+            lo[i] = fma(a, b0, lo[i]);
+            hi[i] = fma(a, b1, hi[i]);
+        }
+    }
 }
 
 inline void gemm_cpu_panel(const int a_trans, const int M, const int N, const int K,
@@ -40,32 +71,19 @@ inline void gemm_cpu_panel(const int a_trans, const int M, const int N, const in
     const int m0 = get_global_id(0) * CPU_RM, n0 = get_global_id(1) * CPU_CN;
     if (m0 >= M || n0 >= N)
         return;
-    int rows[CPU_RM];
-    for (int i = 0; i < CPU_RM; i++)
-        rows[i] = min(m0 + i, M - 1);
+    __global const float *ap[CPU_RM];
+    for (int i = 0; i < CPU_RM; i++) {
+        const int m = min(m0 + i, M - 1);
+        ap[i] = A + a_off + (a_trans ? m : m * lda);
+    }
+    const int a_step = a_trans ? lda : 1;
     float16 lo[CPU_RM], hi[CPU_RM];
     for (int i = 0; i < CPU_RM; i++)
         lo[i] = hi[i] = (float16)(0.0f);
-    const int full = n0 + CPU_CN <= N;
-    for (int k = 0; k < K; k++) {
-        __global const float *brow = B + b_off + k * ldb + n0;
-        float16 b0, b1;
-        if (full) {
-            b0 = vload16(0, brow);
-            b1 = vload16(1, brow);
-        } else {
-            float tmp[CPU_CN];
-            for (int j = 0; j < CPU_CN; j++)
-                tmp[j] = n0 + j < N ? brow[j] : 0.0f;
-            b0 = vload16(0, tmp);
-            b1 = vload16(1, tmp);
-        }
-        for (int i = 0; i < CPU_RM; i++) {
-            const float16 a = (float16)(CPU_A(rows[i], k));
-            lo[i] = fma(a, b0, lo[i]);
-            hi[i] = fma(a, b1, hi[i]);
-        }
-    }
+    if (n0 + CPU_CN <= N)
+        cpu_panel_full(ap, a_step, B + b_off + n0, ldb, K, lo, hi);
+    else
+        cpu_panel_edge(ap, a_step, B + b_off + n0, ldb, K, N - n0, lo, hi);
     for (int i = 0; i < CPU_RM; i++) {
         float out[CPU_CN];
         vstore16(lo[i], 0, out);
