@@ -1,3 +1,279 @@
-#include "commands.h"
+/* clseq bench: speed figures as "NAME: VALUE UNIT" lines.
+ *
+ *   gemm     SGEMM through clseq's kernel, OpenBLAS and CLBlast (bench_gemm.c)
+ *   seed     the lesson's small fit: fused, layer by layer, plain C (bench_train.c)
+ *   mlp      784-512-512-10 training samples/s (bench_train.c)
+ *   predict  the same MLP's inference samples/s (bench_train.c)
+ *   startup  process start to first prediction, measured from a parent that
+ *            fork/execs "clseq bench startup-child" (here)
+ */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
-int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "clseq bench: not built yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli_util.h"
+#include "commands.h"
+
+static const char bench_usage[] =
+    "usage: clseq bench [gemm|seed|mlp|predict|startup|all] [--device S] [--repeat N]\n"
+    "  Prints NAME: VALUE UNIT lines (default section: all).\n"
+    "  --device S   device spec as for every command (default $CLSEQ_DEVICE, else GPU, else first)\n"
+    "  --repeat N   timed repetitions of each measurement (default: chosen per measurement)\n"
+    "  OpenBLAS (libopenblas.so.0) and CLBlast (libclblast.so.1) are loaded at run time when\n"
+    "  present; their lines read n/a otherwise.\n";
+
+/* ---- shared helpers (bench.h) ------------------------------------------ */
+
+double bench_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void bench_print(const char *name, double value, const char *unit)
+{
+    double a = fabs(value);
+    if (value == floor(value) && a < 1e7)
+        printf("%s: %.0f %s\n", name, value, unit);
+    else if (a != 0 && (a < 1e-3 || a >= 1e7))
+        printf("%s: %.3e %s\n", name, value, unit);
+    else if (a >= 1000)
+        printf("%s: %.0f %s\n", name, value, unit);
+    else if (a >= 100)
+        printf("%s: %.1f %s\n", name, value, unit);
+    else if (a >= 1)
+        printf("%s: %.2f %s\n", name, value, unit);
+    else
+        printf("%s: %.4f %s\n", name, value, unit);
+    fflush(stdout);
+}
+
+void bench_print_na(const char *name)
+{
+    printf("%s: n/a\n", name);
+    fflush(stdout);
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *values, int count)
+{
+    if (count <= 0)
+        return 0;
+    qsort(values, (size_t)count, sizeof *values, compare_doubles);
+    return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
+}
+
+void bench_fill_uniform(float *x, size_t n, float lo, float hi, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+    for (size_t i = 0; i < n; i++) {
+        /* splitmix64 */
+        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        x[i] = lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
+    }
+}
+
+int bench_check(clseq_status s, const char *what)
+{
+    if (s == CLSEQ_OK)
+        return 1;
+    fprintf(stderr, "clseq bench: %s: %s\n", what, clseq_last_error());
+    return 0;
+}
+
+/* ---- startup ------------------------------------------------------------ */
+
+/* The hidden child: a context, a small model and one prediction. Quiet
+ * unless something fails. */
+static int startup_child(const char *device)
+{
+    clseq_ctx *ctx = NULL;
+    clseq_model *m = NULL;
+    const float x[2] = {0.5f, -1.0f};
+    float out[4];
+    int ok = bench_check(clseq_ctx_create(device, &ctx), "context") &&
+             bench_check(clseq_model_create(ctx, 2, &m), "model") &&
+             bench_check(clseq_add_dense(m, 4, CLSEQ_SOFTMAX), "Dense(4)") &&
+             bench_check(clseq_predict(m, x, 1, out), "predict");
+    clseq_model_free(m);
+    clseq_ctx_free(ctx);
+    return ok ? 0 : 1;
+}
+
+/* One fork/exec of the child; its wall time in ms, or -1 on failure. */
+static double startup_once(const char *exe, const char *device)
+{
+    char *args[6];
+    int n = 0;
+    args[n++] = (char *)"clseq";
+    args[n++] = (char *)"bench";
+    args[n++] = (char *)"startup-child";
+    if (device) {
+        args[n++] = (char *)"--device";
+        args[n++] = (char *)device;
+    }
+    args[n] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    double t0 = bench_now_ms();
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "clseq bench: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        execv(exe, args);
+        fprintf(stderr, "clseq bench: exec %s: %s\n", exe, strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "clseq bench: waitpid: %s\n", strerror(errno));
+            return -1;
+        }
+    }
+    double ms = bench_now_ms() - t0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "clseq bench: startup-child failed (status %d)\n", status);
+        return -1;
+    }
+    return ms;
+}
+
+enum { STARTUP_MAX_RUNS = 50 };
+
+static int bench_startup(const bench_options *o)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) {
+        fprintf(stderr, "clseq bench: cannot find this program (/proc/self/exe): %s\n",
+                strerror(errno));
+        return 0;
+    }
+    exe[len] = '\0';
+    int runs = o->repeat > 0 ? o->repeat : 5;
+    if (runs > STARTUP_MAX_RUNS)
+        runs = STARTUP_MAX_RUNS;
+    double times[STARTUP_MAX_RUNS];
+    if (startup_once(exe, o->device) < 0) /* warm-up: caches, page cache */
+        return 0;
+    for (int i = 0; i < runs; i++)
+        if ((times[i] = startup_once(exe, o->device)) < 0)
+            return 0;
+    double best = times[0];
+    for (int i = 1; i < runs; i++)
+        best = times[i] < best ? times[i] : best;
+    bench_print("startup_to_first_prediction_ms", bench_median(times, runs), "ms");
+    bench_print("startup_to_first_prediction_min_ms", best, "ms");
+    return 1;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+/* Other work on the machine skews every figure: the load when we start
+ * and the share of the last 10 s in which some runnable task waited for a
+ * CPU (Linux's /proc/loadavg and /proc/pressure/cpu; nothing elsewhere). */
+static void print_load(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double value = 0;
+    if (f && fscanf(f, "%lf", &value) == 1)
+        bench_print("host_load_average_1min", value, "runnable");
+    if (f)
+        fclose(f);
+    f = fopen("/proc/pressure/cpu", "r");
+    if (f && fscanf(f, "some avg10=%lf", &value) == 1)
+        bench_print("host_cpu_pressure_avg10", value, "%");
+    if (f)
+        fclose(f);
+}
+
+enum { SEC_GEMM = 1, SEC_SEED = 2, SEC_MLP = 4, SEC_PREDICT = 8, SEC_STARTUP = 16, SEC_ALL = 31 };
+
+static int section_from_name(const char *name)
+{
+    static const struct { const char *name; int bits; } sections[] = {
+        {"gemm", SEC_GEMM}, {"seed", SEC_SEED},       {"mlp", SEC_MLP},
+        {"predict", SEC_PREDICT}, {"startup", SEC_STARTUP}, {"all", SEC_ALL},
+    };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (strcmp(name, sections[i].name) == 0)
+            return sections[i].bits;
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    int sections = SEC_ALL, child = 0;
+    if (argc > 1 && argv[1][0] != '-') {
+        if (strcmp(argv[1], "startup-child") == 0) {
+            child = 1;
+        } else if (!(sections = section_from_name(argv[1]))) {
+            fprintf(stderr, "clseq bench: unknown section '%s'\n%s", argv[1], bench_usage);
+            return 2;
+        }
+        argc--;
+        argv++;
+    }
+    cli_option options[] = {{"--device", 1, NULL}, {"--repeat", 1, NULL}};
+    int count = (int)(sizeof options / sizeof options[0]);
+    int parsed = cli_parse("bench", bench_usage, argc, argv, options, count);
+    if (parsed <= 0)
+        return parsed < 0 ? 0 : 2;
+    bench_options o = {cli_get(options, count, "--device"), 0};
+    const char *repeat = cli_get(options, count, "--repeat");
+    long r = 0;
+    if (repeat && !cli_int("bench", "--repeat", repeat, 1, 1000, &r))
+        return 2;
+    o.repeat = (int)r;
+    if (child)
+        return startup_child(o.device);
+
+    double t0 = bench_now_ms();
+    clseq_ctx *ctx = NULL;
+    if (!bench_check(clseq_ctx_create(o.device, &ctx), "context"))
+        return 1;
+    double ctx_ms = bench_now_ms() - t0;
+    printf("device: %s\n", clseq_ctx_device_name(ctx));
+    bench_print("context_create_ms", ctx_ms, "ms");
+    bench_print("kernels_from_cache", clseq_ctx_from_cache(ctx), "bool");
+    print_load();
+
+    clseq_model *mlp = NULL;
+    int ok = 1;
+    if (ok && (sections & SEC_GEMM))
+        ok = bench_gemm(ctx, &o);
+    if (ok && (sections & SEC_SEED))
+        ok = bench_seed(ctx, &o);
+    if (ok && (sections & SEC_MLP))
+        ok = bench_mlp(ctx, &o, &mlp);
+    if (ok && (sections & SEC_PREDICT))
+        ok = bench_predict(ctx, &o, &mlp);
+    clseq_model_free(mlp);
+    clseq_ctx_free(ctx);
+    /* Last and without a context of our own open: the children get the
+     * machine to themselves. */
+    if (ok && (sections & SEC_STARTUP))
+        ok = bench_startup(&o);
+    if (ok)
+        bench_print("bench_total_s", (bench_now_ms() - t0) / 1e3, "s");
+    return ok ? 0 : 1;
+}

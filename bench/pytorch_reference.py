@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Reference figures for `clseq bench`, measured with NumPy and PyTorch.
+
+Prints `NAME: VALUE UNIT` lines like `clseq bench` does, with the same
+workloads:
+
+  seed     Dense(4, softmax) on 3200 make_blobs rows, batch 4, 10 epochs,
+           SGD 0.01: NumPy (a plain minibatch loop) and PyTorch eager
+  mlp      784-512-512-10 (relu, relu, softmax), Adam, categorical
+           cross-entropy, batch 128 and 512, 4096 random rows: samples/s
+  predict  the same MLP on 1000 rows: samples/s
+  gemm     SGEMM 1024^3 and 2048^3 through torch.mm: GFLOP/s
+
+Neither library is a dependency of clseq: whatever is missing is reported
+as `n/a`. Usage: pytorch_reference.py [seed|mlp|predict|gemm|all] [--threads N]
+"""
+import argparse
+import statistics
+import sys
+import time
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - depends on the machine
+    np = None
+try:
+    import torch
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None
+
+
+def out(name, value, unit):
+    if value is None:
+        print(f"{name}: n/a", flush=True)
+    elif abs(value) >= 1000 or value == int(value):
+        print(f"{name}: {value:.0f} {unit}", flush=True)
+    else:
+        print(f"{name}: {value:.4g} {unit}", flush=True)
+
+
+def median_ms(fn, runs):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+# ---- seed ------------------------------------------------------------------
+
+def make_blobs(n=4000, features=2, centres=4, std=2.0, seed=101):
+    """scikit-learn's make_blobs when it is installed, else the same recipe."""
+    try:
+        from sklearn.datasets import make_blobs as sk_blobs
+        return sk_blobs(n_samples=n, n_features=features, centers=centres,
+                        cluster_std=std, random_state=seed)
+    except ImportError:
+        rng = np.random.RandomState(seed)
+        centers = rng.uniform(-10.0, 10.0, size=(centres, features))
+        counts = [n // centres + (1 if i < n % centres else 0) for i in range(centres)]
+        xs, ys = [], []
+        for i, count in enumerate(counts):
+            xs.append(rng.normal(loc=centers[i], scale=std, size=(count, features)))
+            ys += [i] * count
+        x, y = np.concatenate(xs), np.array(ys)
+        order = np.arange(n)
+        rng.shuffle(order)
+        return x[order], y[order]
+
+
+def seed_data():
+    x, y = make_blobs()
+    rng = np.random.RandomState(42)
+    order = rng.permutation(len(x))
+    n_test = 800
+    test, train = order[:n_test], order[n_test:]
+    onehot = np.eye(4, dtype=np.float32)[y]
+    x = x.astype(np.float32)
+    return x[train], onehot[train], x[test], y[test]
+
+
+def numpy_seed_fit(x, y, epochs=10, batch=4, lr=0.01):
+    rng = np.random.RandomState(0)
+    limit = np.sqrt(6.0 / (2 + 4))
+    w = rng.uniform(-limit, limit, size=(2, 4)).astype(np.float32)
+    b = np.zeros(4, dtype=np.float32)
+    n = len(x)
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        loss_sum, hits = 0.0, 0
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            xb, yb = x[idx], y[idx]
+            z = xb @ w + b
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            loss_sum += float(-(yb * np.log(np.maximum(p, 1e-7))).sum(axis=1).mean())
+            hits += int((p.argmax(axis=1) == yb.argmax(axis=1)).sum())
+            g = (p - yb) / len(idx)
+            w -= lr * (xb.T @ g)
+            b -= lr * g.sum(axis=0)
+    return w, b
+
+
+def torch_seed_fit(x, y, epochs=10, batch=4, lr=0.01):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()  # softmax + categorical cross-entropy
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.argmax(axis=1))
+    n = len(xt)
+    for _ in range(epochs):
+        order = torch.randperm(n)
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            opt.zero_grad()
+            logits = model(xt[idx])
+            loss = loss_fn(logits, yt[idx])
+            loss.backward()
+            opt.step()
+            loss.item()  # Keras reads the loss back every step for its running mean
+    return model
+
+
+def bench_seed(runs):
+    if np is None:
+        for name in ("numpy_seed_fit_ms", "numpy_seed_fit_test_accuracy",
+                     "torch_seed_fit_ms", "torch_seed_fit_test_accuracy"):
+            out(name, None, "")
+        return
+    x, y, xt, yt = seed_data()
+    numpy_seed_fit(x, y, epochs=1)
+    out("numpy_seed_fit_ms", median_ms(lambda: numpy_seed_fit(x, y), runs), "ms")
+    w, b = numpy_seed_fit(x, y)
+    out("numpy_seed_fit_test_accuracy", float(((xt @ w + b).argmax(axis=1) == yt).mean()),
+        "fraction")
+    if torch is None:
+        out("torch_seed_fit_ms", None, "")
+        out("torch_seed_fit_test_accuracy", None, "")
+        return
+    torch_seed_fit(x, y, epochs=1)
+    out("torch_seed_fit_ms", median_ms(lambda: torch_seed_fit(x, y), max(1, runs // 2)), "ms")
+    model = torch_seed_fit(x, y)
+    with torch.no_grad():
+        pred = model(torch.from_numpy(xt)).argmax(dim=1).numpy()
+    out("torch_seed_fit_test_accuracy", float((pred == yt).mean()), "fraction")
+
+
+# ---- mlp, predict, gemm (PyTorch only) ----------------------------------------
+
+ROWS, PREDICT_ROWS = 4096, 1000
+
+
+def mlp_model():
+    torch.manual_seed(1)
+    return torch.nn.Sequential(
+        torch.nn.Linear(784, 512), torch.nn.ReLU(),
+        torch.nn.Linear(512, 512), torch.nn.ReLU(),
+        torch.nn.Linear(512, 10))  # softmax folded into the loss
+
+
+def train_epochs(model, opt, x, y, batch, epochs):
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = len(x)
+    for _ in range(epochs):
+        order = torch.randperm(n)
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            opt.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            loss.item()
+
+
+def bench_mlp(epochs, state):
+    if torch is None:
+        for batch in (128, 512):
+            out(f"torch_mlp_train_bs{batch}_samples_per_s", None, "")
+        return
+    gen = torch.Generator().manual_seed(3)
+    x = torch.rand(ROWS, 784, generator=gen)
+    y = torch.randint(0, 10, (ROWS,), generator=gen)
+    model = mlp_model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    for batch in (128, 512):
+        train_epochs(model, opt, x, y, batch, 1)  # warm-up
+        t0 = time.perf_counter()
+        train_epochs(model, opt, x, y, batch, epochs)
+        seconds = time.perf_counter() - t0
+        out(f"torch_mlp_train_bs{batch}_samples_per_s", ROWS * epochs / seconds, "samples/s")
+    state["model"] = model
+
+
+def bench_predict(runs, state):
+    if torch is None:
+        out("torch_predict_1000_samples_per_s", None, "")
+        return
+    model = state.get("model") or mlp_model()
+    x = torch.rand(PREDICT_ROWS, 784, generator=torch.Generator().manual_seed(5))
+
+    def predict():
+        with torch.no_grad():
+            torch.softmax(model(x), dim=1).numpy()
+
+    predict()
+    ms = median_ms(predict, runs)
+    out("torch_predict_1000_samples_per_s", PREDICT_ROWS / (ms / 1e3), "samples/s")
+
+
+def bench_gemm(runs):
+    if torch is None:
+        for n in (256, 1024, 2048):
+            out(f"torch_gemm_{n}", None, "")
+        return
+    gen = torch.Generator().manual_seed(1)
+    for n in (256, 1024, 2048):
+        a = torch.rand(n, n, generator=gen) * 2 - 1
+        b = torch.rand(n, n, generator=gen) * 2 - 1
+        torch.mm(a, b)
+        reps = max(2, runs if n < 2048 else runs // 2)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b)
+        seconds = time.perf_counter() - t0
+        out(f"torch_gemm_{n}", 2.0 * n ** 3 * reps / seconds / 1e9, "GFLOP/s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("section", nargs="?", default="all",
+                        choices=["seed", "mlp", "predict", "gemm", "all"])
+    parser.add_argument("--threads", type=int, default=0,
+                        help="PyTorch intra-op threads (default: PyTorch's choice)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure")
+    parser.add_argument("--epochs", type=int, default=2, help="timed MLP epochs")
+    args = parser.parse_args()
+    print(f"python: {sys.version.split()[0]}", flush=True)
+    print(f"numpy: {np.__version__ if np is not None else 'n/a'}", flush=True)
+    print(f"torch: {torch.__version__ if torch is not None else 'n/a'}", flush=True)
+    if torch is not None:
+        if args.threads > 0:
+            torch.set_num_threads(args.threads)
+        out("torch_threads", torch.get_num_threads(), "threads")
+    state = {}
+    if args.section in ("seed", "all"):
+        bench_seed(args.repeat)
+    if args.section in ("mlp", "all"):
+        bench_mlp(args.epochs, state)
+    if args.section in ("predict", "all"):
+        bench_predict(args.repeat, state)
+    if args.section in ("gemm", "all"):
+        bench_gemm(args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

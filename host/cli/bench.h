@@ -1,0 +1,39 @@
+/* clseq bench: the parts shared between its files (cmd_bench.c,
+ * bench_gemm.c, bench_train.c). Every figure is printed as one
+ * "NAME: VALUE UNIT" line on stdout; failures go to stderr. */
+#ifndef CLSEQ_CLI_BENCH_H
+#define CLSEQ_CLI_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clseq.h"
+
+/* Settings of one bench run. */
+typedef struct bench_options {
+    const char *device;  /* --device, or NULL for clseq's default */
+    int repeat;          /* --repeat, or 0 for each measurement's own choice */
+} bench_options;
+
+/* A monotonic clock in milliseconds. */
+double bench_now_ms(void);
+/* Prints "name: value unit" with a sensible number of digits and flushes. */
+void bench_print(const char *name, double value, const char *unit);
+/* Prints "name: n/a" (a reference that is absent) and flushes. */
+void bench_print_na(const char *name);
+/* The median of count values (sorts them in place). */
+double bench_median(double *values, int count);
+/* Uniform floats in [lo, hi) from a small deterministic generator. */
+void bench_fill_uniform(float *x, size_t n, float lo, float hi, uint64_t seed);
+/* Reports a failed clseq call on stderr; returns 0 when s is not CLSEQ_OK. */
+int bench_check(clseq_status s, const char *what);
+
+/* The sections; each returns 1 on success, 0 after printing an error. */
+int bench_gemm(clseq_ctx *ctx, const bench_options *o);
+int bench_seed(clseq_ctx *ctx, const bench_options *o);
+/* mlp and predict share one model: *model is created (and trained) by the
+ * first that needs it and freed by the caller. */
+int bench_mlp(clseq_ctx *ctx, const bench_options *o, clseq_model **model);
+int bench_predict(clseq_ctx *ctx, const bench_options *o, clseq_model **model);
+
+#endif
