@@ -9,7 +9,8 @@
  * A: 2 * CPU_RM vector FMAs per 2 vector loads. Work-items of a group take
  * consecutive row blocks of the same column panel, so that panel of B is
  * reused from cache. nt: a work-item owns a 4 x 4 block and runs float16
- * dot products along k, where both operands are contiguous. Rows beyond M
+ * dot products along k, where both operands are contiguous; for k shorter
+ * than CPU_NT_SHORT_K, gemm_cpu_nt_short gathers B into panels instead. Rows beyond M
  * or N are clamped for loading (valid memory, results discarded) and
  * columns beyond N take a guarded scalar path. */
 
@@ -35,6 +36,7 @@ inline void cpu_panel_full(__global const float *const *ap, const int a_step,
 {
     for (int k = 0; k < K; k++, brow += ldb) {
         const float16 b0 = vload16(0, brow), b1 = vload16(1, brow);
+#pragma unroll
         for (int i = 0; i < CPU_RM; i++) {
             const float16 a = (float16)(ap[i][k * a_step]);
             lo[i] = fma(a, b0, lo[i]);
@@ -43,16 +45,19 @@ inline void cpu_panel_full(__global const float *const *ap, const int a_step,
     }
 }
 
-/* The same for the last column panel, where fewer than 32 columns remain. */
-inline void cpu_panel_edge(__global const float *const *ap, const int a_step,
-                           __global const float *brow, const int ldb, const int K,
-                           const int cols, float16 *lo, float16 *hi)
+/* The same where B's 32 values for a k are not contiguous: the last column
+ * panel (fewer than 32 columns left; b_step 1) or a transposed B (element
+ * (k, n) at n * ldb + k: b_step ldb, k_step 1), gathered one by one. */
+inline void cpu_panel_gather(__global const float *const *ap, const int a_step,
+                             __global const float *b, const int b_step, const int k_step,
+                             const int K, const int cols, float16 *lo, float16 *hi)
 {
-    for (int k = 0; k < K; k++, brow += ldb) {
+    for (int k = 0; k < K; k++, b += k_step) {
         float tmp[CPU_CN];
         for (int j = 0; j < CPU_CN; j++)
-            tmp[j] = j < cols ? brow[j] : 0.0f;
+            tmp[j] = j < cols ? b[j * b_step] : 0.0f;
         const float16 b0 = vload16(0, tmp), b1 = vload16(1, tmp);
+#pragma unroll
         for (int i = 0; i < CPU_RM; i++) {
             const float16 a = (float16)(ap[i][k * a_step]);
             lo[i] = fma(a, b0, lo[i]);
@@ -61,7 +66,8 @@ inline void cpu_panel_edge(__global const float *const *ap, const int a_step,
     }
 }
 
-inline void gemm_cpu_panel(const int a_trans, const int M, const int N, const int K,
+inline void gemm_cpu_panel(const int a_trans, const int b_trans, const int M, const int N,
+                           const int K,
                            __global const float *A, const int a_off, const int lda,
                            __global const float *B, const int b_off, const int ldb,
                            __global float *C, const int c_off, const int ldc,
@@ -80,10 +86,13 @@ inline void gemm_cpu_panel(const int a_trans, const int M, const int N, const in
     float16 lo[CPU_RM], hi[CPU_RM];
     for (int i = 0; i < CPU_RM; i++)
         lo[i] = hi[i] = (float16)(0.0f);
-    if (n0 + CPU_CN <= N)
+    const int cols = min(CPU_CN, N - n0);
+    if (b_trans)
+        cpu_panel_gather(ap, a_step, B + b_off + n0 * ldb, ldb, 1, K, cols, lo, hi);
+    else if (cols == CPU_CN)
         cpu_panel_full(ap, a_step, B + b_off + n0, ldb, K, lo, hi);
     else
-        cpu_panel_edge(ap, a_step, B + b_off + n0, ldb, K, N - n0, lo, hi);
+        cpu_panel_gather(ap, a_step, B + b_off + n0, 1, ldb, K, cols, lo, hi);
     for (int i = 0; i < CPU_RM; i++) {
         float out[CPU_CN];
         vstore16(lo[i], 0, out);
@@ -95,13 +104,21 @@ inline void gemm_cpu_panel(const int a_trans, const int M, const int N, const in
 
 __kernel void gemm_cpu_nn(GEMM_ARGS)
 {
-    gemm_cpu_panel(0, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
+    gemm_cpu_panel(0, 0, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
                    has_bias, act);
 }
 
 __kernel void gemm_cpu_tn(GEMM_ARGS)
 {
-    gemm_cpu_panel(1, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
+    gemm_cpu_panel(1, 0, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
+                   has_bias, act);
+}
+
+/* nt for short k (a layer with few units): the dot products below would
+ * be mostly their scalar tail, so gather B into panels instead. */
+__kernel void gemm_cpu_nt_short(GEMM_ARGS)
+{
+    gemm_cpu_panel(0, 1, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
                    has_bias, act);
 }
 
@@ -130,11 +147,14 @@ __kernel void gemm_cpu_nt(GEMM_ARGS)
     int k = 0;
     for (; k + 16 <= K; k += 16) {
         float16 a[4], b[4];
+#pragma unroll
         for (int i = 0; i < 4; i++) {
             a[i] = vload16(0, arow[i] + k);
             b[i] = vload16(0, brow[i] + k);
         }
+#pragma unroll
         for (int i = 0; i < 4; i++)
+#pragma unroll
             for (int j = 0; j < 4; j++)
                 acc[i][j] = fma(a[i], b[j], acc[i][j]);
     }

@@ -2,6 +2,7 @@
  * (queried once per context); global sizes are padded up to them and the
  * kernels guard their edges. */
 #include "ops.h"
+#include <stdlib.h>
 
 #include "gemm_provider.h"
 
@@ -67,19 +68,24 @@ static clseq_status launch_2d(clseq_ctx *ctx, clseq_kernel_id id, size_t cols, s
 static int use_blocked_gemm(const clseq_ctx *ctx, int M, int N, int K)
 {
     if (ctx->cpu_gemm)
-        return (double)M * N * K >= 32.0 * 32.0 * 32.0 && N >= 16;
+        return (double)M * N * K >= 32.0 * 32.0 * 32.0;
     return ctx->blocked_gemm_ok && (double)M * N * K >= 64.0 * 64.0 * 64.0 &&
            M >= ctx->tiles.tm / 2 && N >= ctx->tiles.tn / 2;
 }
 
+/* Below this depth the CPU nt kernel's float16 dot products are mostly
+ * scalar tail; the gathering panel kernel is then faster. */
+enum { CPU_NT_SHORT_K = 32 };
+
 /* Register-blocked CPU kernels: (row blocks, column panels) per form,
  * with a group of consecutive row blocks sharing one panel of B. */
-static clseq_status launch_cpu_gemm(clseq_ctx *ctx, clseq_kernel_id id, int trans_b, int M, int N,
+static clseq_status launch_cpu_gemm(clseq_ctx *ctx, clseq_kernel_id id, int M, int N,
                                     cl_int bind_err)
 {
     enum { CPU_RM = 6, CPU_CN = 32, NT_BLOCK = 4 };
-    size_t rows = trans_b ? (size_t)(M + NT_BLOCK - 1) / NT_BLOCK : (size_t)(M + CPU_RM - 1) / CPU_RM;
-    size_t cols = trans_b ? (size_t)(N + NT_BLOCK - 1) / NT_BLOCK : (size_t)(N + CPU_CN - 1) / CPU_CN;
+    int dots = id == K_GEMM_CPU_NT;
+    size_t rows = dots ? (size_t)(M + NT_BLOCK - 1) / NT_BLOCK : (size_t)(M + CPU_RM - 1) / CPU_RM;
+    size_t cols = dots ? (size_t)(N + NT_BLOCK - 1) / NT_BLOCK : (size_t)(N + CPU_CN - 1) / CPU_CN;
     size_t local[2] = {power_of_two_at_most(ctx->kernel_wg[id], 8), 1};
     if (local[0] > ctx->max_item[0])
         local[0] = power_of_two_at_most(ctx->max_item[0], local[0]);
@@ -122,6 +128,8 @@ clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int 
     static const clseq_kernel_id tiled[3] = {K_GEMM_NN, K_GEMM_TN, K_GEMM_NT};
     static const clseq_kernel_id cpu[3] = {K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT};
     clseq_kernel_id id = !blocked ? small[form] : ctx->cpu_gemm ? cpu[form] : tiled[form];
+    if (id == K_GEMM_CPU_NT && K < CPU_NT_SHORT_K)
+        id = K_GEMM_CPU_NT_SHORT;
     cl_kernel k = ctx->kernels[id];
     cl_int err = CL_SUCCESS;
     int has_bias = bias.buf != NULL;
@@ -148,7 +156,7 @@ clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int 
     if (ctx->gemm_clblast)
         return clblast_gemm(ctx, trans_a, trans_b, M, N, K, A, B, C, bias, act);
     if (ctx->cpu_gemm)
-        return launch_cpu_gemm(ctx, id, trans_b, M, N, err);
+        return launch_cpu_gemm(ctx, id, M, N, err);
     size_t local[2] = {(size_t)(ctx->tiles.tn / ctx->tiles.wn), (size_t)(ctx->tiles.tm / ctx->tiles.wm)};
     size_t global[2] = {round_up((size_t)N, (size_t)ctx->tiles.tn) / ctx->tiles.wn,
                         round_up((size_t)M, (size_t)ctx->tiles.tm) / ctx->tiles.wm};

@@ -23,6 +23,7 @@ static const char *const kernel_names[K_COUNT] = {
     [K_GEMM_CPU_NN] = "gemm_cpu_nn",
     [K_GEMM_CPU_TN] = "gemm_cpu_tn",
     [K_GEMM_CPU_NT] = "gemm_cpu_nt",
+    [K_GEMM_CPU_NT_SHORT] = "gemm_cpu_nt_short",
     [K_ACTIVATE] = "activate",
     [K_BIAS_ACTIVATE] = "bias_activate",
     [K_ACTIVATION_BACKWARD] = "activation_backward",

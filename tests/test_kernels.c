@@ -95,7 +95,7 @@ static void check_gemm(int trans_a, int trans_b, int M, int N, int K, int with_b
 static const int gemm_shapes[][3] = {
     {1, 1, 1}, {1, 17, 1}, {1, 1, 300}, {5, 1, 9}, {1, 64, 64}, {7, 33, 129},
     {64, 64, 64}, {65, 63, 17}, {100, 4, 2}, {128, 96, 200}, {256, 256, 256}, {33, 130, 7},
-    {37, 70, 45}, {6, 32, 33}, {7, 33, 16}, {97, 31, 300},
+    {37, 70, 45}, {6, 32, 33}, {7, 33, 16}, {97, 31, 300}, {64, 100, 10}, {300, 20, 12},
 };
 
 /* Whether this build has the CLBlast provider (a 1x1x1 product through it
