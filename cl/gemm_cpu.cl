@@ -9,8 +9,8 @@
  * A: 2 * CPU_RM vector FMAs per 2 vector loads. Work-items of a group take
  * consecutive row blocks of the same column panel, so that panel of B is
  * reused from cache. nt: a work-item owns a 4 x 4 block and runs float16
- * dot products along k, where both operands are contiguous; for k shorter
- * than CPU_NT_SHORT_K, gemm_cpu_nt_short gathers B into panels instead. Rows beyond M
+ * dot products along k, where both operands are contiguous (short k goes
+ * through the packed kernel below instead). Rows beyond M
  * or N are clamped for loading (valid memory, results discarded) and
  * columns beyond N take a guarded scalar path. */
 
@@ -114,14 +114,6 @@ __kernel void gemm_cpu_tn(GEMM_ARGS)
                    has_bias, act);
 }
 
-/* nt for short k (a layer with few units): the dot products below would
- * be mostly their scalar tail, so gather B into panels instead. */
-__kernel void gemm_cpu_nt_short(GEMM_ARGS)
-{
-    gemm_cpu_panel(0, 1, M, N, K, A, a_off, lda, B, b_off, ldb, C, c_off, ldc, bias, bias_off,
-                   has_bias, act);
-}
-
 inline float sum16(const float16 v)
 {
     const float8 a = v.lo + v.hi;
@@ -165,5 +157,74 @@ __kernel void gemm_cpu_nt(GEMM_ARGS)
                 v = fma(arow[i][t], brow[j][t], v);
             cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, v, bias, bias_off, has_bias, act);
         }
+    }
+}
+
+/* ---- packed operands ---------------------------------------------------
+ * For large products the operands are first copied into the order the
+ * micro-kernel reads them, zero-padded to whole blocks:
+ *   Ap[(blk * K + k) * CPU_RM + i] = op(A)(blk * CPU_RM + i, k)
+ *   Bp[(p * K + k) * CPU_CN + j]   = op(B)(k, p * CPU_CN + j)
+ * so every form (nn, tn, nt) runs the same loop over two contiguous
+ * streams, with no edge tests inside it, and the column panel a row block
+ * works through stays in one run of memory (few pages, easy prefetch). */
+
+/* One work-item per (k, row block). */
+__kernel void pack_a(__global const float *A, const int a_off, const int lda, const int a_trans,
+                     const int M, const int K, __global float *Ap)
+{
+    const int k = get_global_id(0), blk = get_global_id(1);
+    if (k >= K || blk * CPU_RM >= M)
+        return;
+    __global float *out = Ap + ((size_t)blk * K + k) * CPU_RM;
+    for (int i = 0; i < CPU_RM; i++) {
+        const int m = blk * CPU_RM + i;
+        out[i] = m >= M ? 0.0f : a_trans ? A[a_off + k * lda + m] : A[a_off + m * lda + k];
+    }
+}
+
+/* One work-item per (column, k). */
+__kernel void pack_b(__global const float *B, const int b_off, const int ldb, const int b_trans,
+                     const int K, const int N, __global float *Bp)
+{
+    const int n = get_global_id(0), k = get_global_id(1);
+    const int panels = (N + CPU_CN - 1) / CPU_CN;
+    if (n >= panels * CPU_CN || k >= K)
+        return;
+    const float v = n >= N ? 0.0f : b_trans ? B[b_off + n * ldb + k] : B[b_off + k * ldb + n];
+    Bp[((size_t)(n / CPU_CN) * K + k) * CPU_CN + n % CPU_CN] = v;
+}
+
+/* C[M,N] = act(Ap Bp + bias): one work-item per (row block, column panel). */
+__kernel void gemm_cpu_packed(const int M, const int N, const int K, __global const float *Ap,
+                              __global const float *Bp, __global float *C, const int c_off,
+                              const int ldc, __global const float *bias, const int bias_off,
+                              const int has_bias, const int act)
+{
+    const int blk = get_global_id(0), p = get_global_id(1);
+    const int m0 = blk * CPU_RM, n0 = p * CPU_CN;
+    if (m0 >= M || n0 >= N)
+        return;
+    __global const float *a = Ap + (size_t)blk * K * CPU_RM;
+    __global const float *b = Bp + (size_t)p * K * CPU_CN;
+    float16 lo[CPU_RM], hi[CPU_RM];
+#pragma unroll
+    for (int i = 0; i < CPU_RM; i++)
+        lo[i] = hi[i] = (float16)(0.0f);
+    for (int k = 0; k < K; k++, a += CPU_RM, b += CPU_CN) {
+        const float16 b0 = vload16(0, b), b1 = vload16(1, b);
+#pragma unroll
+        for (int i = 0; i < CPU_RM; i++) {
+            const float16 av = (float16)(a[i]);
+            lo[i] = fma(av, b0, lo[i]);
+            hi[i] = fma(av, b1, hi[i]);
+        }
+    }
+    for (int i = 0; i < CPU_RM; i++) {
+        float out[CPU_CN];
+        vstore16(lo[i], 0, out);
+        vstore16(hi[i], 1, out);
+        for (int j = 0; j < CPU_CN; j++)
+            cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, out[j], bias, bias_off, has_bias, act);
     }
 }

@@ -73,9 +73,16 @@ static int use_blocked_gemm(const clseq_ctx *ctx, int M, int N, int K)
            M >= ctx->tiles.tm / 2 && N >= ctx->tiles.tn / 2;
 }
 
-/* Below this depth the CPU nt kernel's float16 dot products are mostly
- * scalar tail; the gathering panel kernel is then faster. */
-enum { CPU_NT_SHORT_K = 32 };
+/* Whether a CPU product packs its operands first (measured on PoCL,
+ * AVX-512): from about 1300^3 the unpacked kernels' strided walks over B
+ * cost more than the copies (2048^3: 97 against 178 GFLOP/s), and the nt
+ * form with short k (a layer of few units) would be mostly scalar tail. */
+static int pack_operands(const clseq_ctx *ctx, int trans_b, int M, int N, int K)
+{
+    if (ctx->gemm_packed != 1)
+        return ctx->gemm_packed == 2;
+    return (double)M * N * K >= 2147483648.0 || (trans_b && K < 32);
+}
 
 /* Register-blocked CPU kernels: (row blocks, column panels) per form,
  * with a group of consecutive row blocks sharing one panel of B. */
@@ -118,18 +125,85 @@ static clseq_status clblast_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M
     return launch_2d(ctx, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, err);
 }
 
+/* ctx->pack[which] with room for bytes. */
+static clseq_status pack_buffer(clseq_ctx *ctx, int which, size_t bytes)
+{
+    if (ctx->pack_bytes[which] >= bytes)
+        return CLSEQ_OK;
+    clseq_buffer_release(&ctx->pack[which]);
+    ctx->pack_bytes[which] = 0;
+    clseq_status s = clseq_buffer_create(ctx, bytes, &ctx->pack[which]);
+    if (s == CLSEQ_OK)
+        ctx->pack_bytes[which] = bytes;
+    return s;
+}
+
+/* Packs op(A) and op(B) (gemm_cpu.cl) and runs the packed micro-kernel. */
+static clseq_status packed_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int N, int K,
+                                clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
+                                clseq_activation act)
+{
+    enum { CPU_RM = 6, CPU_CN = 32 };
+    size_t blocks = (size_t)(M + CPU_RM - 1) / CPU_RM, panels = (size_t)(N + CPU_CN - 1) / CPU_CN;
+    clseq_status s = pack_buffer(ctx, 0, blocks * CPU_RM * (size_t)K * sizeof(float));
+    if (s == CLSEQ_OK)
+        s = pack_buffer(ctx, 1, panels * CPU_CN * (size_t)K * sizeof(float));
+    if (s != CLSEQ_OK)
+        return s;
+    cl_int err = CL_SUCCESS;
+    cl_kernel k = ctx->kernels[K_PACK_A];
+    BIND(k, 0, A.buf, &err);
+    BIND(k, 1, A.off, &err);
+    BIND(k, 2, A.ld, &err);
+    BIND(k, 3, trans_a, &err);
+    BIND(k, 4, M, &err);
+    BIND(k, 5, K, &err);
+    BIND(k, 6, ctx->pack[0], &err);
+    if ((s = launch_2d(ctx, K_PACK_A, (size_t)K, blocks, err)) != CLSEQ_OK)
+        return s;
+    k = ctx->kernels[K_PACK_B];
+    BIND(k, 0, B.buf, &err);
+    BIND(k, 1, B.off, &err);
+    BIND(k, 2, B.ld, &err);
+    BIND(k, 3, trans_b, &err);
+    BIND(k, 4, K, &err);
+    BIND(k, 5, N, &err);
+    BIND(k, 6, ctx->pack[1], &err);
+    if ((s = launch_2d(ctx, K_PACK_B, panels * CPU_CN, (size_t)K, err)) != CLSEQ_OK)
+        return s;
+    k = ctx->kernels[K_GEMM_CPU_PACKED];
+    int has_bias = bias.buf != NULL, act_code = (int)act;
+    cl_mem bias_buf = has_bias ? bias.buf : C.buf;
+    BIND(k, 0, M, &err);
+    BIND(k, 1, N, &err);
+    BIND(k, 2, K, &err);
+    BIND(k, 3, ctx->pack[0], &err);
+    BIND(k, 4, ctx->pack[1], &err);
+    BIND(k, 5, C.buf, &err);
+    BIND(k, 6, C.off, &err);
+    BIND(k, 7, C.ld, &err);
+    BIND(k, 8, bias_buf, &err);
+    BIND(k, 9, bias.off, &err);
+    BIND(k, 10, has_bias, &err);
+    BIND(k, 11, act_code, &err);
+    size_t local[2] = {power_of_two_at_most(ctx->kernel_wg[K_GEMM_CPU_PACKED], 8), 1};
+    size_t global[2] = {round_up(blocks, local[0]), panels};
+    return enqueue(ctx, K_GEMM_CPU_PACKED, 2, global, local, err);
+}
+
 clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int N, int K,
                            clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
                            clseq_activation act)
 {
+    if (ctx->cpu_gemm && !ctx->gemm_clblast && use_blocked_gemm(ctx, M, N, K) &&
+        pack_operands(ctx, trans_b, M, N, K))
+        return packed_gemm(ctx, trans_a, trans_b, M, N, K, A, B, C, bias, act);
     int blocked = use_blocked_gemm(ctx, M, N, K);
     int form = trans_a ? 1 : trans_b ? 2 : 0;
     static const clseq_kernel_id small[3] = {K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT};
     static const clseq_kernel_id tiled[3] = {K_GEMM_NN, K_GEMM_TN, K_GEMM_NT};
     static const clseq_kernel_id cpu[3] = {K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT};
     clseq_kernel_id id = !blocked ? small[form] : ctx->cpu_gemm ? cpu[form] : tiled[form];
-    if (id == K_GEMM_CPU_NT && K < CPU_NT_SHORT_K)
-        id = K_GEMM_CPU_NT_SHORT;
     cl_kernel k = ctx->kernels[id];
     cl_int err = CL_SUCCESS;
     int has_bias = bias.buf != NULL;

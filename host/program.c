@@ -23,7 +23,9 @@ static const char *const kernel_names[K_COUNT] = {
     [K_GEMM_CPU_NN] = "gemm_cpu_nn",
     [K_GEMM_CPU_TN] = "gemm_cpu_tn",
     [K_GEMM_CPU_NT] = "gemm_cpu_nt",
-    [K_GEMM_CPU_NT_SHORT] = "gemm_cpu_nt_short",
+    [K_PACK_A] = "pack_a",
+    [K_PACK_B] = "pack_b",
+    [K_GEMM_CPU_PACKED] = "gemm_cpu_packed",
     [K_ACTIVATE] = "activate",
     [K_BIAS_ACTIVATE] = "bias_activate",
     [K_ACTIVATION_BACKWARD] = "activation_backward",
@@ -221,6 +223,7 @@ static clseq_status create_kernels(clseq_ctx *ctx)
      * $CLSEQ_GEMM_KERNEL=tiled|cpu overrides (tests run both). */
     const char *choice = getenv("CLSEQ_GEMM_KERNEL");
     ctx->cpu_gemm = choice ? strcmp(choice, "cpu") == 0 : (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    ctx->gemm_packed = 1;
     ctx->blocked_gemm_ok = ctx->kernel_wg[K_GEMM_NN] >= blocked &&
                            ctx->kernel_wg[K_GEMM_TN] >= blocked &&
                            ctx->kernel_wg[K_GEMM_NT] >= blocked;
@@ -241,6 +244,8 @@ clseq_status clseq_program_build(clseq_ctx *ctx)
 
 void clseq_program_release(clseq_ctx *ctx)
 {
+    clseq_buffer_release(&ctx->pack[0]);
+    clseq_buffer_release(&ctx->pack[1]);
     for (int i = 0; i < K_COUNT; i++) {
         if (ctx->kernels[i])
             clReleaseKernel(ctx->kernels[i]);

@@ -14,7 +14,8 @@
 typedef enum clseq_kernel_id {
     K_GEMM_NN, K_GEMM_TN, K_GEMM_NT,
     K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT,
-    K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT, K_GEMM_CPU_NT_SHORT,
+    K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT,
+    K_PACK_A, K_PACK_B, K_GEMM_CPU_PACKED,
     K_ACTIVATE, K_BIAS_ACTIVATE, K_ACTIVATION_BACKWARD, K_SOFTMAX_ROWS, K_SOFTMAX_BACKWARD,
     K_GATHER_ROWS, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS,
     K_SGD_UPDATE, K_ADAM_UPDATE, K_RMSPROP_UPDATE, K_FUSED_TRAIN,
@@ -46,6 +47,9 @@ struct clseq_ctx {
     int blocked_gemm_ok;         /* the blocked GEMM's work-group fits this device */
     int cpu_gemm;                /* large products use gemm_cpu_* (register-blocked, no local memory) */
     int gemm_clblast;            /* large products go to CLBlast (gemm_provider.c) */
+    int gemm_packed;             /* CPU products pack operands: 0 never, 1 when it pays, 2 always */
+    cl_mem pack[2];              /* packing scratch for A and B, grown on demand */
+    size_t pack_bytes[2];
     int from_cache;
     double build_ms;             /* time spent creating the program */
 };

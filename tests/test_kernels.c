@@ -112,25 +112,27 @@ static int have_clblast(void)
     return s == CLSEQ_OK;
 }
 
-/* Every provider of large products (gemm_cpu_*, the local-memory tiles of
- * gemm.cl, and CLBlast where built in) is checked whatever the device
- * would pick. */
+/* Every provider of large products (the local-memory tiles of gemm.cl,
+ * gemm_cpu_* unpacked and packed, and CLBlast where built in) is checked
+ * whatever the device would pick. */
 START_TEST(gemm_all_forms_and_shapes)
 {
     const int forms[3][2] = {{0, 0}, {1, 0}, {0, 1}};
     const int *shape = gemm_shapes[_i];
     clseq_ctx *ctx = test_ctx();
-    int cpu = ctx->cpu_gemm, clblast = ctx->gemm_clblast;
-    for (int family = 0; family < 3; family++) {
-        if ((family == 0 && !ctx->blocked_gemm_ok) || (family == 2 && !have_clblast()))
+    int cpu = ctx->cpu_gemm, clblast = ctx->gemm_clblast, packed = ctx->gemm_packed;
+    for (int family = 0; family < 4; family++) {
+        if ((family == 0 && !ctx->blocked_gemm_ok) || (family == 3 && !have_clblast()))
             continue;
-        ctx->cpu_gemm = family == 1;
-        ctx->gemm_clblast = family == 2;
+        ctx->cpu_gemm = family == 1 || family == 2;
+        ctx->gemm_packed = family == 2 ? 2 : 1; /* family 2: always packed */
+        ctx->gemm_clblast = family == 3;
         for (int f = 0; f < 3; f++)
             check_gemm(forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0, CLSEQ_LINEAR);
     }
     ctx->cpu_gemm = cpu;
     ctx->gemm_clblast = clblast;
+    ctx->gemm_packed = packed;
 }
 END_TEST
 
@@ -141,11 +143,12 @@ START_TEST(gemm_bias_and_activation_epilogue)
     int chosen = ctx->cpu_gemm, clblast = ctx->gemm_clblast;
     for (int a = 0; a < 4; a++) {
         check_gemm(0, 0, 9, 5, 3, 1, acts[a]);
-        for (int family = 0; family < 3; family++) {
-            if (family == 2 && !have_clblast())
+        for (int family = 0; family < 4; family++) {
+            if (family == 3 && !have_clblast())
                 continue;
-            ctx->cpu_gemm = family == 1; /* every provider's epilogue */
-            ctx->gemm_clblast = family == 2;
+            ctx->cpu_gemm = family == 1 || family == 2; /* every provider's epilogue */
+            ctx->gemm_packed = family == 2 ? 2 : 1;
+            ctx->gemm_clblast = family == 3;
             check_gemm(0, 0, 70, 80, 90, 1, acts[a]);
             check_gemm(1, 0, 70, 80, 90, 1, acts[a]);
             check_gemm(0, 1, 70, 80, 90, 1, acts[a]);
@@ -153,6 +156,7 @@ START_TEST(gemm_bias_and_activation_epilogue)
     }
     ctx->cpu_gemm = chosen;
     ctx->gemm_clblast = clblast;
+    ctx->gemm_packed = 1;
 }
 END_TEST
 
