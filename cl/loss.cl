@@ -74,7 +74,8 @@ inline void loss_row(__global const float *p, __global const float *y, const int
         switch (loss) {
         case LOSS_CCE:
         case LOSS_SPARSE_CCE:
-            total -= t * log(clip_probability(p[c]));
+            if (t != 0.0f) /* one-hot targets: skip the logs that add nothing */
+                total -= t * log(clip_probability(p[c]));
             grad = diff;
             break;
         case LOSS_BCE: {

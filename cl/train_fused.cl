@@ -26,11 +26,18 @@
 
 #define SYNC() barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE)
 
+/* The work-group size, fixed at build time (-DFUSED_SIZE) so the compiler
+ * sees the loops' strides: with one work-item on a CPU they become plain
+ * loops. */
+#ifndef FUSED_SIZE
+#define FUSED_SIZE 64
+#endif
+
 /* Layer l's forward pass over rows rows. */
 inline void fused_forward_layer(__global const int *L, __global const float *P,
                                 __global const float *in, __global float *out, const int rows)
 {
-    const int lid = get_local_id(0), size = get_local_size(0);
+    const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = L[FL_IN], units = L[FL_UNITS], act = L[FL_ACT];
     if (L[FL_DENSE]) {
         __global const float *W = P + L[FL_KERNEL];
@@ -64,7 +71,7 @@ inline void fused_forward_layer(__global const int *L, __global const float *P,
 inline void fused_activation_backward(__global const int *L, __global const float *out,
                                       __global float *d, const int rows)
 {
-    const int lid = get_local_id(0), size = get_local_size(0);
+    const int lid = get_local_id(0), size = FUSED_SIZE;
     const int units = L[FL_UNITS], act = L[FL_ACT];
     if (act == ACT_SOFTMAX)
         for (int r = lid; r < rows; r += size)
@@ -83,7 +90,7 @@ inline void fused_dense_backward(__global const int *L, __global const float *P,
                                  __global const float *d, __global float *d_prev,
                                  const int rows, const int want_prev)
 {
-    const int lid = get_local_id(0), size = get_local_size(0);
+    const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = L[FL_IN], units = L[FL_UNITS];
     const int n_kernel = in_dim * units, n_bias = units;
     const int total = n_kernel + n_bias + (want_prev ? rows * in_dim : 0);
@@ -110,7 +117,7 @@ inline void fused_dense_backward(__global const int *L, __global const float *P,
     SYNC();
 }
 
-__kernel void fused_train(__global const float *X, __global const float *Y,
+__kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_train(__global const float *X, __global const float *Y,
                           __global const int *perm, const int n, const int batch,
                           __global const int *layout, const int layers, const int target_width,
                           __global float *P, __global float *G, __global float *M,
@@ -122,7 +129,7 @@ __kernel void fused_train(__global const float *X, __global const float *Y,
                           const float beta2, const float rho, const float epsilon,
                           const int t0, __global float *totals, __local float *reduce)
 {
-    const int lid = get_local_id(0), size = get_local_size(0);
+    const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = layout[FL_IN];
     __global const int *last = layout + (layers - 1) * FL_FIELDS;
     __global float *input = scratch + input_off, *target = scratch + target_off;

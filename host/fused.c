@@ -22,6 +22,8 @@ static double step_work(const clseq_model *m, int batch)
 
 int clseq_fused_applies(const clseq_model *m, int batch)
 {
+    if (m->ctx->kernel_wg[K_FUSED_TRAIN] < m->ctx->fused_size)
+        return 0; /* the kernel cannot run at the size it was built for */
     const char *env = getenv("CLSEQ_FUSED");
     if (env && strcmp(env, "0") == 0)
         return 0;
@@ -30,21 +32,6 @@ int clseq_fused_applies(const clseq_model *m, int batch)
         return possible;
     return possible && m->param_count <= FUSED_MAX_PARAMS &&
            step_work(m, batch) <= FUSED_MAX_STEP_WORK;
-}
-
-/* One fixed group size per device kind: PoCL compiles a kernel anew for
- * every local size it meets (about 10 s for this one), so a size chosen per
- * model would recompile for each new model. A CPU runs a group on one
- * core, where PoCL turns work-items into loops around every barrier: one
- * work-item trains the seed model 11x faster than 32 (8 ms against 95 ms
- * for its whole fit) and compiles in 2 s instead of 10. GPUs get a full
- * group. */
-static size_t fused_group_size(const clseq_model *m)
-{
-    size_t size = (m->ctx->device_type & CL_DEVICE_TYPE_GPU) ? 256 : 1;
-    while (size > m->ctx->kernel_wg[K_FUSED_TRAIN] || size > m->ctx->max_item[0])
-        size /= 2;
-    return size ? size : 1;
 }
 
 /* The layer table and scratch offsets; returns the scratch size in floats. */
@@ -91,7 +78,7 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     int params = (int)m->param_count, loss = (int)m->loss, acc = clseq_accuracy_kind(m);
     int fused_loss = m->loss != CLSEQ_MEAN_SQUARED_ERROR && m->loss != CLSEQ_MEAN_ABSOLUTE_ERROR;
     int opt = (int)o->kind, t0 = (int)m->iterations;
-    size_t local = fused_group_size(m);
+    size_t local = m->ctx->fused_size;
     BIND(0, x);
     BIND(1, y);
     BIND(2, perm);

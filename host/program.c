@@ -56,9 +56,18 @@ static void choose_tiles(clseq_ctx *ctx, char *options, size_t size)
     if (ctx->max_wg < 256 || ctx->max_item[0] < 16 || ctx->max_item[1] < 16)
         t = (clseq_gemm_tiles){32, 32, 16, 4, 4};
     ctx->tiles = t;
+    /* The fused trainer's group: one work-item on CPUs, where PoCL turns
+     * work-items into loops around every barrier (one trains the seed
+     * model 11x faster than 32 and compiles in 2 s instead of 10); a full
+     * group on GPUs. */
+    size_t fused = (ctx->device_type & CL_DEVICE_TYPE_GPU) ? 256 : 1;
+    while (fused > ctx->max_wg || fused > ctx->max_item[0])
+        fused /= 2;
+    ctx->fused_size = fused;
     snprintf(options, size,
-             "-cl-std=CL1.2 -DGEMM_TM=%d -DGEMM_TN=%d -DGEMM_TK=%d -DGEMM_WM=%d -DGEMM_WN=%d",
-             t.tm, t.tn, t.tk, t.wm, t.wn);
+             "-cl-std=CL1.2 -DGEMM_TM=%d -DGEMM_TN=%d -DGEMM_TK=%d -DGEMM_WM=%d -DGEMM_WN=%d "
+             "-DFUSED_SIZE=%zu",
+             t.tm, t.tn, t.tk, t.wm, t.wn, fused);
 }
 
 /* All sources in one string, common.cl first (it defines shared helpers). */

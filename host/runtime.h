@@ -47,6 +47,7 @@ struct clseq_ctx {
     int blocked_gemm_ok;         /* the blocked GEMM's work-group fits this device */
     int cpu_gemm;                /* large products use gemm_cpu_* (register-blocked, no local memory) */
     int gemm_clblast;            /* large products go to CLBlast (gemm_provider.c) */
+    size_t fused_size;           /* the fused trainer's work-group size (-DFUSED_SIZE) */
     int gemm_packed;             /* CPU products pack operands: 0 never, 1 when it pays, 2 always */
     cl_mem pack[2];              /* packing scratch for A and B, grown on demand */
     size_t pack_bytes[2];
