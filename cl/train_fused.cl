@@ -33,6 +33,14 @@
 #define FUSED_SIZE 64
 #endif
 
+/* Walks this work-item's share (lid, lid + FUSED_SIZE, ...) of a rows x
+ * cols index space as (r, c) pairs, stepping without a division per
+ * element: integer division dominated the small models' steps. */
+#define FOR_EACH_RC(r, c, rows, cols)                                                    \
+    for (int r = lid / (cols), c = lid % (cols); r < (rows);                             \
+         c += FUSED_SIZE % (cols), r += FUSED_SIZE / (cols) + (c >= (cols)),              \
+             c -= c >= (cols) ? (cols) : 0)
+
 /* Layer l's forward pass over rows rows. */
 inline void fused_forward_layer(__global const int *L, __global const float *P,
                                 __global const float *in, __global float *out, const int rows)
@@ -42,13 +50,12 @@ inline void fused_forward_layer(__global const int *L, __global const float *P,
     if (L[FL_DENSE]) {
         __global const float *W = P + L[FL_KERNEL];
         __global const float *b = P + L[FL_BIAS];
-        for (int i = lid; i < rows * units; i += size) {
-            const int r = i / units, u = i % units;
+        FOR_EACH_RC(r, u, rows, units) {
             float acc = 0.0f;
             for (int k = 0; k < in_dim; k++)
                 acc = fma(in[r * in_dim + k], W[k * units + u], acc);
             acc += b[u];
-            out[i] = act == ACT_SOFTMAX ? acc : act_forward(act, acc);
+            out[r * units + u] = act == ACT_SOFTMAX ? acc : act_forward(act, acc);
         }
         SYNC();
         if (act == ACT_SOFTMAX) {
@@ -82,9 +89,9 @@ inline void fused_activation_backward(__global const int *L, __global const floa
     SYNC();
 }
 
-/* A dense layer's kernel and bias gradients into G and, if d_prev is not
- * NULL, the gradient at its input: one pass over the union of the three
- * index ranges, so the whole layer needs one barrier. */
+/* A dense layer's kernel and bias gradients into G and, with want_prev,
+ * the gradient at its input: three independent loops (they write disjoint
+ * outputs) before one barrier. */
 inline void fused_dense_backward(__global const int *L, __global const float *P,
                                  __global float *G, __global const float *in,
                                  __global const float *d, __global float *d_prev,
@@ -92,26 +99,26 @@ inline void fused_dense_backward(__global const int *L, __global const float *P,
 {
     const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = L[FL_IN], units = L[FL_UNITS];
-    const int n_kernel = in_dim * units, n_bias = units;
-    const int total = n_kernel + n_bias + (want_prev ? rows * in_dim : 0);
     __global const float *W = P + L[FL_KERNEL];
-    for (int i = lid; i < total; i += size) {
+    __global float *gW = G + L[FL_KERNEL], *gb = G + L[FL_BIAS];
+    FOR_EACH_RC(k, u, in_dim, units) {
         float acc = 0.0f;
-        if (i < n_kernel) {
-            const int k = i / units, u = i % units;
-            for (int r = 0; r < rows; r++)
-                acc = fma(in[r * in_dim + k], d[r * units + u], acc);
-            G[L[FL_KERNEL] + i] = acc;
-        } else if (i < n_kernel + n_bias) {
-            const int u = i - n_kernel;
-            for (int r = 0; r < rows; r++)
-                acc += d[r * units + u];
-            G[L[FL_BIAS] + u] = acc;
-        } else {
-            const int j = i - n_kernel - n_bias, r = j / in_dim, k = j % in_dim;
+        for (int r = 0; r < rows; r++)
+            acc = fma(in[r * in_dim + k], d[r * units + u], acc);
+        gW[k * units + u] = acc;
+    }
+    for (int u = lid; u < units; u += size) {
+        float acc = 0.0f;
+        for (int r = 0; r < rows; r++)
+            acc += d[r * units + u];
+        gb[u] = acc;
+    }
+    if (want_prev) {
+        FOR_EACH_RC(r, k, rows, in_dim) {
+            float acc = 0.0f;
             for (int u = 0; u < units; u++)
                 acc = fma(d[r * units + u], W[k * units + u], acc);
-            d_prev[j] = acc;
+            d_prev[r * in_dim + k] = acc;
         }
     }
     SYNC();
@@ -138,10 +145,10 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
 
     for (int step = 0; step < steps; step++) {
         const int start = step * batch, rows = min(batch, n - start);
-        for (int i = lid; i < rows * in_dim; i += size)
-            input[i] = X[perm[start + i / in_dim] * in_dim + i % in_dim];
-        for (int i = lid; i < rows * target_width; i += size)
-            target[i] = Y[perm[start + i / target_width] * target_width + i % target_width];
+        FOR_EACH_RC(r, c, rows, in_dim)
+            input[r * in_dim + c] = X[perm[start + r] * in_dim + c];
+        FOR_EACH_RC(r, c, rows, target_width)
+            target[r * target_width + c] = Y[perm[start + r] * target_width + c];
         SYNC();
         for (int l = 0; l < layers; l++) {
             __global const int *L = layout + l * FL_FIELDS;
@@ -166,8 +173,11 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
                                  rows, l > 0);
             cur = 1 - cur;
         }
-        const float t = (float)(t0 + step + 1);
-        const float alpha = lr * sqrt(1.0f - pow(beta2, t)) / (1.0f - pow(beta1, t));
+        float alpha = 0.0f;
+        if (opt_kind == OPT_ADAM) {
+            const float t = (float)(t0 + step + 1);
+            alpha = lr * sqrt(1.0f - pow(beta2, t)) / (1.0f - pow(beta1, t));
+        }
         for (int i = lid; i < param_count; i += size) {
             if (opt_kind == OPT_SGD)
                 sgd_param(P + i, G[i], M + (momentum == 0.0f ? 0 : i), lr, momentum, nesterov);
