@@ -28,6 +28,33 @@ inline void cpu_store(__global float *C, const int c_off, const int ldc, const i
         C[c_off + m * ldc + n] = gemm_epilogue(v, n, bias, bias_off, has_bias, act);
 }
 
+/* lo[i], hi[i] += a[i] * (b0, b1): one k of a CPU_RM x 32 block. */
+inline void cpu_block_fma(const float *a, const float16 b0, const float16 b1, float16 *lo,
+                          float16 *hi)
+{
+#pragma unroll
+    for (int i = 0; i < CPU_RM; i++) {
+        const float16 av = (float16)(a[i]);
+        lo[i] = fma(av, b0, lo[i]);
+        hi[i] = fma(av, b1, hi[i]);
+    }
+}
+
+/* Stores a CPU_RM x 32 block at (m0, n0) through the epilogue, guarded. */
+inline void cpu_block_store(const float16 *lo, const float16 *hi, __global float *C,
+                            const int c_off, const int ldc, const int m0, const int n0,
+                            const int M, const int N, __global const float *bias,
+                            const int bias_off, const int has_bias, const int act)
+{
+    for (int i = 0; i < CPU_RM; i++) {
+        float out[CPU_CN];
+        vstore16(lo[i], 0, out);
+        vstore16(hi[i], 1, out);
+        for (int j = 0; j < CPU_CN; j++)
+            cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, out[j], bias, bias_off, has_bias, act);
+    }
+}
+
 /* Accumulates CPU_RM rows x 32 columns of op(A) B: rows of A through
  * pointers ap[i] stepping a_step per k, B rows from brow stepping ldb. */
 inline void cpu_panel_full(__global const float *const *ap, const int a_step,
@@ -35,13 +62,11 @@ inline void cpu_panel_full(__global const float *const *ap, const int a_step,
                            float16 *lo, float16 *hi)
 {
     for (int k = 0; k < K; k++, brow += ldb) {
-        const float16 b0 = vload16(0, brow), b1 = vload16(1, brow);
+        float a[CPU_RM];
 #pragma unroll
-        for (int i = 0; i < CPU_RM; i++) {
-            const float16 a = (float16)(ap[i][k * a_step]);
-            lo[i] = fma(a, b0, lo[i]);
-            hi[i] = fma(a, b1, hi[i]);
-        }
+        for (int i = 0; i < CPU_RM; i++)
+            a[i] = ap[i][k * a_step];
+        cpu_block_fma(a, vload16(0, brow), vload16(1, brow), lo, hi);
     }
 }
 
@@ -56,13 +81,11 @@ inline void cpu_panel_gather(__global const float *const *ap, const int a_step,
         float tmp[CPU_CN];
         for (int j = 0; j < CPU_CN; j++)
             tmp[j] = j < cols ? b[j * b_step] : 0.0f;
-        const float16 b0 = vload16(0, tmp), b1 = vload16(1, tmp);
+        float a[CPU_RM];
 #pragma unroll
-        for (int i = 0; i < CPU_RM; i++) {
-            const float16 a = (float16)(ap[i][k * a_step]);
-            lo[i] = fma(a, b0, lo[i]);
-            hi[i] = fma(a, b1, hi[i]);
-        }
+        for (int i = 0; i < CPU_RM; i++)
+            a[i] = ap[i][k * a_step];
+        cpu_block_fma(a, vload16(0, tmp), vload16(1, tmp), lo, hi);
     }
 }
 
@@ -93,13 +116,7 @@ inline void gemm_cpu_panel(const int a_trans, const int b_trans, const int M, co
         cpu_panel_full(ap, a_step, B + b_off + n0, ldb, K, lo, hi);
     else
         cpu_panel_gather(ap, a_step, B + b_off + n0, 1, ldb, K, cols, lo, hi);
-    for (int i = 0; i < CPU_RM; i++) {
-        float out[CPU_CN];
-        vstore16(lo[i], 0, out);
-        vstore16(hi[i], 1, out);
-        for (int j = 0; j < CPU_CN; j++)
-            cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, out[j], bias, bias_off, has_bias, act);
-    }
+    cpu_block_store(lo, hi, C, c_off, ldc, m0, n0, M, N, bias, bias_off, has_bias, act);
 }
 
 __kernel void gemm_cpu_nn(GEMM_ARGS)
@@ -212,19 +229,11 @@ __kernel void gemm_cpu_packed(const int M, const int N, const int K, __global co
     for (int i = 0; i < CPU_RM; i++)
         lo[i] = hi[i] = (float16)(0.0f);
     for (int k = 0; k < K; k++, a += CPU_RM, b += CPU_CN) {
-        const float16 b0 = vload16(0, b), b1 = vload16(1, b);
+        float av[CPU_RM];
 #pragma unroll
-        for (int i = 0; i < CPU_RM; i++) {
-            const float16 av = (float16)(a[i]);
-            lo[i] = fma(av, b0, lo[i]);
-            hi[i] = fma(av, b1, hi[i]);
-        }
+        for (int i = 0; i < CPU_RM; i++)
+            av[i] = a[i];
+        cpu_block_fma(av, vload16(0, b), vload16(1, b), lo, hi);
     }
-    for (int i = 0; i < CPU_RM; i++) {
-        float out[CPU_CN];
-        vstore16(lo[i], 0, out);
-        vstore16(hi[i], 1, out);
-        for (int j = 0; j < CPU_CN; j++)
-            cpu_store(C, c_off, ldc, m0 + i, n0 + j, M, N, out[j], bias, bias_off, has_bias, act);
-    }
+    cpu_block_store(lo, hi, C, c_off, ldc, m0, n0, M, N, bias, bias_off, has_bias, act);
 }
