@@ -176,6 +176,16 @@ static clseq_status create_program(clseq_ctx *ctx)
     size_t length = 0;
     clseq_status s = CLSEQ_OK;
     choose_tiles(ctx, options, sizeof options);
+    /* $CLSEQ_BUILD_OPTIONS adds to the build (e.g. -cl-mad-enable); it is
+     * part of the cache key like every option */
+    const char *extra = getenv("CLSEQ_BUILD_OPTIONS");
+    if (extra && *extra && strlen(options) + strlen(extra) + 2 > sizeof options)
+        return clseq_fail(CLSEQ_E_ARG, "CLSEQ_BUILD_OPTIONS is longer than %zu bytes",
+                          sizeof options - strlen(options) - 2);
+    if (extra && *extra) {
+        strcat(options, " ");
+        strcat(options, extra);
+    }
     char *source = concatenate_sources(&length);
     if (!source)
         return clseq_fail(CLSEQ_E_NOMEM, "out of host memory for kernel sources");

@@ -94,6 +94,23 @@ START_TEST(gemm_provider_from_environment)
 }
 END_TEST
 
+/* A kernel build that fails returns CLSEQ_E_BUILD with the device's log. */
+START_TEST(build_failure_reports_the_log)
+{
+    clseq_ctx *ctx = (clseq_ctx *)0x1;
+    setenv("CLSEQ_NO_CACHE", "1", 1);
+    setenv("CLSEQ_BUILD_OPTIONS", "-DGEMM_TK=(", 1); /* breaks the tile arithmetic */
+    clseq_status s = clseq_ctx_create(NULL, &ctx);
+    unsetenv("CLSEQ_BUILD_OPTIONS");
+    unsetenv("CLSEQ_NO_CACHE");
+    ck_assert_int_eq(s, CLSEQ_E_BUILD);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(clseq_last_error(), "building kernels for") &&
+                      strstr(clseq_last_error(), "error"),
+                  "message should carry the build log: %.400s", clseq_last_error());
+}
+END_TEST
+
 START_TEST(huge_buffer_is_nomem)
 {
     cl_mem buf = NULL;
@@ -226,6 +243,7 @@ int main(void)
     tcase_add_test(tc, bad_spec_names_the_devices);
     tcase_add_test(tc, status_and_cl_error_names);
     tcase_add_test(tc, huge_buffer_is_nomem);
+    tcase_add_test(tc, build_failure_reports_the_log);
     tcase_add_test(tc, gemm_provider_from_environment);
     tcase_add_test(tc, cache_store_and_load_round_trip);
     tcase_add_test(tc, no_cache_bypasses_and_unwritable_dir_is_fine);
