@@ -15,7 +15,7 @@
  * columns beyond N take a guarded scalar path. */
 
 #ifndef CPU_RM
-#define CPU_RM 6
+#error "CPU_RM is set by the host (program.c), which sizes the packing buffers with it"
 #endif
 #define CPU_CN 32
 

@@ -57,7 +57,7 @@ inline float row_accuracy(__global const float *p, __global const float *y, cons
 
 /* One row: p and y point at the row's outputs and targets (y at its label
  * for sparse targets), d at its gradient (written only if want_grad).
- * Adds the row's loss, accuracy, mse and mae to stats[0..3]. Shared by
+ * Writes the row's loss, accuracy, mse and mae to stats[0..3]. Shared by
  * loss_rows and the fused trainer so both compute the same thing. */
 inline void loss_row(__global const float *p, __global const float *y, const int cols,
                      const int loss, const int acc_kind, const float grad_scale,
@@ -97,10 +97,10 @@ inline void loss_row(__global const float *p, __global const float *y, const int
             d[c] = grad * grad_scale;
     }
     const int averaged = loss == LOSS_BCE || loss == LOSS_MSE || loss == LOSS_MAE;
-    stats[0] += averaged ? total / cols : total;
-    stats[1] += row_accuracy(p, y, cols, acc_kind);
-    stats[2] += squared / cols;
-    stats[3] += absolute / cols;
+    stats[0] = averaged ? total / cols : total;
+    stats[1] = row_accuracy(p, y, cols, acc_kind);
+    stats[2] = squared / cols;
+    stats[3] = absolute / cols;
 }
 
 __kernel void loss_rows(__global const float *P, __global const float *Y, const int rows,
@@ -112,7 +112,7 @@ __kernel void loss_rows(__global const float *P, __global const float *Y, const 
     if (r >= rows)
         return;
     const int y_width = loss == LOSS_SPARSE_CCE ? 1 : cols;
-    float row_stats[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float row_stats[4];
     loss_row(P + r * cols, Y + r * y_width, cols, loss, acc_kind, grad_scale, want_grad,
              D + r * cols, row_stats);
     for (int i = 0; i < 4; i++)

@@ -1,10 +1,12 @@
 /* Reductions: column sums (bias gradients, loss and metric totals) and row
  * arg-max (predicted classes). */
 
-/* out[out_off + c] = (accumulate ? out[out_off + c] : 0) + sum_r X[r, c].
- * One work-group per column; the group's work-items stride over the rows
- * and combine their partial sums in local memory (scratch: one float per
- * work-item; the local size must be a power of two). */
+/* out[out_off + c] = sum_r X[r, c], or with accumulate, adds that sum to
+ * out[out_off + c] with Kahan compensation kept in out[out_off + cols + c]
+ * (totals over many batches would otherwise drift once they dwarf each
+ * batch's sum). One work-group per column; the group's work-items stride
+ * over the rows and combine their partial sums in local memory (scratch:
+ * one float per work-item; the local size must be a power of two). */
 __kernel void sum_columns(__global const float *X, const int rows, const int cols,
                           __global float *out, const int out_off, const int accumulate,
                           __local float *scratch)
@@ -21,8 +23,15 @@ __kernel void sum_columns(__global const float *X, const int rows, const int col
             scratch[lid] += scratch[lid + stride];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (lid == 0)
-        out[out_off + c] = (accumulate ? out[out_off + c] : 0.0f) + scratch[0];
+    if (lid == 0 && !accumulate)
+        out[out_off + c] = scratch[0];
+    if (lid == 0 && accumulate) {
+        const float sum = out[out_off + c];
+        const float y = scratch[0] - out[out_off + cols + c];
+        const float t = sum + y;
+        out[out_off + cols + c] = (t - sum) - y;
+        out[out_off + c] = t;
+    }
 }
 
 /* out[r] = the first index of the largest value of X[r, :]. */

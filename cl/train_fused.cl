@@ -140,7 +140,9 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
     const int in_dim = layout[FL_IN];
     __global const int *last = layout + (layers - 1) * FL_FIELDS;
     __global float *input = scratch + input_off, *target = scratch + target_off;
-    float stats[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    /* sums over the epoch with Kahan compensation: one work-item may add
+     * millions of rows, which plain float sums would let drift */
+    float stats[4] = {0.0f, 0.0f, 0.0f, 0.0f}, comp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     const int steps = (n + batch - 1) / batch;
 
     for (int step = 0; step < steps; step++) {
@@ -155,10 +157,17 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
             __global const float *in = l ? scratch + L[FL_OUT - FL_FIELDS] : input;
             fused_forward_layer(L, P, in, scratch + L[FL_OUT], rows);
         }
-        for (int r = lid; r < rows; r += size)
+        for (int r = lid; r < rows; r += size) {
+            float row[4];
             loss_row(scratch + last[FL_OUT] + r * last[FL_UNITS], target + r * target_width,
                      last[FL_UNITS], loss, acc_kind, 1.0f / rows, 1,
-                     scratch + delta_off + r * last[FL_UNITS], stats);
+                     scratch + delta_off + r * last[FL_UNITS], row);
+            for (int i = 0; i < 4; i++) {
+                const float y = row[i] - comp[i], t = stats[i] + y;
+                comp[i] = (t - stats[i]) - y;
+                stats[i] = t;
+            }
+        }
         SYNC();
         int cur = 0;
         for (int l = layers - 1; l >= 0; l--) {

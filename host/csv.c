@@ -141,13 +141,15 @@ static clseq_status bad_field(const csv_parser *p, clseq_status s, size_t col, c
                       n > FIELD_SHOWN ? "..." : "", what);
 }
 
-/* A header is a first line with some field that is present but not a
- * number; an empty field alone does not make one (it is a data error). */
+/* A header is a first line whose fields are names: some field present and
+ * not a number, and no field a number. A first data row with a typo ("2.O")
+ * still has numbers, so it is read as data and its bad field reported,
+ * never dropped as a header; an empty field alone does not make a header. */
 static clseq_status line_is_header(csv_parser *p, const char *s, size_t n, int *header)
 {
     size_t count = count_fields(s, n);
-    *header = 0;
-    for (size_t i = 0; i < count && !*header; i++) {
+    int names = 0, numbers = 0;
+    for (size_t i = 0; i < count; i++) {
         const char *f;
         size_t fn;
         float v;
@@ -155,8 +157,10 @@ static clseq_status line_is_header(csv_parser *p, const char *s, size_t n, int *
         field_kind k = field_value(p, f, fn, &v);
         if (k == FIELD_NOMEM)
             return nomem(p);
-        *header = fn > 0 && k == FIELD_NOT_NUMBER;
+        names += fn > 0 && k == FIELD_NOT_NUMBER;
+        numbers += k != FIELD_NOT_NUMBER;
     }
+    *header = names > 0 && numbers == 0;
     return CLSEQ_OK;
 }
 
@@ -238,7 +242,7 @@ static clseq_status parse_row(csv_parser *p, const char *s, size_t n, size_t lin
 static clseq_status parse_line(csv_parser *p, const char *s, size_t n, size_t line_start)
 {
     if (p->cols == 0) {
-        int header;
+        int header = 0;
         clseq_status st = line_is_header(p, s, n, &header);
         if (st == CLSEQ_OK)
             st = fix_cols(p, count_fields(s, n));

@@ -172,7 +172,11 @@ clseq_status clseq_list_devices(clseq_device_info *out, int capacity, int *count
     *count = 0;
     if (s != CLSEQ_OK)
         return s;
-    int def = default_index(&list);
+    /* the device clseq_ctx_create(NULL) would open ($CLSEQ_DEVICE first);
+     * a $CLSEQ_DEVICE that matches nothing marks none */
+    int def = -1;
+    if (select_device(NULL, &list, &def) != CLSEQ_OK)
+        def = -1;
     for (int i = 0; i < list.count && i < capacity; i++) {
         clseq_device_info *info = &out[i];
         cl_device_id dev = list.device[i];

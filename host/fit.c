@@ -15,7 +15,9 @@
 #include "progress.h"
 #include "train.h"
 
-enum { TOTALS = 5, PARAM_SUM = 4 };
+/* totals: loss, accuracy, mse, mae sums, their 4 compensations, then the
+ * parameters' sum (finite unless training diverged) */
+enum { TOTALS = 9, PARAM_SUM = 8 };
 
 /* Device copies of the training and validation rows. */
 typedef struct fit_data {
@@ -23,8 +25,7 @@ typedef struct fit_data {
     size_t n, val_n;
     cl_mem perm;     /* n ints: this epoch's row order */
     int *host_perm;
-    cl_mem totals;   /* this epoch's sums: loss, accuracy, mse, mae, then
-                        the sum of the parameters (finite unless diverged) */
+    cl_mem totals;   /* this epoch's sums (TOTALS floats) */
     cl_mem backup;   /* parameters at the start of the epoch */
 } fit_data;
 
@@ -181,18 +182,35 @@ static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
                                "clEnqueueMarkerWithWaitList");
         }
     }
-    clFlush(m->ctx->queue);
+    if (s == CLSEQ_OK)
+        s = clseq_cl_check(clFlush(m->ctx->queue), "clFlush");
     for (int i = 0; i < marked; i++) {
         cl_int state = CL_QUEUED;
-        while (s == CLSEQ_OK && state != CL_COMPLETE && state >= 0) {
-            clGetEventInfo(marks[i], CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
-            if (state != CL_COMPLETE)
+        while (s == CLSEQ_OK && state != CL_COMPLETE) {
+            s = clseq_cl_check(clGetEventInfo(marks[i], CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                              sizeof state, &state, NULL),
+                               "clGetEventInfo");
+            if (s == CLSEQ_OK && state < 0)
+                s = clseq_cl_fail(state, "training batch on the device");
+            if (s == CLSEQ_OK && state != CL_COMPLETE)
                 nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
         }
-        clseq_progress_update(progress, mark_step[i]);
+        if (s == CLSEQ_OK)
+            clseq_progress_update(progress, mark_step[i]);
         clReleaseEvent(marks[i]);
     }
     return s;
+}
+
+/* Copies the parameter vector between buffers (nothing to copy for a
+ * model of activation layers only). */
+static clseq_status copy_params(clseq_model *m, cl_mem from, cl_mem to)
+{
+    if (m->param_count == 0)
+        return CLSEQ_OK;
+    return clseq_cl_check(clEnqueueCopyBuffer(m->ctx->queue, from, to, 0, 0,
+                                              m->param_count * sizeof(float), 0, NULL, NULL),
+                          "clEnqueueCopyBuffer");
 }
 
 static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_options *o,
@@ -208,16 +226,14 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     if (s == CLSEQ_OK)
         s = clseq_buffer_fill(ctx, d->totals, 0, TOTALS, 0.0f);
     if (s == CLSEQ_OK)
-        s = clseq_cl_check(clEnqueueCopyBuffer(ctx->queue, m->params, d->backup, 0, 0,
-                                               m->param_count * sizeof(float), 0, NULL, NULL),
-                           "clEnqueueCopyBuffer");
+        s = copy_params(m, m->params, d->backup);
     if (s == CLSEQ_OK)
         s = clseq_fused_applies(m, o->batch_size)
                 ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
                 : layer_path_epoch(m, d, o->batch_size, progress);
     /* a step can overflow the weights after the last loss was measured:
      * their sum turns non-finite then */
-    if (s == CLSEQ_OK)
+    if (s == CLSEQ_OK && m->param_count > 0)
         s = clseq_op_sum_columns(ctx, m->params, (int)m->param_count, 1, d->totals, PARAM_SUM, 0);
     if (s == CLSEQ_OK)
         s = clseq_buffer_read(ctx, d->totals, 0, sizeof sums, sums);
@@ -235,21 +251,21 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     return CLSEQ_OK;
 }
 
-/* Puts back the weights from before a diverged epoch. */
+/* Puts back the weights from before a diverged epoch and starts the
+ * optimizer afresh: its moments are as non-finite as the weights were. */
 static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float loss,
                                    float param_sum)
 {
-    clseq_status s = clseq_cl_check(clEnqueueCopyBuffer(m->ctx->queue, d->backup, m->params, 0, 0,
-                                                        m->param_count * sizeof(float), 0, NULL,
-                                                        NULL),
-                                    "clEnqueueCopyBuffer");
+    clseq_status s = copy_params(m, d->backup, m->params);
+    if (s == CLSEQ_OK)
+        s = clseq_model_reset_optimizer(m);
     clFinish(m->ctx->queue);
     m->host_stale = 1;
     if (s != CLSEQ_OK)
         return s;
     return clseq_fail(CLSEQ_E_NUMERIC,
                       "clseq_fit: training diverged in epoch %d (loss %g, weights %s); the "
-                      "weights from before that epoch were kept",
+                      "weights from before that epoch were kept and the optimizer state reset",
                       epoch + 1, (double)loss, isfinite(param_sum) ? "finite" : "not finite");
 }
 

@@ -20,6 +20,8 @@ static double step_work(const clseq_model *m, int batch)
     return work;
 }
 
+static size_t build_layout(const clseq_model *m, int batch, int *table, int *offsets);
+
 int clseq_fused_applies(const clseq_model *m, int batch)
 {
     if (m->ctx->kernel_wg[K_FUSED_TRAIN] < m->ctx->fused_size)
@@ -27,46 +29,46 @@ int clseq_fused_applies(const clseq_model *m, int batch)
     const char *env = getenv("CLSEQ_FUSED");
     if (env && strcmp(env, "0") == 0)
         return 0;
-    int possible = m->param_count > 0 && m->param_count < (size_t)INT32_MAX;
+    /* the kernel indexes parameters and scratch with ints */
+    size_t scratch = build_layout(m, batch, NULL, NULL);
+    int possible = m->param_count > 0 && m->param_count < (size_t)INT32_MAX &&
+                   scratch < (size_t)INT32_MAX && scratch * sizeof(float) <= m->ctx->max_alloc;
     if (env && strcmp(env, "1") == 0)
         return possible;
     return possible && m->param_count <= FUSED_MAX_PARAMS &&
            step_work(m, batch) <= FUSED_MAX_STEP_WORK;
 }
 
-/* The layer table and scratch offsets; returns the scratch size in floats. */
-static size_t build_layout(const clseq_model *m, int batch, int *table, int offsets[4])
+/* The layer table and scratch offsets (either may be NULL to only size
+ * the scratch); returns the scratch size in floats. */
+static size_t build_layout(const clseq_model *m, int batch, int *table, int *offsets)
 {
-    int widest = m->input_dim;
-    size_t used = 0;
-    offsets[0] = 0; /* inputs */
+    size_t widest = (size_t)m->input_dim, used = 0, at[4];
+    at[0] = 0; /* inputs */
     used += (size_t)batch * m->input_dim;
-    offsets[1] = (int)used; /* targets */
+    at[1] = used; /* targets */
     used += (size_t)batch * clseq_model_target_width(m);
     for (int i = 0; i < m->layer_count; i++) {
         const clseq_layer *l = &m->layers[i];
-        int *row = table + i * FL_FIELDS;
-        row[0] = l->input_dim;
-        row[1] = l->units;
-        row[2] = (int)l->act;
-        row[3] = l->dense;
-        row[4] = (int)l->kernel_off;
-        row[5] = (int)l->bias_off;
-        row[6] = (int)used;
+        if (table) {
+            int *row = table + i * FL_FIELDS;
+            row[0] = l->input_dim;
+            row[1] = l->units;
+            row[2] = (int)l->act;
+            row[3] = l->dense;
+            row[4] = (int)l->kernel_off;
+            row[5] = (int)l->bias_off;
+            row[6] = (int)used;
+        }
         used += (size_t)batch * l->units;
-        widest = widest > l->units ? widest : l->units;
+        widest = widest > (size_t)l->units ? widest : (size_t)l->units;
     }
-    offsets[2] = (int)used; /* two gradient buffers */
-    offsets[3] = batch * widest;
-    return used + 2 * (size_t)batch * widest;
+    at[2] = used; /* two gradient buffers */
+    at[3] = (size_t)batch * widest;
+    for (int i = 0; offsets && i < 4; i++)
+        offsets[i] = (int)at[i];
+    return used + 2 * at[3];
 }
-
-#define BIND(index, value)                                                                 \
-    do {                                                                                   \
-        cl_int bind_err_ = clSetKernelArg(k, (index), sizeof(value), &(value));            \
-        if (bind_err_ != CL_SUCCESS && err == CL_SUCCESS)                                  \
-            err = bind_err_;                                                               \
-    } while (0)
 
 static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int n, int batch,
                            cl_mem table, cl_mem scratch, const int offsets[4], cl_mem totals)
@@ -79,37 +81,37 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     int fused_loss = m->loss != CLSEQ_MEAN_SQUARED_ERROR && m->loss != CLSEQ_MEAN_ABSOLUTE_ERROR;
     int opt = (int)o->kind, t0 = (int)m->iterations;
     size_t local = m->ctx->fused_size;
-    BIND(0, x);
-    BIND(1, y);
-    BIND(2, perm);
-    BIND(3, n);
-    BIND(4, batch);
-    BIND(5, table);
-    BIND(6, layers);
-    BIND(7, target_width);
-    BIND(8, m->params);
-    BIND(9, m->grads);
-    BIND(10, m->opt_m);
-    BIND(11, m->opt_v);
-    BIND(12, params);
-    BIND(13, scratch);
-    BIND(14, offsets[0]);
-    BIND(15, offsets[1]);
-    BIND(16, offsets[2]);
-    BIND(17, offsets[3]);
-    BIND(18, loss);
-    BIND(19, acc);
-    BIND(20, fused_loss);
-    BIND(21, opt);
-    BIND(22, o->learning_rate);
-    BIND(23, o->momentum);
-    BIND(24, o->nesterov);
-    BIND(25, o->beta1);
-    BIND(26, o->beta2);
-    BIND(27, o->rho);
-    BIND(28, o->epsilon);
-    BIND(29, t0);
-    BIND(30, totals);
+    CLSEQ_BIND(k, 0, x, &err);
+    CLSEQ_BIND(k, 1, y, &err);
+    CLSEQ_BIND(k, 2, perm, &err);
+    CLSEQ_BIND(k, 3, n, &err);
+    CLSEQ_BIND(k, 4, batch, &err);
+    CLSEQ_BIND(k, 5, table, &err);
+    CLSEQ_BIND(k, 6, layers, &err);
+    CLSEQ_BIND(k, 7, target_width, &err);
+    CLSEQ_BIND(k, 8, m->params, &err);
+    CLSEQ_BIND(k, 9, m->grads, &err);
+    CLSEQ_BIND(k, 10, m->opt_m, &err);
+    CLSEQ_BIND(k, 11, m->opt_v, &err);
+    CLSEQ_BIND(k, 12, params, &err);
+    CLSEQ_BIND(k, 13, scratch, &err);
+    CLSEQ_BIND(k, 14, offsets[0], &err);
+    CLSEQ_BIND(k, 15, offsets[1], &err);
+    CLSEQ_BIND(k, 16, offsets[2], &err);
+    CLSEQ_BIND(k, 17, offsets[3], &err);
+    CLSEQ_BIND(k, 18, loss, &err);
+    CLSEQ_BIND(k, 19, acc, &err);
+    CLSEQ_BIND(k, 20, fused_loss, &err);
+    CLSEQ_BIND(k, 21, opt, &err);
+    CLSEQ_BIND(k, 22, o->learning_rate, &err);
+    CLSEQ_BIND(k, 23, o->momentum, &err);
+    CLSEQ_BIND(k, 24, o->nesterov, &err);
+    CLSEQ_BIND(k, 25, o->beta1, &err);
+    CLSEQ_BIND(k, 26, o->beta2, &err);
+    CLSEQ_BIND(k, 27, o->rho, &err);
+    CLSEQ_BIND(k, 28, o->epsilon, &err);
+    CLSEQ_BIND(k, 29, t0, &err);
+    CLSEQ_BIND(k, 30, totals, &err);
     if (err == CL_SUCCESS)
         err = clSetKernelArg(k, 31, local * sizeof(float), NULL);
     if (err != CL_SUCCESS)

@@ -38,12 +38,12 @@ static int chunk_rows(size_t n)
 
 clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, size_t n, double totals[4])
 {
-    float sums[CLSEQ_STATS_PER_ROW];
+    float sums[2 * CLSEQ_STATS_PER_ROW]; /* sums, then their compensations */
     cl_mem acc = NULL;
     int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
     clseq_status s = clseq_buffer_create(m->ctx, sizeof sums, &acc);
     if (s == CLSEQ_OK)
-        s = clseq_buffer_fill(m->ctx, acc, 0, CLSEQ_STATS_PER_ROW, 0.0f);
+        s = clseq_buffer_fill(m->ctx, acc, 0, 2 * CLSEQ_STATS_PER_ROW, 0.0f);
     for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
         int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
         s = copy_rows(m->ctx, x, start, rows, m->input_dim, m->work.input);

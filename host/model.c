@@ -67,6 +67,9 @@ clseq_status clseq_model_append_layer(clseq_model *m, int units, clseq_activatio
         m->layer_capacity = capacity;
     }
     clseq_layer layer = {output_width(m), dense ? units : output_width(m), act, dense, 0, 0};
+    /* the workspace has one output buffer per layer and rows as wide as
+     * the widest: it no longer fits */
+    clseq_workspace_release(m);
     size_t added = 0;
     if (dense) {
         size_t kernel;

@@ -21,6 +21,7 @@ typedef struct clseq_workspace {
     cl_mem input;           /* rows x input_dim */
     cl_mem target;          /* rows x target width */
     cl_mem *outputs;        /* per layer: rows x units */
+    int layers;             /* entries in outputs (the layer count it was built for) */
     cl_mem delta[2];        /* ping-pong gradients: rows x widest layer */
     cl_mem stats;           /* rows x CLSEQ_STATS_PER_ROW */
 } clseq_workspace;

@@ -41,14 +41,11 @@
 #include "modelfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "model.h"
 
@@ -59,8 +56,7 @@ enum {
     COMPILE_FIELDS = 11,
     COMPILE_BYTES = 4 * COMPILE_FIELDS,
     MIN_FILE_BYTES = HEADER_BYTES + COMPILE_BYTES + 8 + CLSEQ_MF_CHECKSUM_BYTES,
-    MAX_DIM = CLSEQ_MAX_UNITS,
-    PATH_BYTES = 4096 + 16     /* room for a PATH_MAX path and ".tmp.XXXXXX" */
+    MAX_DIM = CLSEQ_MAX_UNITS
 };
 
 /* ---- bytes ---------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* Keras's names for activations, losses, metrics and optimizers, the
  * optimizer constructors, and the "dense:64:relu,..." layer-spec parser. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,6 +108,10 @@ clseq_status clseq_optimizer_from_name(const char *name, float lr, clseq_optimiz
 {
     if (!name || !out)
         return clseq_fail(CLSEQ_E_ARG, "clseq_optimizer_from_name: NULL argument");
+    if (!(lr >= 0.0f) || isinf(lr))
+        return clseq_fail(CLSEQ_E_ARG, "optimizer '%s': learning rate %g must be > 0 (or 0 for "
+                                       "Keras's default)",
+                          name, (double)lr);
     if (strcasecmp(name, "sgd") == 0)
         *out = clseq_sgd(0.01f, 0.0f, 0);
     else if (strcasecmp(name, "adam") == 0)

@@ -6,13 +6,6 @@
 
 #include "gemm_provider.h"
 
-/* Binds one argument; a failure is kept in *err for the launch to report. */
-#define BIND(kernel, index, value, err)                                                  \
-    do {                                                                                 \
-        cl_int bind_err_ = clSetKernelArg((kernel), (index), sizeof(value), &(value));   \
-        if (bind_err_ != CL_SUCCESS && *(err) == CL_SUCCESS)                             \
-            *(err) = bind_err_;                                                          \
-    } while (0)
 
 static size_t round_up(size_t n, size_t multiple)
 {
@@ -89,10 +82,11 @@ static int pack_operands(const clseq_ctx *ctx, int trans_b, int M, int N, int K)
 static clseq_status launch_cpu_gemm(clseq_ctx *ctx, clseq_kernel_id id, int M, int N,
                                     cl_int bind_err)
 {
-    enum { CPU_RM = 6, CPU_CN = 32, NT_BLOCK = 4 };
     int dots = id == K_GEMM_CPU_NT;
-    size_t rows = dots ? (size_t)(M + NT_BLOCK - 1) / NT_BLOCK : (size_t)(M + CPU_RM - 1) / CPU_RM;
-    size_t cols = dots ? (size_t)(N + NT_BLOCK - 1) / NT_BLOCK : (size_t)(N + CPU_CN - 1) / CPU_CN;
+    size_t row_block = dots ? CLSEQ_CPU_NT_BLOCK : CLSEQ_CPU_RM;
+    size_t col_block = dots ? CLSEQ_CPU_NT_BLOCK : CLSEQ_CPU_CN;
+    size_t rows = ((size_t)M + row_block - 1) / row_block;
+    size_t cols = ((size_t)N + col_block - 1) / col_block;
     size_t local[2] = {power_of_two_at_most(ctx->kernel_wg[id], 8), 1};
     if (local[0] > ctx->max_item[0])
         local[0] = power_of_two_at_most(ctx->max_item[0], local[0]);
@@ -113,15 +107,15 @@ static clseq_status clblast_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M
     cl_int err = CL_SUCCESS;
     int has_bias = bias.buf != NULL, act_code = (int)act;
     cl_mem bias_buf = has_bias ? bias.buf : C.buf;
-    BIND(k, 0, C.buf, &err);
-    BIND(k, 1, C.off, &err);
-    BIND(k, 2, C.ld, &err);
-    BIND(k, 3, M, &err);
-    BIND(k, 4, N, &err);
-    BIND(k, 5, bias_buf, &err);
-    BIND(k, 6, bias.off, &err);
-    BIND(k, 7, has_bias, &err);
-    BIND(k, 8, act_code, &err);
+    CLSEQ_BIND(k, 0, C.buf, &err);
+    CLSEQ_BIND(k, 1, C.off, &err);
+    CLSEQ_BIND(k, 2, C.ld, &err);
+    CLSEQ_BIND(k, 3, M, &err);
+    CLSEQ_BIND(k, 4, N, &err);
+    CLSEQ_BIND(k, 5, bias_buf, &err);
+    CLSEQ_BIND(k, 6, bias.off, &err);
+    CLSEQ_BIND(k, 7, has_bias, &err);
+    CLSEQ_BIND(k, 8, act_code, &err);
     return launch_2d(ctx, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, err);
 }
 
@@ -143,49 +137,49 @@ static clseq_status packed_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M,
                                 clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
                                 clseq_activation act)
 {
-    enum { CPU_RM = 6, CPU_CN = 32 };
-    size_t blocks = (size_t)(M + CPU_RM - 1) / CPU_RM, panels = (size_t)(N + CPU_CN - 1) / CPU_CN;
-    clseq_status s = pack_buffer(ctx, 0, blocks * CPU_RM * (size_t)K * sizeof(float));
+    size_t blocks = ((size_t)M + CLSEQ_CPU_RM - 1) / CLSEQ_CPU_RM;
+    size_t panels = ((size_t)N + CLSEQ_CPU_CN - 1) / CLSEQ_CPU_CN;
+    clseq_status s = pack_buffer(ctx, 0, blocks * CLSEQ_CPU_RM * (size_t)K * sizeof(float));
     if (s == CLSEQ_OK)
-        s = pack_buffer(ctx, 1, panels * CPU_CN * (size_t)K * sizeof(float));
+        s = pack_buffer(ctx, 1, panels * CLSEQ_CPU_CN * (size_t)K * sizeof(float));
     if (s != CLSEQ_OK)
         return s;
     cl_int err = CL_SUCCESS;
     cl_kernel k = ctx->kernels[K_PACK_A];
-    BIND(k, 0, A.buf, &err);
-    BIND(k, 1, A.off, &err);
-    BIND(k, 2, A.ld, &err);
-    BIND(k, 3, trans_a, &err);
-    BIND(k, 4, M, &err);
-    BIND(k, 5, K, &err);
-    BIND(k, 6, ctx->pack[0], &err);
+    CLSEQ_BIND(k, 0, A.buf, &err);
+    CLSEQ_BIND(k, 1, A.off, &err);
+    CLSEQ_BIND(k, 2, A.ld, &err);
+    CLSEQ_BIND(k, 3, trans_a, &err);
+    CLSEQ_BIND(k, 4, M, &err);
+    CLSEQ_BIND(k, 5, K, &err);
+    CLSEQ_BIND(k, 6, ctx->pack[0], &err);
     if ((s = launch_2d(ctx, K_PACK_A, (size_t)K, blocks, err)) != CLSEQ_OK)
         return s;
     k = ctx->kernels[K_PACK_B];
-    BIND(k, 0, B.buf, &err);
-    BIND(k, 1, B.off, &err);
-    BIND(k, 2, B.ld, &err);
-    BIND(k, 3, trans_b, &err);
-    BIND(k, 4, K, &err);
-    BIND(k, 5, N, &err);
-    BIND(k, 6, ctx->pack[1], &err);
-    if ((s = launch_2d(ctx, K_PACK_B, panels * CPU_CN, (size_t)K, err)) != CLSEQ_OK)
+    CLSEQ_BIND(k, 0, B.buf, &err);
+    CLSEQ_BIND(k, 1, B.off, &err);
+    CLSEQ_BIND(k, 2, B.ld, &err);
+    CLSEQ_BIND(k, 3, trans_b, &err);
+    CLSEQ_BIND(k, 4, K, &err);
+    CLSEQ_BIND(k, 5, N, &err);
+    CLSEQ_BIND(k, 6, ctx->pack[1], &err);
+    if ((s = launch_2d(ctx, K_PACK_B, panels * CLSEQ_CPU_CN, (size_t)K, err)) != CLSEQ_OK)
         return s;
     k = ctx->kernels[K_GEMM_CPU_PACKED];
     int has_bias = bias.buf != NULL, act_code = (int)act;
     cl_mem bias_buf = has_bias ? bias.buf : C.buf;
-    BIND(k, 0, M, &err);
-    BIND(k, 1, N, &err);
-    BIND(k, 2, K, &err);
-    BIND(k, 3, ctx->pack[0], &err);
-    BIND(k, 4, ctx->pack[1], &err);
-    BIND(k, 5, C.buf, &err);
-    BIND(k, 6, C.off, &err);
-    BIND(k, 7, C.ld, &err);
-    BIND(k, 8, bias_buf, &err);
-    BIND(k, 9, bias.off, &err);
-    BIND(k, 10, has_bias, &err);
-    BIND(k, 11, act_code, &err);
+    CLSEQ_BIND(k, 0, M, &err);
+    CLSEQ_BIND(k, 1, N, &err);
+    CLSEQ_BIND(k, 2, K, &err);
+    CLSEQ_BIND(k, 3, ctx->pack[0], &err);
+    CLSEQ_BIND(k, 4, ctx->pack[1], &err);
+    CLSEQ_BIND(k, 5, C.buf, &err);
+    CLSEQ_BIND(k, 6, C.off, &err);
+    CLSEQ_BIND(k, 7, C.ld, &err);
+    CLSEQ_BIND(k, 8, bias_buf, &err);
+    CLSEQ_BIND(k, 9, bias.off, &err);
+    CLSEQ_BIND(k, 10, has_bias, &err);
+    CLSEQ_BIND(k, 11, act_code, &err);
     size_t local[2] = {power_of_two_at_most(ctx->kernel_wg[K_GEMM_CPU_PACKED], 8), 1};
     size_t global[2] = {round_up(blocks, local[0]), panels};
     return enqueue(ctx, K_GEMM_CPU_PACKED, 2, global, local, err);
@@ -209,22 +203,22 @@ clseq_status clseq_op_gemm(clseq_ctx *ctx, int trans_a, int trans_b, int M, int 
     int has_bias = bias.buf != NULL;
     cl_mem bias_buf = has_bias ? bias.buf : C.buf; /* never read when has_bias is 0 */
     int act_code = (int)act;
-    BIND(k, 0, M, &err);
-    BIND(k, 1, N, &err);
-    BIND(k, 2, K, &err);
-    BIND(k, 3, A.buf, &err);
-    BIND(k, 4, A.off, &err);
-    BIND(k, 5, A.ld, &err);
-    BIND(k, 6, B.buf, &err);
-    BIND(k, 7, B.off, &err);
-    BIND(k, 8, B.ld, &err);
-    BIND(k, 9, C.buf, &err);
-    BIND(k, 10, C.off, &err);
-    BIND(k, 11, C.ld, &err);
-    BIND(k, 12, bias_buf, &err);
-    BIND(k, 13, bias.off, &err);
-    BIND(k, 14, has_bias, &err);
-    BIND(k, 15, act_code, &err);
+    CLSEQ_BIND(k, 0, M, &err);
+    CLSEQ_BIND(k, 1, N, &err);
+    CLSEQ_BIND(k, 2, K, &err);
+    CLSEQ_BIND(k, 3, A.buf, &err);
+    CLSEQ_BIND(k, 4, A.off, &err);
+    CLSEQ_BIND(k, 5, A.ld, &err);
+    CLSEQ_BIND(k, 6, B.buf, &err);
+    CLSEQ_BIND(k, 7, B.off, &err);
+    CLSEQ_BIND(k, 8, B.ld, &err);
+    CLSEQ_BIND(k, 9, C.buf, &err);
+    CLSEQ_BIND(k, 10, C.off, &err);
+    CLSEQ_BIND(k, 11, C.ld, &err);
+    CLSEQ_BIND(k, 12, bias_buf, &err);
+    CLSEQ_BIND(k, 13, bias.off, &err);
+    CLSEQ_BIND(k, 14, has_bias, &err);
+    CLSEQ_BIND(k, 15, act_code, &err);
     if (!blocked)
         return launch_2d(ctx, id, (size_t)N, (size_t)M, err);
     if (ctx->gemm_clblast)
@@ -242,10 +236,10 @@ clseq_status clseq_op_activate(clseq_ctx *ctx, cl_mem X, cl_mem Y, int n, clseq_
     cl_kernel k = ctx->kernels[K_ACTIVATE];
     cl_int err = CL_SUCCESS;
     int act_code = (int)act;
-    BIND(k, 0, X, &err);
-    BIND(k, 1, Y, &err);
-    BIND(k, 2, n, &err);
-    BIND(k, 3, act_code, &err);
+    CLSEQ_BIND(k, 0, X, &err);
+    CLSEQ_BIND(k, 1, Y, &err);
+    CLSEQ_BIND(k, 2, n, &err);
+    CLSEQ_BIND(k, 3, act_code, &err);
     return launch_1d(ctx, K_ACTIVATE, (size_t)n, err);
 }
 
@@ -255,10 +249,10 @@ clseq_status clseq_op_activation_backward(clseq_ctx *ctx, cl_mem D, cl_mem A, in
     cl_kernel k = ctx->kernels[K_ACTIVATION_BACKWARD];
     cl_int err = CL_SUCCESS;
     int act_code = (int)act;
-    BIND(k, 0, D, &err);
-    BIND(k, 1, A, &err);
-    BIND(k, 2, n, &err);
-    BIND(k, 3, act_code, &err);
+    CLSEQ_BIND(k, 0, D, &err);
+    CLSEQ_BIND(k, 1, A, &err);
+    CLSEQ_BIND(k, 2, n, &err);
+    CLSEQ_BIND(k, 3, act_code, &err);
     return launch_1d(ctx, K_ACTIVATION_BACKWARD, (size_t)n, err);
 }
 
@@ -268,10 +262,10 @@ static clseq_status launch_rows(clseq_ctx *ctx, clseq_kernel_id id, cl_mem first
 {
     cl_kernel k = ctx->kernels[id];
     cl_int err = CL_SUCCESS;
-    BIND(k, 0, first, &err);
-    BIND(k, 1, second, &err);
-    BIND(k, 2, rows, &err);
-    BIND(k, 3, cols, &err);
+    CLSEQ_BIND(k, 0, first, &err);
+    CLSEQ_BIND(k, 1, second, &err);
+    CLSEQ_BIND(k, 2, rows, &err);
+    CLSEQ_BIND(k, 3, cols, &err);
     return launch_1d(ctx, id, (size_t)rows, err);
 }
 
@@ -290,12 +284,12 @@ clseq_status clseq_op_gather_rows(clseq_ctx *ctx, cl_mem src, cl_mem perm, int s
 {
     cl_kernel k = ctx->kernels[K_GATHER_ROWS];
     cl_int err = CL_SUCCESS;
-    BIND(k, 0, src, &err);
-    BIND(k, 1, perm, &err);
-    BIND(k, 2, start, &err);
-    BIND(k, 3, rows, &err);
-    BIND(k, 4, cols, &err);
-    BIND(k, 5, dst, &err);
+    CLSEQ_BIND(k, 0, src, &err);
+    CLSEQ_BIND(k, 1, perm, &err);
+    CLSEQ_BIND(k, 2, start, &err);
+    CLSEQ_BIND(k, 3, rows, &err);
+    CLSEQ_BIND(k, 4, cols, &err);
+    CLSEQ_BIND(k, 5, dst, &err);
     return launch_2d(ctx, K_GATHER_ROWS, (size_t)cols, (size_t)rows, err);
 }
 
@@ -307,16 +301,16 @@ clseq_status clseq_op_sum_columns(clseq_ctx *ctx, cl_mem X, int rows, int cols, 
     size_t local = power_of_two_at_most(ctx->kernel_wg[K_SUM_COLUMNS], 256);
     if (local > ctx->max_item[0])
         local = power_of_two_at_most(ctx->max_item[0], local);
-    /* Fewer work-items than rows/4 would only add empty partial sums. */
+    /* No more work-items than rows: the rest would add empty partial sums. */
     while (local > 1 && local / 2 >= (size_t)rows)
         local /= 2;
     size_t global = local * (size_t)cols;
-    BIND(k, 0, X, &err);
-    BIND(k, 1, rows, &err);
-    BIND(k, 2, cols, &err);
-    BIND(k, 3, out, &err);
-    BIND(k, 4, out_off, &err);
-    BIND(k, 5, accumulate, &err);
+    CLSEQ_BIND(k, 0, X, &err);
+    CLSEQ_BIND(k, 1, rows, &err);
+    CLSEQ_BIND(k, 2, cols, &err);
+    CLSEQ_BIND(k, 3, out, &err);
+    CLSEQ_BIND(k, 4, out_off, &err);
+    CLSEQ_BIND(k, 5, accumulate, &err);
     cl_int local_err = clSetKernelArg(k, 6, local * sizeof(float), NULL);
     if (err == CL_SUCCESS)
         err = local_err;
@@ -327,10 +321,10 @@ clseq_status clseq_op_argmax_rows(clseq_ctx *ctx, cl_mem X, int rows, int cols, 
 {
     cl_kernel k = ctx->kernels[K_ARGMAX_ROWS];
     cl_int err = CL_SUCCESS;
-    BIND(k, 0, X, &err);
-    BIND(k, 1, rows, &err);
-    BIND(k, 2, cols, &err);
-    BIND(k, 3, out, &err);
+    CLSEQ_BIND(k, 0, X, &err);
+    CLSEQ_BIND(k, 1, rows, &err);
+    CLSEQ_BIND(k, 2, cols, &err);
+    CLSEQ_BIND(k, 3, out, &err);
     return launch_1d(ctx, K_ARGMAX_ROWS, (size_t)rows, err);
 }
 
@@ -343,16 +337,16 @@ clseq_status clseq_op_loss_rows(clseq_ctx *ctx, cl_mem P, cl_mem Y, int rows, in
     int loss_code = (int)loss;
     int want_grad = D != NULL;
     cl_mem grad_buf = want_grad ? D : stats; /* never written when want_grad is 0 */
-    BIND(k, 0, P, &err);
-    BIND(k, 1, Y, &err);
-    BIND(k, 2, rows, &err);
-    BIND(k, 3, cols, &err);
-    BIND(k, 4, loss_code, &err);
-    BIND(k, 5, acc_kind, &err);
-    BIND(k, 6, grad_scale, &err);
-    BIND(k, 7, want_grad, &err);
-    BIND(k, 8, grad_buf, &err);
-    BIND(k, 9, stats, &err);
+    CLSEQ_BIND(k, 0, P, &err);
+    CLSEQ_BIND(k, 1, Y, &err);
+    CLSEQ_BIND(k, 2, rows, &err);
+    CLSEQ_BIND(k, 3, cols, &err);
+    CLSEQ_BIND(k, 4, loss_code, &err);
+    CLSEQ_BIND(k, 5, acc_kind, &err);
+    CLSEQ_BIND(k, 6, grad_scale, &err);
+    CLSEQ_BIND(k, 7, want_grad, &err);
+    CLSEQ_BIND(k, 8, grad_buf, &err);
+    CLSEQ_BIND(k, 9, stats, &err);
     return launch_1d(ctx, K_LOSS_ROWS, (size_t)rows, err);
 }
 
@@ -361,13 +355,13 @@ clseq_status clseq_op_sgd(clseq_ctx *ctx, cl_mem W, cl_mem G, cl_mem M, int n, f
 {
     cl_kernel k = ctx->kernels[K_SGD_UPDATE];
     cl_int err = CL_SUCCESS;
-    BIND(k, 0, W, &err);
-    BIND(k, 1, G, &err);
-    BIND(k, 2, M, &err);
-    BIND(k, 3, n, &err);
-    BIND(k, 4, lr, &err);
-    BIND(k, 5, momentum, &err);
-    BIND(k, 6, nesterov, &err);
+    CLSEQ_BIND(k, 0, W, &err);
+    CLSEQ_BIND(k, 1, G, &err);
+    CLSEQ_BIND(k, 2, M, &err);
+    CLSEQ_BIND(k, 3, n, &err);
+    CLSEQ_BIND(k, 4, lr, &err);
+    CLSEQ_BIND(k, 5, momentum, &err);
+    CLSEQ_BIND(k, 6, nesterov, &err);
     return launch_1d(ctx, K_SGD_UPDATE, (size_t)n, err);
 }
 
@@ -376,15 +370,15 @@ clseq_status clseq_op_adam(clseq_ctx *ctx, cl_mem W, cl_mem G, cl_mem M, cl_mem 
 {
     cl_kernel k = ctx->kernels[K_ADAM_UPDATE];
     cl_int err = CL_SUCCESS;
-    BIND(k, 0, W, &err);
-    BIND(k, 1, G, &err);
-    BIND(k, 2, M, &err);
-    BIND(k, 3, V, &err);
-    BIND(k, 4, n, &err);
-    BIND(k, 5, alpha, &err);
-    BIND(k, 6, beta1, &err);
-    BIND(k, 7, beta2, &err);
-    BIND(k, 8, epsilon, &err);
+    CLSEQ_BIND(k, 0, W, &err);
+    CLSEQ_BIND(k, 1, G, &err);
+    CLSEQ_BIND(k, 2, M, &err);
+    CLSEQ_BIND(k, 3, V, &err);
+    CLSEQ_BIND(k, 4, n, &err);
+    CLSEQ_BIND(k, 5, alpha, &err);
+    CLSEQ_BIND(k, 6, beta1, &err);
+    CLSEQ_BIND(k, 7, beta2, &err);
+    CLSEQ_BIND(k, 8, epsilon, &err);
     return launch_1d(ctx, K_ADAM_UPDATE, (size_t)n, err);
 }
 
@@ -393,12 +387,12 @@ clseq_status clseq_op_rmsprop(clseq_ctx *ctx, cl_mem W, cl_mem G, cl_mem V, int 
 {
     cl_kernel k = ctx->kernels[K_RMSPROP_UPDATE];
     cl_int err = CL_SUCCESS;
-    BIND(k, 0, W, &err);
-    BIND(k, 1, G, &err);
-    BIND(k, 2, V, &err);
-    BIND(k, 3, n, &err);
-    BIND(k, 4, lr, &err);
-    BIND(k, 5, rho, &err);
-    BIND(k, 6, epsilon, &err);
+    CLSEQ_BIND(k, 0, W, &err);
+    CLSEQ_BIND(k, 1, G, &err);
+    CLSEQ_BIND(k, 2, V, &err);
+    CLSEQ_BIND(k, 3, n, &err);
+    CLSEQ_BIND(k, 4, lr, &err);
+    CLSEQ_BIND(k, 5, rho, &err);
+    CLSEQ_BIND(k, 6, epsilon, &err);
     return launch_1d(ctx, K_RMSPROP_UPDATE, (size_t)n, err);
 }

@@ -6,6 +6,15 @@
 
 #include "runtime.h"
 
+/* Binds one kernel argument; the first failure is kept in *err for the
+ * launch to report. */
+#define CLSEQ_BIND(kernel, index, value, err)                                          \
+    do {                                                                               \
+        cl_int bind_err_ = clSetKernelArg((kernel), (index), sizeof(value), &(value)); \
+        if (bind_err_ != CL_SUCCESS && *(err) == CL_SUCCESS)                           \
+            *(err) = bind_err_;                                                        \
+    } while (0)
+
 /* A matrix inside a buffer: element offset and leading dimension. */
 typedef struct clseq_mat {
     cl_mem buf;
@@ -30,7 +39,9 @@ clseq_status clseq_op_softmax_backward(clseq_ctx *ctx, cl_mem D, cl_mem P, int r
 /* dst[r, :] = src[perm[start + r], :] */
 clseq_status clseq_op_gather_rows(clseq_ctx *ctx, cl_mem src, cl_mem perm, int start, int rows,
                                   int cols, cl_mem dst);
-/* out[out_off + c] (+)= column sums of X (rows x cols). */
+/* out[out_off + c] = column sums of X (rows x cols); with accumulate, added
+ * to it with Kahan compensation kept in out[out_off + cols + c] (zero both
+ * before the first add). */
 clseq_status clseq_op_sum_columns(clseq_ctx *ctx, cl_mem X, int rows, int cols, cl_mem out,
                                   int out_off, int accumulate);
 /* out[r] = arg-max of row r (ints). */

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache.h"
 #include "gemm_provider.h"
 #include "kernel_sources.h"
+#include "progress.h"
 #include "runtime.h"
 
 /* Bumped whenever the cache file layout or build inputs change meaning. */
@@ -41,12 +41,6 @@ static const char *const kernel_names[K_COUNT] = {
     [K_FUSED_TRAIN] = "fused_train",
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* GEMM tiles by device: 64x64 tiles with 4x4 per work-item need 256
  * work-items; smaller devices get 32x32 (64 work-items). */
@@ -66,8 +60,8 @@ static void choose_tiles(clseq_ctx *ctx, char *options, size_t size)
     ctx->fused_size = fused;
     snprintf(options, size,
              "-cl-std=CL1.2 -DGEMM_TM=%d -DGEMM_TN=%d -DGEMM_TK=%d -DGEMM_WM=%d -DGEMM_WN=%d "
-             "-DFUSED_SIZE=%zu",
-             t.tm, t.tn, t.tk, t.wm, t.wn, fused);
+             "-DFUSED_SIZE=%zu -DCPU_RM=%d",
+             t.tm, t.tn, t.tk, t.wm, t.wn, fused, CLSEQ_CPU_RM);
 }
 
 /* All sources in one string, common.cl first (it defines shared helpers). */
@@ -251,13 +245,13 @@ static clseq_status create_kernels(clseq_ctx *ctx)
 
 clseq_status clseq_program_build(clseq_ctx *ctx)
 {
-    double start = now_ms();
+    double start = clseq_seconds() * 1e3;
     clseq_status s = create_program(ctx);
     if (s == CLSEQ_OK)
         s = create_kernels(ctx);
     if (s == CLSEQ_OK)
         s = clseq_gemm_provider_choose(ctx);
-    ctx->build_ms = now_ms() - start;
+    ctx->build_ms = clseq_seconds() * 1e3 - start;
     return s;
 }
 

@@ -22,6 +22,10 @@ typedef enum clseq_kernel_id {
     K_COUNT
 } clseq_kernel_id;
 
+/* cl/gemm_cpu.cl's blocks: CLSEQ_CPU_RM rows (passed as -DCPU_RM) by 32
+ * columns (two float16, fixed in the kernel); the nt kernel's 4 x 4. */
+enum { CLSEQ_CPU_RM = 6, CLSEQ_CPU_CN = 32, CLSEQ_CPU_NT_BLOCK = 4 };
+
 /* Tile sizes of the blocked GEMM, passed to the build as -D defines. */
 typedef struct clseq_gemm_tiles {
     int tm, tn, tk, wm, wn;

@@ -74,7 +74,8 @@ clseq_status clseq_take_rows(const float *src, size_t src_rows, size_t cols, con
             return clseq_fail(CLSEQ_E_ARG,
                               "take_rows: idx[%zu] = %zu is out of range for %zu rows", i,
                               idx[i], src_rows);
-    /* memmove: a caller may gather within one buffer. */
+    /* dst and src must not overlap: a gather in place would overwrite rows
+     * not yet read (memmove only keeps each single row copy safe). */
     for (size_t i = 0; i < n; i++)
         memmove(dst + i * cols, src + idx[i] * cols, cols * sizeof *dst);
     return CLSEQ_OK;

@@ -15,11 +15,11 @@ void clseq_workspace_release(clseq_model *m)
     clseq_buffer_release(&w->stats);
     clseq_buffer_release(&w->delta[0]);
     clseq_buffer_release(&w->delta[1]);
-    if (w->outputs)
-        for (int i = 0; i < m->layer_count; i++)
-            clseq_buffer_release(&w->outputs[i]);
+    for (int i = 0; i < w->layers; i++)
+        clseq_buffer_release(&w->outputs[i]);
     free(w->outputs);
     w->outputs = NULL;
+    w->layers = 0;
     w->rows = 0;
 }
 
@@ -53,6 +53,7 @@ clseq_status clseq_workspace_reserve(clseq_model *m, int rows)
     w->outputs = calloc((size_t)m->layer_count, sizeof *w->outputs);
     if (!w->outputs)
         return clseq_fail(CLSEQ_E_NOMEM, "out of host memory for the workspace");
+    w->layers = m->layer_count;
     int widest = widest_layer(m);
     if ((s = matrix_buffer(m, rows, m->input_dim, &w->input)) != CLSEQ_OK ||
         (s = matrix_buffer(m, rows, widest, &w->target)) != CLSEQ_OK ||
@@ -176,6 +177,8 @@ clseq_status clseq_optimizer_step(clseq_model *m)
     const clseq_optimizer *o = &m->optimizer;
     int n = (int)m->param_count;
     m->iterations++;
+    if (n == 0)
+        return CLSEQ_OK; /* activation layers only: nothing to update */
     switch (o->kind) {
     case CLSEQ_OPT_SGD:
         return clseq_op_sgd(m->ctx, m->params, m->grads, m->opt_m, n, o->learning_rate,

@@ -72,7 +72,8 @@ typedef struct clseq_device_info {
     int compute_units;
     uint64_t global_mem;   /* bytes */
     uint64_t local_mem;    /* bytes */
-    int is_default;        /* 1 for the device clseq_ctx_create(NULL) picks */
+    int is_default;        /* 1 for the device clseq_ctx_create(NULL) picks
+                              (none if $CLSEQ_DEVICE matches no device) */
 } clseq_device_info;
 
 /* Lists every device of every platform into out[0..capacity); *count gets
@@ -181,7 +182,8 @@ CLSEQ_API clseq_optimizer clseq_sgd(float learning_rate, float momentum, int nes
 CLSEQ_API clseq_optimizer clseq_adam(float learning_rate, float beta1, float beta2, float epsilon);
 CLSEQ_API clseq_optimizer clseq_rmsprop(float learning_rate, float rho, float epsilon);
 /* "sgd", "adam" or "rmsprop" with Keras's defaults; lr > 0 overrides the
- * learning rate. */
+ * learning rate, 0 keeps the default, a negative or non-finite lr is
+ * CLSEQ_E_ARG. */
 CLSEQ_API clseq_status clseq_optimizer_from_name(const char *name, float lr, clseq_optimizer *out);
 
 /* Fixes the optimizer, loss and metrics (CLSEQ_METRIC_* bits); allocates
@@ -300,7 +302,7 @@ CLSEQ_API clseq_status clseq_split_sizes(size_t n, double test_size, size_t *n_t
  * from clseq_split_sizes). */
 CLSEQ_API clseq_status clseq_train_test_split(size_t n, double test_size, uint32_t seed,
                                               size_t *train_idx, size_t *test_idx);
-/* dst[i] = src[idx[i]] for rows of cols floats. */
+/* dst[i] = src[idx[i]] for rows of cols floats; dst must not overlap src. */
 CLSEQ_API clseq_status clseq_take_rows(const float *src, size_t src_rows, size_t cols,
                                        const size_t *idx, size_t n, float *dst);
 /* One-hot rows (n x classes) from class indices stored as floats. */

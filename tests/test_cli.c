@@ -80,6 +80,19 @@ START_TEST(errors_have_messages_and_exit_codes)
     snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:3:wobbly --loss mse --optimizer sgd --save %s/m", dir, dir);
     ck_assert_int_ne(run_tool(args), 0);
     ck_assert_msg(strstr(output, "wobbly"), "message should name the activation:\n%s", output);
+    /* one target column cannot feed 3 regression outputs */
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:3 --loss mse --optimizer sgd --save %s/m", dir, dir);
+    ck_assert_int_ne(run_tool(args), 0);
+    ck_assert_msg(strstr(output, "3 target columns"), "%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:1 --loss mse --optimizer sgd:-5 --save %s/m", dir, dir);
+    ck_assert_int_ne(run_tool(args), 0);
+    ck_assert_msg(strstr(output, "learning rate"), "%s", output);
+    /* a validation file with other features than the training file */
+    snprintf(args, sizeof args, "blobs --samples 20 --features 3 --out %s/v.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(args, sizeof args, "train --data %s/d.csv --val %s/v.csv --layers dense:1 --loss mse --optimizer sgd --save %s/m", dir, dir, dir);
+    ck_assert_int_ne(run_tool(args), 0);
+    ck_assert_msg(strstr(output, "v.csv has 3 features"), "%s", output);
     ck_assert_int_ne(run_tool("evaluate --model /nonexistent.model --data /nonexistent.csv"), 0);
     ck_assert_int_eq(run_tool("train --help"), 0);
     ck_assert_msg(strstr(output, "usage: clseq train"), "%s", output);

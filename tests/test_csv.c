@@ -156,6 +156,8 @@ START_TEST(test_bad_number_names_line_and_column)
     /* An empty field in the first line is a data error, not a header. */
     expect_error("1,,2\n", CLSEQ_E_FORMAT, ":1: column 2", NULL);
     expect_error("1,2\n3,4 5\n", CLSEQ_E_FORMAT, ":2: column 2", NULL);
+    /* A typo in the first data row is reported, not taken for a header. */
+    expect_error("1.5,2.O,0\n3,4,1\n5,6,0\n", CLSEQ_E_FORMAT, ":1: column 2: '2.O'", NULL);
 }
 END_TEST
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_option *options,
               int count)
@@ -80,23 +81,41 @@ int cli_fail(const char *command)
     return 1;
 }
 
-float *cli_targets(const clseq_model *m, clseq_loss loss, const float *column, size_t rows)
+float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
+                   const float *column, size_t rows)
 {
-    int width = loss == CLSEQ_CATEGORICAL_CROSSENTROPY ? clseq_model_output_dim(m) : 1;
-    float *y = malloc(rows * (size_t)width * sizeof *y);
-    if (!y) {
-        fprintf(stderr, "out of memory\n");
+    int outputs = clseq_model_output_dim(m);
+    int one_hot = loss == CLSEQ_CATEGORICAL_CROSSENTROPY;
+    if (!one_hot && loss != CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY && outputs != 1) {
+        fprintf(stderr,
+                "clseq %s: %s with %d outputs needs %d target columns, but a data file "
+                "carries one target\n",
+                command, clseq_loss_name(loss), outputs, outputs);
         return NULL;
     }
-    if (loss != CLSEQ_CATEGORICAL_CROSSENTROPY) {
+    size_t width = one_hot ? (size_t)outputs : 1;
+    float *y = malloc(rows * width * sizeof *y);
+    if (!y) {
+        fprintf(stderr, "clseq %s: out of memory for %zu targets\n", command, rows);
+        return NULL;
+    }
+    if (!one_hot) {
         memcpy(y, column, rows * sizeof *y);
         return y;
     }
-    if (clseq_one_hot(column, rows, width, y) != CLSEQ_OK) {
+    if (clseq_one_hot(column, rows, outputs, y) != CLSEQ_OK) {
+        cli_fail(command);
         free(y);
         return NULL;
     }
     return y;
+}
+
+double cli_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path)

@@ -28,11 +28,16 @@ int cli_double(const char *command, const char *name, const char *text, double *
 int cli_fail(const char *command);
 /* Targets for a model from a CSV's last column: one-hot rows for
  * categorical cross-entropy (classes = the model's outputs), the column as
- * is otherwise. Returns a malloc'd array or NULL (error set). */
-float *cli_targets(const clseq_model *m, clseq_loss loss, const float *column, size_t rows);
+ * is otherwise, which needs a model with one output unless the labels are
+ * sparse. Returns a malloc'd array, or NULL after printing why. */
+float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
+                   const float *column, size_t rows);
 /* The CSV's features as the model's inputs: the data set's x if it has
  * input_dim features; if it has input_dim - 1 (the file had no target
  * column) x plus y as the last feature. Returns malloc'd or NULL. */
 float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path);
+
+/* Seconds on a monotonic clock. */
+double cli_seconds(void);
 
 #endif

@@ -33,9 +33,7 @@ static const char bench_usage[] =
 
 double bench_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return cli_seconds() * 1e3;
 }
 
 void bench_print(const char *name, double value, const char *unit)

@@ -18,13 +18,6 @@ static const char demo_usage[] =
     "  Runs the seed session end to end and writes its pictures into DIR\n"
     "  (default: clseq-demo). --quick trains for fewer epochs (for tests).\n";
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int demo_check(clseq_status s, const char *what)
 {
     if (s == CLSEQ_OK)
@@ -62,7 +55,7 @@ int cmd_demo(int argc, char **argv)
         fprintf(stderr, "clseq demo: cannot create %s: %s\n", d.out_dir, strerror(errno));
         return 1;
     }
-    double start = seconds_now();
+    double start = cli_seconds();
     if (!demo_check(clseq_ctx_create(cli_get(opts, n, "--device"), &d.ctx), "opening the device"))
         return 1;
     printf("clseq %s on %s\n", clseq_version(), clseq_ctx_device_name(d.ctx));
@@ -70,6 +63,6 @@ int cmd_demo(int argc, char **argv)
     clseq_ctx_free(d.ctx);
     if (!ok)
         return 1;
-    printf("\ndemo finished in %.1f s; pictures in %s/\n", seconds_now() - start, d.out_dir);
+    printf("\ndemo finished in %.1f s; pictures in %s/\n", cli_seconds() - start, d.out_dir);
     return 0;
 }

@@ -63,9 +63,15 @@ int cmd_evaluate(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (clseq_model_compile_settings(s.model, NULL, &loss, &bits) != CLSEQ_OK ||
-        !(y = cli_targets(s.model, loss, s.data.y, s.data.rows)) ||
-        clseq_evaluate(s.model, s.x, y, s.data.rows, &loss_value, metrics) != CLSEQ_OK) {
+    if (clseq_model_compile_settings(s.model, NULL, &loss, &bits) != CLSEQ_OK) {
+        rc = cli_fail("evaluate");
+        goto done;
+    }
+    if (!(y = cli_targets("evaluate", s.model, loss, s.data.y, s.data.rows))) {
+        rc = 1;
+        goto done;
+    }
+    if (clseq_evaluate(s.model, s.x, y, s.data.rows, &loss_value, metrics) != CLSEQ_OK) {
         rc = cli_fail("evaluate");
         goto done;
     }

@@ -1,4 +1,5 @@
 /* clseq train, evaluate and predict: a model from and on CSV files. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,11 @@ static int parse_optimizer(const char *text, clseq_optimizer *out)
     snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - text) : (int)strlen(text), text);
     if (colon && !cli_double("train", "--optimizer learning rate", colon + 1, &lr))
         return 0;
+    if (colon && !(lr > 0 && isfinite(lr))) {
+        fprintf(stderr, "clseq train: --optimizer: the learning rate must be > 0, got '%s'\n",
+                colon + 1);
+        return 0;
+    }
     if (clseq_optimizer_from_name(name, (float)lr, out) != CLSEQ_OK)
         return !cli_fail("train");
     return 1;
@@ -134,11 +140,14 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail("train");
         goto done;
     }
-    if (!(y = cli_targets(m, loss, train.y, train.rows)) ||
-        (val && !(vy = cli_targets(m, loss, valid.y, valid.rows)))) {
-        rc = cli_fail("train");
+    if (val && valid.features != train.features) {
+        fprintf(stderr, "clseq train: %s has %d features, but %s has %d\n", val, valid.features,
+                data, train.features);
         goto done;
     }
+    if (!(y = cli_targets("train", m, loss, train.y, train.rows)) ||
+        (val && !(vy = cli_targets("train", m, loss, valid.y, valid.rows))))
+        goto done;
     fo.epochs = (int)t.epochs;
     fo.batch_size = (int)t.batch;
     fo.verbose = (int)t.verbose;
