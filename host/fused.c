@@ -20,25 +20,6 @@ static double step_work(const clseq_model *m, int batch)
     return work;
 }
 
-static size_t build_layout(const clseq_model *m, int batch, int *table, int *offsets);
-
-int clseq_fused_applies(const clseq_model *m, int batch)
-{
-    if (m->ctx->kernel_wg[K_FUSED_TRAIN] < m->ctx->fused_size)
-        return 0; /* the kernel cannot run at the size it was built for */
-    const char *env = getenv("CLSEQ_FUSED");
-    if (env && strcmp(env, "0") == 0)
-        return 0;
-    /* the kernel indexes parameters and scratch with ints */
-    size_t scratch = build_layout(m, batch, NULL, NULL);
-    int possible = m->param_count > 0 && m->param_count < (size_t)INT32_MAX &&
-                   scratch < (size_t)INT32_MAX && scratch * sizeof(float) <= m->ctx->max_alloc;
-    if (env && strcmp(env, "1") == 0)
-        return possible;
-    return possible && m->param_count <= FUSED_MAX_PARAMS &&
-           step_work(m, batch) <= FUSED_MAX_STEP_WORK;
-}
-
 /* The layer table and scratch offsets (either may be NULL to only size
  * the scratch); returns the scratch size in floats. */
 static size_t build_layout(const clseq_model *m, int batch, int *table, int *offsets)
@@ -68,6 +49,23 @@ static size_t build_layout(const clseq_model *m, int batch, int *table, int *off
     for (int i = 0; offsets && i < 4; i++)
         offsets[i] = (int)at[i];
     return used + 2 * at[3];
+}
+
+int clseq_fused_applies(const clseq_model *m, int batch)
+{
+    if (m->ctx->kernel_wg[K_FUSED_TRAIN] < m->ctx->fused_size)
+        return 0; /* the kernel cannot run at the size it was built for */
+    const char *env = getenv("CLSEQ_FUSED");
+    if (env && strcmp(env, "0") == 0)
+        return 0;
+    /* the kernel indexes parameters and scratch with ints */
+    size_t scratch = build_layout(m, batch, NULL, NULL);
+    int possible = m->param_count > 0 && m->param_count < (size_t)INT32_MAX &&
+                   scratch < (size_t)INT32_MAX && scratch * sizeof(float) <= m->ctx->max_alloc;
+    if (env && strcmp(env, "1") == 0)
+        return possible;
+    return possible && m->param_count <= FUSED_MAX_PARAMS &&
+           step_work(m, batch) <= FUSED_MAX_STEP_WORK;
 }
 
 static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int n, int batch,
