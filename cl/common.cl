@@ -1,11 +1,5 @@
-/* Helpers shared by every kernel family; concatenated first into the program. */
-
-/* Activation codes: the values of clseq_activation in clseq.h. */
-#define ACT_LINEAR 0
-#define ACT_RELU 1
-#define ACT_SIGMOID 2
-#define ACT_TANH 3
-#define ACT_SOFTMAX 4
+/* Helpers shared by every kernel family; each program lists it right after
+ * codes.h (host/runtime/sources.c). */
 
 /* Element-wise activation (softmax is a row operation: see softmax.cl). */
 inline float act_forward(const int act, const float z)

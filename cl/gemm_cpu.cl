@@ -14,10 +14,8 @@
  * or N are clamped for loading (valid memory, results discarded) and
  * columns beyond N take a guarded scalar path. */
 
-#ifndef CPU_RM
-#error "CPU_RM is set by the host (program.c), which sizes the packing buffers with it"
-#endif
-#define CPU_CN 32
+/* CPU_RM and CPU_CN come from codes.h: the host sizes the packing buffers
+ * and the launch grid with the same values. */
 
 inline void cpu_store(__global float *C, const int c_off, const int ldc, const int m,
                       const int n, const int M, const int N, const float v,

@@ -11,15 +11,7 @@
  * stable p - y form) or dL/dP for MSE and MAE, each scaled by grad_scale
  * (1 / batch rows) to average over the batch. */
 
-#define LOSS_CCE 0
-#define LOSS_SPARSE_CCE 1
-#define LOSS_BCE 2
-#define LOSS_MSE 3
-#define LOSS_MAE 4
 
-#define ACC_CATEGORICAL 0
-#define ACC_SPARSE 1
-#define ACC_BINARY 2
 
 #define PROB_EPSILON 1e-7f
 
@@ -112,9 +104,9 @@ __kernel void loss_rows(__global const float *P, __global const float *Y, const 
     if (r >= rows)
         return;
     const int y_width = loss == LOSS_SPARSE_CCE ? 1 : cols;
-    float row_stats[4];
+    float row_stats[STATS_PER_ROW];
     loss_row(P + r * cols, Y + r * y_width, cols, loss, acc_kind, grad_scale, want_grad,
              D + r * cols, row_stats);
-    for (int i = 0; i < 4; i++)
-        stats[r * 4 + i] = row_stats[i];
+    for (int i = 0; i < STATS_PER_ROW; i++)
+        stats[r * STATS_PER_ROW + i] = row_stats[i];
 }

@@ -12,17 +12,7 @@
  * trip count on all work-items. Loss and metric sums are added to
  * totals[0..3] once, at the end. */
 
-#define FL_IN 0
-#define FL_UNITS 1
-#define FL_ACT 2
-#define FL_DENSE 3
-#define FL_KERNEL 4
-#define FL_BIAS 5
-#define FL_OUT 6
-#define FL_FIELDS 7
 
-#define OPT_SGD 0
-#define OPT_ADAM 1
 
 #define SYNC() barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE)
 

@@ -82,11 +82,53 @@ CLSEQ_API clseq_status clseq_list_devices(clseq_device_info *out, int capacity, 
 
 typedef struct clseq_ctx clseq_ctx;
 
-/* Opens a device and builds every kernel for it. spec NULL means
- * $CLSEQ_DEVICE, else the first GPU, else the first device. A spec is "gpu",
- * "cpu", "P:D" (platform and device index) or a case-insensitive substring
- * of the device name. The caller frees *out with clseq_ctx_free. */
+/* Who computes large matrix products. */
+typedef enum clseq_gemm_provider {
+    CLSEQ_GEMM_AUTO = 0,  /* CLBlast on GPUs where it agrees with clseq's kernel
+                             on a check product, clseq's own kernels elsewhere */
+    CLSEQ_GEMM_BUILTIN,   /* clseq's own kernels */
+    CLSEQ_GEMM_CLBLAST    /* CLBlast (an error if clseq was built without it) */
+} clseq_gemm_provider;
+
+/* Which of clseq's own GEMM kernel families large products use. */
+typedef enum clseq_gemm_kernel {
+    CLSEQ_GEMM_KERNEL_AUTO = 0, /* register-blocked on CPUs, local-memory tiles on GPUs */
+    CLSEQ_GEMM_KERNEL_TILED,    /* local-memory tiles */
+    CLSEQ_GEMM_KERNEL_CPU,      /* register-blocked, packing operands of large products */
+    CLSEQ_GEMM_KERNEL_PACKED    /* register-blocked, always packing (for tests) */
+} clseq_gemm_kernel;
+
+/* How a context is made. Get one from clseq_ctx_defaults(), change fields,
+ * pass it to clseq_ctx_create_with; new fields only ever get appended. */
+typedef struct clseq_ctx_options {
+    char device[256];         /* device spec ("" = first GPU, else first device) */
+    clseq_gemm_provider gemm;
+    clseq_gemm_kernel gemm_kernel;
+    int fused;                /* fused training of small models: -1 when it pays
+                                 (default), 0 never, 1 whenever the model allows */
+    int cache;                /* clseq's binary cache: -1 where the driver has no
+                                 cache of its own (default), 0 never, 1 always */
+    char cache_dir[1024];     /* the cache's folder ("" = no cache) */
+    char build_options[512];  /* added to every kernel build, e.g. "-cl-mad-enable" */
+} clseq_ctx_options;
+
+/* The defaults, read once from the environment (README, "Environment"):
+ * CLSEQ_DEVICE, CLSEQ_GEMM, CLSEQ_GEMM_KERNEL, CLSEQ_FUSED, CLSEQ_NO_CACHE,
+ * CLSEQ_CACHE_ALWAYS, CLSEQ_CACHE_DIR (else $XDG_CACHE_HOME/clseq, else
+ * ~/.cache/clseq) and CLSEQ_BUILD_OPTIONS. The library reads the
+ * environment nowhere else. Values it cannot parse are kept as given and
+ * refused by clseq_ctx_create_with. */
+CLSEQ_API clseq_ctx_options clseq_ctx_defaults(void);
+/* Opens the device opt names and builds every kernel it can use. A device
+ * spec is "gpu", "cpu", "P:D" (platform and device index) or a
+ * case-insensitive substring of the device name. Bad options are
+ * CLSEQ_E_ARG naming the field. The caller frees *out with clseq_ctx_free. */
+CLSEQ_API clseq_status clseq_ctx_create_with(const clseq_ctx_options *opt, clseq_ctx **out);
+/* clseq_ctx_create_with(clseq_ctx_defaults()) with device_spec, when not
+ * NULL, in place of the default device. */
 CLSEQ_API clseq_status clseq_ctx_create(const char *device_spec, clseq_ctx **out);
+/* The options ctx was made with (NULL if ctx is NULL); owned by ctx. */
+CLSEQ_API const clseq_ctx_options *clseq_ctx_get_options(const clseq_ctx *ctx);
 /* Frees a context (NULL is fine). Free its models first. */
 CLSEQ_API void clseq_ctx_free(clseq_ctx *ctx);
 /* The device's name; owned by the context. */
@@ -133,12 +175,22 @@ typedef struct clseq_model clseq_model;
 /* The largest input_dim and units a layer may have. */
 #define CLSEQ_MAX_UNITS (1 << 24)
 
-/* A new empty model on ctx taking input_dim features per sample. */
+/* The largest rank of one sample's shape (H, W, C: channels last, as Keras). */
+#define CLSEQ_MAX_RANK 3
+
+/* A new empty model on ctx taking input_dim features per sample (rank 1). */
 CLSEQ_API clseq_status clseq_model_create(clseq_ctx *ctx, int input_dim, clseq_model **out);
+/* A new empty model whose samples have shape dims[0..rank) (rank 1 to
+ * CLSEQ_MAX_RANK, e.g. {28, 28, 1}); rows of x are the samples flattened
+ * in row-major order, as NumPy stores them. */
+CLSEQ_API clseq_status clseq_model_create_shaped(clseq_ctx *ctx, int rank, const int *dims,
+                                                 clseq_model **out);
 /* Frees a model (NULL is fine). */
 CLSEQ_API void clseq_model_free(clseq_model *m);
-/* Seeds weight initialisation and shuffling (default seed: 0). Call before
- * adding layers for reproducible initial weights. */
+/* Seeds the model's random streams (default seed: 0): weight
+ * initialisation, shuffling and dropout each draw from their own stream
+ * derived from the seed, so adding a layer never changes the shuffles.
+ * Call before adding layers for reproducible initial weights. */
 CLSEQ_API clseq_status clseq_model_set_seed(clseq_model *m, uint64_t seed);
 /* Appends Dense(units, activation): Glorot-uniform kernel, zero bias. */
 CLSEQ_API clseq_status clseq_add_dense(clseq_model *m, int units, clseq_activation act);
@@ -249,20 +301,50 @@ CLSEQ_API void clseq_history_free(clseq_history *h);
 
 /* ---- layers and weights ------------------------------------------------ */
 
-/* Number of layers (dense and activation layers both count). */
+/* Number of layers (layers without weights count too). */
 CLSEQ_API int clseq_layer_count(const clseq_model *m);
-/* Features per sample the model takes, and outputs it gives. */
+/* Values per sample the model takes (the product of its input shape), and
+ * outputs it gives. */
 CLSEQ_API int clseq_model_input_dim(const clseq_model *m);
 CLSEQ_API int clseq_model_output_dim(const clseq_model *m);
-/* Layer i's shape: input width, units (output width) and activation;
- * *has_weights is 1 for dense layers. Any out pointer may be NULL. */
+/* Layer i's sizes: input and output values per sample (the products of
+ * its shapes) and the activation at its output; *has_weights is 1 if it
+ * has variables. Any out pointer may be NULL. */
 CLSEQ_API clseq_status clseq_layer_info(const clseq_model *m, int layer, int *input_dim,
                                         int *units, clseq_activation *act, int *has_weights);
 /* Copies layer's kernel (input_dim x units) and bias (units) out; either
- * pointer may be NULL. An activation layer is CLSEQ_E_ARG. */
+ * pointer may be NULL. A layer without a kernel and a bias is CLSEQ_E_ARG.
+ * (clseq_get_variable reads any variable.) */
 CLSEQ_API clseq_status clseq_get_weights(const clseq_model *m, int layer, float *kernel, float *bias);
 /* Replaces layer's kernel and bias (both required, all finite). */
 CLSEQ_API clseq_status clseq_set_weights(clseq_model *m, int layer, const float *kernel, const float *bias);
+/* Layer i's Keras class name ("Dense", "Activation"); NULL if out of range. */
+CLSEQ_API const char *clseq_layer_class(const clseq_model *m, int layer);
+/* Layer i's output shape per sample: *rank and dims[0..rank) (dims holds
+ * CLSEQ_MAX_RANK ints). */
+CLSEQ_API clseq_status clseq_layer_output_shape(const clseq_model *m, int layer, int *rank,
+                                                int *dims);
+
+/* One variable of a layer: trainable parameters (Dense's kernel and bias)
+ * and non-trainable state (e.g. moving statistics) alike. */
+typedef struct clseq_variable_info {
+    char name[32];      /* Keras's name: "kernel", "bias", ... */
+    int rank;           /* 1 to 4 */
+    int shape[4];       /* Keras's layout, e.g. kernel (input, units) */
+    size_t count;       /* elements: the product of the shape */
+    int trainable;      /* 1 if optimizers update it */
+} clseq_variable_info;
+
+/* Variables of a layer, in Keras's order (Dense: kernel, bias); 0 for a
+ * layer without or a bad index. */
+CLSEQ_API int clseq_variable_count(const clseq_model *m, int layer);
+CLSEQ_API clseq_status clseq_get_variable_info(const clseq_model *m, int layer, int index,
+                                               clseq_variable_info *out);
+/* Copies a variable's count floats out, row-major in its shape. */
+CLSEQ_API clseq_status clseq_get_variable(const clseq_model *m, int layer, int index, float *out);
+/* Replaces a variable's values (all finite). */
+CLSEQ_API clseq_status clseq_set_variable(clseq_model *m, int layer, int index, const float *in);
+
 /* Writes a Keras-style summary table into buf (always NUL-terminated). */
 CLSEQ_API clseq_status clseq_model_summary(const clseq_model *m, char *buf, size_t size);
 

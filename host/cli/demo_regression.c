@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "demo.h"
-#include "numpy_random.h"
+#include "data/numpy_random.h"
 #include "plot.h"
 
 enum { POINTS = 1000, CURVE = 400 };

@@ -1,0 +1,54 @@
+/* The one source of the codes that the host and the kernels share.
+ *
+ * This file is C and OpenCL C at once (only #defines): the host includes it
+ * (host/ops/codes_check.c checks every value against clseq.h's enums with
+ * _Static_assert) and every program's source list starts with it
+ * (host/runtime/sources.c), so a code cannot differ between the two sides. */
+#ifndef CLSEQ_CODES_H
+#define CLSEQ_CODES_H
+
+/* Activations: clseq_activation's values. */
+#define ACT_LINEAR 0
+#define ACT_RELU 1
+#define ACT_SIGMOID 2
+#define ACT_TANH 3
+#define ACT_SOFTMAX 4
+
+/* Losses: clseq_loss's values. */
+#define LOSS_CCE 0
+#define LOSS_SPARSE_CCE 1
+#define LOSS_BCE 2
+#define LOSS_MSE 3
+#define LOSS_MAE 4
+
+/* Optimizers: clseq_optimizer_kind's values. */
+#define OPT_SGD 0
+#define OPT_ADAM 1
+#define OPT_RMSPROP 2
+
+/* Which accuracy loss_rows computes (Keras picks one from the loss and the
+ * output width). */
+#define ACC_CATEGORICAL 0
+#define ACC_SPARSE 1
+#define ACC_BINARY 2
+
+/* Per-row statistics loss_rows writes: loss, accuracy, mse, mae. */
+#define STATS_PER_ROW 4
+
+/* The fused trainer's layer table: FL_FIELDS ints per layer. */
+#define FL_IN 0      /* input width */
+#define FL_UNITS 1   /* output width */
+#define FL_ACT 2     /* activation code */
+#define FL_DENSE 3   /* 1: a dense product with kernel and bias; 0: activation only */
+#define FL_KERNEL 4  /* the kernel's offset in the parameter vector */
+#define FL_BIAS 5    /* the bias's offset */
+#define FL_OUT 6     /* the layer's outputs' offset in the scratch buffer */
+#define FL_FIELDS 7
+
+/* The CPU GEMM's register block: CPU_RM rows by CPU_CN columns (two
+ * float16, fixed in gemm_cpu.cl); the nt kernel's CPU_NT_BLOCK square. */
+#define CPU_RM 6
+#define CPU_CN 32
+#define CPU_NT_BLOCK 4
+
+#endif

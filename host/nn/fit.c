@@ -1,0 +1,325 @@
+/* clseq_fit: Keras's fit loop on the device. The data set, parameters,
+ * gradients and optimizer state stay in device buffers for the whole fit;
+ * each epoch uploads one permutation, enqueues every batch without waiting,
+ * and reads the loss and metric sums back once. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn/fused.h"
+#include "nn/history.h"
+#include "nn/infer.h"
+#include "ops/ops.h"
+#include "nn/progress.h"
+#include "nn/train.h"
+
+/* totals: loss, accuracy, mse, mae sums, their 4 compensations, then the
+ * parameters' sum (finite unless training diverged) */
+enum { TOTALS = 9, PARAM_SUM = 8 };
+
+/* Device copies of the training and validation rows. */
+typedef struct fit_data {
+    cl_mem x, y, val_x, val_y;
+    size_t n, val_n;
+    cl_mem perm;     /* n ints: this epoch's row order */
+    int *host_perm;
+    cl_mem totals;   /* this epoch's sums (TOTALS floats) */
+    cl_mem backup;   /* parameters at the start of the epoch */
+} fit_data;
+
+clseq_fit_options clseq_fit_defaults(void)
+{
+    clseq_fit_options o;
+    memset(&o, 0, sizeof o);
+    o.epochs = 1;
+    o.batch_size = 32;
+    o.shuffle = 1;
+    o.verbose = 1;
+    return o;
+}
+
+static clseq_status check_options(const clseq_fit_options *o)
+{
+    if (o->epochs <= 0)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: epochs must be > 0, got %d", o->epochs);
+    if (o->batch_size <= 0)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: batch_size must be > 0, got %d", o->batch_size);
+    if (o->verbose < 0 || o->verbose > 2)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: verbose must be 0, 1 or 2, got %d", o->verbose);
+    if (!(o->validation_split >= 0.0f && o->validation_split < 1.0f))
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: validation_split must be in [0, 1), got %g",
+                          (double)o->validation_split);
+    if (o->val_n > 0 && (!o->val_x || !o->val_y))
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: val_n is %zu but val_x or val_y is NULL",
+                          o->val_n);
+    return CLSEQ_OK;
+}
+
+static clseq_status check_fit_args(const clseq_model *m, const float *x, const float *y, size_t n,
+                                   const clseq_fit_options *o)
+{
+    if (!m || !x || !y || !o)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: model, x, y and options must not be NULL");
+    if (!m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "clseq_fit: compile the model first");
+    if (n == 0)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: n must be > 0");
+    if (n > (size_t)INT32_MAX)
+        return clseq_fail(CLSEQ_E_SHAPE, "clseq_fit: %zu rows exceed 2^31", n);
+    clseq_status s = check_options(o);
+    if (s == CLSEQ_OK)
+        s = clseq_check_finite(x, n, m->input_dim, "x");
+    if (s == CLSEQ_OK)
+        s = clseq_check_targets(m, y, n, "y");
+    if (s == CLSEQ_OK && o->val_n > 0)
+        s = clseq_check_finite(o->val_x, o->val_n, m->input_dim, "val_x");
+    if (s == CLSEQ_OK && o->val_n > 0)
+        s = clseq_check_targets(m, o->val_y, o->val_n, "val_y");
+    return s;
+}
+
+static void release_data(fit_data *d)
+{
+    clseq_buffer_release(&d->x);
+    clseq_buffer_release(&d->y);
+    clseq_buffer_release(&d->val_x);
+    clseq_buffer_release(&d->val_y);
+    clseq_buffer_release(&d->perm);
+    clseq_buffer_release(&d->totals);
+    clseq_buffer_release(&d->backup);
+    free(d->host_perm);
+}
+
+/* Keras splits at int(n * (1 - validation_split)) with the split as the
+ * decimal the user wrote; the float 0.2f is 0.200000003, which would move
+ * one row, so go back to the float's shortest decimal first. */
+static size_t train_rows_after_split(size_t n, float split)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.7g", (double)split);
+    return (size_t)((double)n * (1.0 - strtod(text, NULL)));
+}
+
+/* Keras's validation_split holds out the last rows, before any shuffle. */
+static clseq_status upload_data(clseq_model *m, const float *x, const float *y, size_t n,
+                                const clseq_fit_options *o, fit_data *d)
+{
+    int width = clseq_model_target_width(m);
+    const float *vx = o->val_x, *vy = o->val_y;
+    d->n = n;
+    d->val_n = o->val_n;
+    if (o->val_n == 0 && o->validation_split > 0.0f) {
+        d->n = train_rows_after_split(n, o->validation_split);
+        d->val_n = n - d->n;
+        vx = x + d->n * (size_t)m->input_dim;
+        vy = y + d->n * (size_t)width;
+        if (d->n == 0 || d->val_n == 0)
+            return clseq_fail(CLSEQ_E_ARG,
+                              "clseq_fit: validation_split %g of %zu rows leaves %zu to train on "
+                              "and %zu to validate",
+                              (double)o->validation_split, n, d->n, d->val_n);
+    }
+    clseq_device *dev = m->dev;
+    clseq_status s;
+    if ((s = clseq_upload_rows(dev, x, d->n, m->input_dim, &d->x)) != CLSEQ_OK ||
+        (s = clseq_upload_rows(dev, y, d->n, width, &d->y)) != CLSEQ_OK)
+        return s;
+    if (d->val_n > 0 &&
+        ((s = clseq_upload_rows(dev, vx, d->val_n, m->input_dim, &d->val_x)) != CLSEQ_OK ||
+         (s = clseq_upload_rows(dev, vy, d->val_n, width, &d->val_y)) != CLSEQ_OK))
+        return s;
+    d->host_perm = malloc(d->n * sizeof *d->host_perm);
+    if (!d->host_perm)
+        return clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for %zu rows", d->n);
+    for (size_t i = 0; i < d->n; i++)
+        d->host_perm[i] = (int)i;
+    if ((s = clseq_buffer_create(dev, d->n * sizeof(int), &d->perm)) != CLSEQ_OK ||
+        (s = clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
+        return s;
+    return clseq_buffer_create(dev, m->param_count * sizeof(float), &d->backup);
+}
+
+/* One batch: gather, forward, loss, backward, update. */
+static clseq_status train_batch(clseq_model *m, fit_data *d, size_t start, int rows)
+{
+    clseq_device *dev = m->dev;
+    clseq_status s = clseq_op_gather_rows(dev, d->x, d->perm, (int)start, rows, m->input_dim,
+                                          m->work.input);
+    if (s == CLSEQ_OK)
+        s = clseq_op_gather_rows(dev, d->y, d->perm, (int)start, rows,
+                                 clseq_model_target_width(m), m->work.target);
+    if (s == CLSEQ_OK)
+        s = clseq_forward(m, rows, 1);
+    if (s == CLSEQ_OK)
+        s = clseq_loss_stats(m, rows, d->totals, 1);
+    if (s == CLSEQ_OK)
+        s = clseq_backward(m, rows, clseq_loss_includes_activation(m), NULL);
+    if (s == CLSEQ_OK)
+        s = clseq_optimizer_step(m);
+    return s;
+}
+
+/* Enqueues every batch; on a terminal, redraws the bar from markers as the
+ * device reaches them instead of waiting on the queue. */
+static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
+                                     clseq_progress *progress)
+{
+    enum { MARKS = 20 };
+    cl_event marks[MARKS] = {0};
+    int mark_step[MARKS], marked = 0;
+    int steps = (int)((d->n + (size_t)batch - 1) / (size_t)batch);
+    int every = progress->live ? (steps + MARKS - 1) / MARKS : steps + 1;
+    clseq_status s = CLSEQ_OK;
+    for (int step = 0; step < steps && s == CLSEQ_OK; step++) {
+        size_t start = (size_t)step * (size_t)batch;
+        int rows = d->n - start < (size_t)batch ? (int)(d->n - start) : batch;
+        s = train_batch(m, d, start, rows);
+        if (s == CLSEQ_OK && (step + 1) % every == 0 && marked < MARKS) {
+            mark_step[marked] = step + 1;
+            s = clseq_cl_check(clEnqueueMarkerWithWaitList(m->dev->queue, 0, NULL, &marks[marked++]),
+                               "clEnqueueMarkerWithWaitList");
+        }
+    }
+    if (s == CLSEQ_OK)
+        s = clseq_cl_check(clFlush(m->dev->queue), "clFlush");
+    for (int i = 0; i < marked; i++) {
+        cl_int state = CL_QUEUED;
+        while (s == CLSEQ_OK && state != CL_COMPLETE) {
+            s = clseq_cl_check(clGetEventInfo(marks[i], CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                              sizeof state, &state, NULL),
+                               "clGetEventInfo");
+            if (s == CLSEQ_OK && state < 0)
+                s = clseq_cl_fail(state, "training batch on the device");
+            if (s == CLSEQ_OK && state != CL_COMPLETE)
+                nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+        }
+        if (s == CLSEQ_OK)
+            clseq_progress_update(progress, mark_step[i]);
+        clReleaseEvent(marks[i]);
+    }
+    return s;
+}
+
+/* Copies the parameter vector between buffers (nothing to copy for a
+ * model of activation layers only). */
+static clseq_status copy_params(clseq_model *m, cl_mem from, cl_mem to)
+{
+    if (m->param_count == 0)
+        return CLSEQ_OK;
+    return clseq_cl_check(clEnqueueCopyBuffer(m->dev->queue, from, to, 0, 0,
+                                              m->param_count * sizeof(float), 0, NULL, NULL),
+                          "clEnqueueCopyBuffer");
+}
+
+static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_options *o,
+                              clseq_progress *progress, float *values, int *count,
+                              float *param_sum)
+{
+    clseq_device *dev = m->dev;
+    float sums[TOTALS];
+    double totals[4];
+    if (o->shuffle)
+        clseq_rng_shuffle(&m->shuffle_rng, d->host_perm, d->n);
+    clseq_status s = clseq_buffer_write(dev, d->perm, 0, d->n * sizeof(int), d->host_perm);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_fill(dev, d->totals, 0, TOTALS, 0.0f);
+    if (s == CLSEQ_OK)
+        s = copy_params(m, m->params, d->backup);
+    if (s == CLSEQ_OK)
+        s = clseq_fused_applies(m, o->batch_size)
+                ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
+                : layer_path_epoch(m, d, o->batch_size, progress);
+    /* a step can overflow the weights after the last loss was measured:
+     * their sum turns non-finite then */
+    if (s == CLSEQ_OK && m->param_count > 0)
+        s = clseq_op_sum_columns(dev, m->params, (int)m->param_count, 1, d->totals, PARAM_SUM, 0);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_read(dev, d->totals, 0, sizeof sums, sums);
+    if (s != CLSEQ_OK)
+        return s;
+    for (int i = 0; i < 4; i++)
+        totals[i] = sums[i];
+    *param_sum = sums[PARAM_SUM];
+    *count = clseq_totals_to_values(m, totals, d->n, values);
+    if (d->val_n > 0) {
+        if ((s = clseq_pass_totals(m, d->val_x, d->val_y, d->val_n, totals)) != CLSEQ_OK)
+            return s;
+        *count += clseq_totals_to_values(m, totals, d->val_n, values + *count);
+    }
+    return CLSEQ_OK;
+}
+
+/* Puts back the weights from before a diverged epoch and starts the
+ * optimizer afresh: its moments are as non-finite as the weights were. */
+static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float loss,
+                                   float param_sum)
+{
+    clseq_status s = copy_params(m, d->backup, m->params);
+    if (s == CLSEQ_OK)
+        s = clseq_model_reset_optimizer(m);
+    clFinish(m->dev->queue);
+    m->host_stale = 1;
+    if (s != CLSEQ_OK)
+        return s;
+    return clseq_fail(CLSEQ_E_NUMERIC,
+                      "clseq_fit: training diverged in epoch %d (loss %g, weights %s); the "
+                      "weights from before that epoch were kept and the optimizer state reset",
+                      epoch + 1, (double)loss, isfinite(param_sum) ? "finite" : "not finite");
+}
+
+clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
+                       const clseq_fit_options *opt, clseq_history **history)
+{
+    if (history)
+        *history = NULL;
+    clseq_status s = check_fit_args(m, x, y, n, opt);
+    if (s != CLSEQ_OK)
+        return s;
+    fit_data d;
+    memset(&d, 0, sizeof d);
+    clseq_history *h = NULL;
+    if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
+        (s = upload_data(m, x, y, n, opt, &d)) != CLSEQ_OK)
+        goto done;
+    int work_rows = opt->batch_size < (int)d.n ? opt->batch_size : (int)d.n;
+    if (d.val_n > (size_t)work_rows)
+        work_rows = d.val_n < 4096 ? (int)d.val_n : (work_rows > 4096 ? work_rows : 4096);
+    if ((s = clseq_workspace_reserve(m, work_rows)) != CLSEQ_OK)
+        goto done;
+    h = clseq_history_create(m->metrics, d.val_n > 0, opt->epochs);
+    if (!h) {
+        s = clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for the history");
+        goto done;
+    }
+    clseq_progress progress;
+    int steps = (int)((d.n + (size_t)opt->batch_size - 1) / (size_t)opt->batch_size);
+    clseq_progress_init(&progress, opt->progress_stream, opt->verbose, opt->epochs, steps);
+    for (int epoch = 0; epoch < opt->epochs; epoch++) {
+        float values[CLSEQ_HISTORY_MAX_SERIES];
+        const char *names[CLSEQ_HISTORY_MAX_SERIES];
+        int count = 0;
+        float param_sum = 0;
+        clseq_progress_epoch_begin(&progress, epoch);
+        s = run_epoch(m, &d, opt, &progress, values, &count, &param_sum);
+        m->host_stale = 1;
+        if (s == CLSEQ_OK && (!isfinite(values[0]) || !isfinite(param_sum)))
+            s = restore_backup(m, &d, epoch, values[0], param_sum);
+        if (s != CLSEQ_OK)
+            break;
+        for (int i = 0; i < count; i++)
+            names[i] = clseq_history_series_name(h, i);
+        clseq_progress_epoch_end(&progress, names, values, count);
+        clseq_history_append(h, values);
+        if (opt->on_epoch_end && opt->on_epoch_end(epoch, h, opt->user_data))
+            break;
+    }
+done:
+    release_data(&d);
+    if (history && s == CLSEQ_OK)
+        *history = h;
+    else
+        clseq_history_free(h);
+    return s;
+}

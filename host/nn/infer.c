@@ -1,0 +1,149 @@
+/* evaluate and predict: forward passes over data uploaded once, in chunks
+ * that fit the workspace, with results read back once at the end. */
+#include <stdlib.h>
+
+#include "nn/infer.h"
+#include "ops/ops.h"
+#include "nn/train.h"
+
+enum { EVAL_CHUNK_ROWS = 4096 };
+
+clseq_status clseq_upload_rows(clseq_device *dev, const float *x, size_t rows, int cols, cl_mem *out)
+{
+    size_t count;
+    if (clseq_mul_overflows(rows, (size_t)cols, &count) || count > (size_t)INT32_MAX)
+        return clseq_fail(CLSEQ_E_SHAPE, "%zu rows x %d columns exceed 2^31 values", rows, cols);
+    clseq_status s = clseq_buffer_create(dev, count * sizeof(float), out);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_write(dev, *out, 0, count * sizeof(float), x);
+    if (s != CLSEQ_OK)
+        clseq_buffer_release(out);
+    return s;
+}
+
+/* Copies rows [start, start + rows) of src (cols wide) to the front of dst. */
+static clseq_status copy_rows(clseq_device *dev, cl_mem src, size_t start, int rows, int cols,
+                              cl_mem dst)
+{
+    size_t row_bytes = (size_t)cols * sizeof(float);
+    return clseq_cl_check(clEnqueueCopyBuffer(dev->queue, src, dst, start * row_bytes, 0,
+                                              (size_t)rows * row_bytes, 0, NULL, NULL),
+                          "clEnqueueCopyBuffer");
+}
+
+static int chunk_rows(size_t n)
+{
+    return n < EVAL_CHUNK_ROWS ? (int)n : EVAL_CHUNK_ROWS;
+}
+
+clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, size_t n, double totals[4])
+{
+    float sums[2 * STATS_PER_ROW]; /* sums, then their compensations */
+    cl_mem acc = NULL;
+    int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
+    clseq_status s = clseq_buffer_create(m->dev, sizeof sums, &acc);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_fill(m->dev, acc, 0, 2 * STATS_PER_ROW, 0.0f);
+    for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
+        int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
+        s = copy_rows(m->dev, x, start, rows, m->input_dim, m->work.input);
+        if (s == CLSEQ_OK)
+            s = copy_rows(m->dev, y, start, rows, clseq_model_target_width(m), m->work.target);
+        if (s == CLSEQ_OK)
+            s = clseq_forward(m, rows, 0);
+        if (s == CLSEQ_OK)
+            s = clseq_loss_stats(m, rows, acc, 0);
+    }
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_read(m->dev, acc, 0, sizeof sums, sums);
+    for (int i = 0; i < STATS_PER_ROW; i++)
+        totals[i] = sums[i];
+    clseq_buffer_release(&acc);
+    return s;
+}
+
+int clseq_totals_to_values(const clseq_model *m, const double totals[4], size_t n, float *values)
+{
+    int count = 0;
+    values[count++] = (float)(totals[0] / (double)n);
+    for (int bit = 0; bit < 3; bit++)
+        if (m->metrics & (1u << bit))
+            values[count++] = (float)(totals[1 + bit] / (double)n);
+    return count;
+}
+
+static clseq_status check_ready(const clseq_model *m, const float *x, size_t n, const char *what)
+{
+    if (!m || !x)
+        return clseq_fail(CLSEQ_E_ARG, "%s: %s is NULL", what, m ? "x" : "model");
+    if (m->layer_count == 0)
+        return clseq_fail(CLSEQ_E_STATE, "%s: the model has no layers", what);
+    if (n == 0)
+        return clseq_fail(CLSEQ_E_ARG, "%s: n must be > 0", what);
+    size_t count;
+    if (clseq_mul_overflows(n, (size_t)m->input_dim, &count) || count > (size_t)INT32_MAX)
+        return clseq_fail(CLSEQ_E_SHAPE, "%s: %zu rows x %d features exceed 2^31 values", what, n,
+                          m->input_dim);
+    return clseq_check_finite(x, n, m->input_dim, "x");
+}
+
+clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y, size_t n, float *loss,
+                            float *metric_values)
+{
+    clseq_status s = check_ready(m, x, n, "clseq_evaluate");
+    if (s != CLSEQ_OK)
+        return s;
+    if (!m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "clseq_evaluate: compile the model first");
+    if (!y || !loss || (m->metrics && !metric_values))
+        return clseq_fail(CLSEQ_E_ARG, "clseq_evaluate: y, loss%s is NULL",
+                          m->metrics ? " or metric_values" : "");
+    if ((s = clseq_check_targets(m, y, n, "y")) != CLSEQ_OK)
+        return s;
+    cl_mem xd = NULL, yd = NULL;
+    double totals[4];
+    float values[4];
+    if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&
+        (s = clseq_workspace_reserve(m, chunk_rows(n))) == CLSEQ_OK &&
+        (s = clseq_upload_rows(m->dev, x, n, m->input_dim, &xd)) == CLSEQ_OK &&
+        (s = clseq_upload_rows(m->dev, y, n, clseq_model_target_width(m), &yd)) == CLSEQ_OK &&
+        (s = clseq_pass_totals(m, xd, yd, n, totals)) == CLSEQ_OK) {
+        int count = clseq_totals_to_values(m, totals, n, values);
+        *loss = values[0];
+        for (int i = 1; i < count; i++)
+            metric_values[i - 1] = values[i];
+    }
+    clseq_buffer_release(&xd);
+    clseq_buffer_release(&yd);
+    return s;
+}
+
+clseq_status clseq_predict(clseq_model *m, const float *x, size_t n, float *out)
+{
+    clseq_status s = check_ready(m, x, n, "clseq_predict");
+    if (s != CLSEQ_OK)
+        return s;
+    if (!out)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_predict: out is NULL");
+    int width = clseq_model_output_dim(m);
+    cl_mem xd = NULL;
+    if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
+        (s = clseq_workspace_reserve(m, chunk_rows(n))) != CLSEQ_OK ||
+        (s = clseq_upload_rows(m->dev, x, n, m->input_dim, &xd)) != CLSEQ_OK)
+        goto done;
+    int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
+    cl_mem last = m->work.outputs[m->layer_count - 1];
+    for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
+        int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
+        s = copy_rows(m->dev, xd, start, rows, m->input_dim, m->work.input);
+        if (s == CLSEQ_OK)
+            s = clseq_forward(m, rows, 0);
+        /* blocking: the next chunk reuses the output buffer */
+        if (s == CLSEQ_OK)
+            s = clseq_buffer_read(m->dev, last, 0, (size_t)rows * (size_t)width * sizeof(float),
+                                  out + start * (size_t)width);
+    }
+done:
+    clseq_buffer_release(&xd);
+    return s;
+}

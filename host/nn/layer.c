@@ -1,0 +1,57 @@
+/* Helpers every layer kind shares. */
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/layer.h"
+#include "ops/ops.h"
+#include "sys/error.h"
+
+void clseq_layer_label(const clseq_layer *l, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s layer %d", l->kind->name, l->index + 1);
+}
+
+void clseq_variable_describe(clseq_variable_info *out, const char *name, int trainable, int rank,
+                             const int *shape)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", name);
+    out->trainable = trainable;
+    out->rank = rank;
+    out->count = 1;
+    for (int i = 0; i < rank; i++) {
+        out->shape[i] = shape[i];
+        out->count *= (size_t)shape[i];
+    }
+}
+
+clseq_status clseq_config_get_activation(const clseq_layer_config *cfg, const char *what,
+                                         clseq_activation *out)
+{
+    const char *name = NULL;
+    *out = CLSEQ_LINEAR;
+    if (!clseq_config_find(cfg, "activation"))
+        return CLSEQ_OK;
+    clseq_status s = clseq_config_get_string(cfg, "activation", what, &name);
+    if (s == CLSEQ_OK && (s = clseq_activation_from_name(name, out)) != CLSEQ_OK)
+        return clseq_fail_context(s, "%s: ", what);
+    return s;
+}
+
+clseq_status clseq_layer_activate(clseq_device *dev, clseq_activation act, cl_mem x, cl_mem y,
+                                  int rows, int cols)
+{
+    if (act == CLSEQ_SOFTMAX)
+        return clseq_op_softmax(dev, x, y, rows, cols);
+    return clseq_op_activate(dev, x, y, rows * cols, act);
+}
+
+clseq_status clseq_layer_activate_backward(clseq_device *dev, clseq_activation act, cl_mem d,
+                                           cl_mem y, int rows, int cols)
+{
+    if (act == CLSEQ_SOFTMAX)
+        return clseq_op_softmax_backward(dev, d, y, rows, cols);
+    if (act == CLSEQ_LINEAR)
+        return CLSEQ_OK;
+    return clseq_op_activation_backward(dev, d, y, rows * cols, act);
+}

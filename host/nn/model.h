@@ -1,0 +1,107 @@
+/* The Sequential model's internals, shared by the nn/ files. */
+#ifndef CLSEQ_MODEL_H
+#define CLSEQ_MODEL_H
+
+#include "data/rng.h"
+#include "nn/layer.h"
+#include "runtime/runtime.h"
+
+/* One variable of one layer: where its floats live. Trainable variables
+ * are packed into the parameter vector (so one optimizer launch updates
+ * them all), non-trainable ones into the state vector. */
+typedef struct clseq_variable {
+    int layer;
+    int index;              /* within its layer, in Keras's order */
+    size_t count;
+    int trainable;
+} clseq_variable;
+
+/* Device buffers for a pass over up to `rows` rows at a time. */
+typedef struct clseq_workspace {
+    int rows;               /* capacity in rows; 0 when not allocated */
+    cl_mem input;           /* rows x input size */
+    cl_mem target;          /* rows x target width */
+    cl_mem *outputs;        /* per layer: rows x its output size */
+    int layers;             /* entries in outputs (the layer count it was built for) */
+    cl_mem delta[2];        /* ping-pong gradients: rows x the largest size */
+    cl_mem stats;           /* rows x STATS_PER_ROW */
+} clseq_workspace;
+
+struct clseq_model {
+    clseq_ctx *ctx;
+    clseq_device *dev;      /* where its buffers live and its work runs */
+    clseq_shape input;      /* one sample's shape */
+    int input_dim;          /* its size (values per sample) */
+    int layer_count;
+    int layer_capacity;
+    clseq_layer *layers;
+
+    /* Random streams, each derived from the seed (set_seed): initial
+     * weights, the shuffle of each epoch, dropout masks. */
+    uint64_t seed;
+    clseq_rng init_rng;
+    clseq_rng shuffle_rng;
+    clseq_rng dropout_rng;
+
+    int var_count;
+    int var_capacity;
+    clseq_variable *vars;
+    size_t *var_offset;     /* per variable: floats into params or state */
+
+    /* Trainable variables in one vector, non-trainable in another. The
+     * host copies and the device copies are kept in step lazily:
+     * whichever was written last is current. */
+    size_t param_count;
+    float *host_params;
+    cl_mem params;
+    size_t state_count;
+    float *host_state;
+    cl_mem state;
+    int device_stale;       /* the host copies have changes the device lacks */
+    int host_stale;         /* the device has changes the host copies lack */
+
+    int compiled;
+    clseq_optimizer optimizer;
+    clseq_loss loss;
+    unsigned metrics;
+    cl_mem grads;
+    cl_mem opt_m;           /* SGD momentum / Adam first moment */
+    cl_mem opt_v;           /* Adam second moment / RMSprop mean square */
+    long long iterations;   /* optimizer steps taken (Adam's t) */
+
+    clseq_workspace work;
+};
+
+/* Width of the target rows the loss expects (1 for sparse labels). */
+int clseq_model_target_width(const clseq_model *m);
+/* Makes the device copies current (allocating them if needed). */
+clseq_status clseq_model_sync_device(clseq_model *m);
+/* Makes the host copies current (reading the device back if needed). */
+clseq_status clseq_model_sync_host(const clseq_model *m);
+/* Ensures the workspace holds at least rows rows. */
+clseq_status clseq_workspace_reserve(clseq_model *m, int rows);
+void clseq_workspace_release(clseq_model *m);
+/* Checks the optimizer's settings (CLSEQ_E_ARG naming the bad one). */
+clseq_status clseq_optimizer_check(const clseq_optimizer *o);
+/* Allocates (zeroed) gradient and optimizer-state buffers for the compiled
+ * optimizer and resets the iteration count. */
+clseq_status clseq_model_reset_optimizer(clseq_model *m);
+/* Checks that n rows of width cols are finite; names the first bad value
+ * as "what row R column C". */
+clseq_status clseq_check_finite(const float *x, size_t n, int cols, const char *what);
+/* Checks targets against the loss: finite, and class indices in range for
+ * sparse labels. */
+clseq_status clseq_check_targets(const clseq_model *m, const float *y, size_t n, const char *what);
+/* Appends a layer of kind with config cfg: decodes and checks it, derives
+ * its output shape, registers its variables and, with init, initialises
+ * them from the init stream (the loader sets them instead). */
+clseq_status clseq_model_append(clseq_model *m, const clseq_layer_kind *kind,
+                                const clseq_layer_config *cfg, int init);
+/* The offsets of layer l's variables (l->variable_count entries). */
+const size_t *clseq_layer_offsets(const clseq_model *m, const clseq_layer *l);
+/* Host pointer to a variable's floats (host copies must be current). */
+float *clseq_variable_host(const clseq_model *m, int var);
+/* The last layer's output size. */
+int clseq_model_output_size(const clseq_model *m);
+
+#endif

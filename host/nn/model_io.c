@@ -1,0 +1,130 @@
+/* The model as io/ sees it (model_io.h). */
+#include <string.h>
+
+#include "nn/model.h"
+#include "nn/model_io.h"
+
+int clseq_model_input_shape(const clseq_model *m, int *dims)
+{
+    for (int i = 0; i < m->input.rank; i++)
+        dims[i] = m->input.dims[i];
+    return m->input.rank;
+}
+
+clseq_status clseq_layer_get_config(const clseq_model *m, int layer, clseq_layer_config *out)
+{
+    if (!m || !out || layer < 0 || layer >= m->layer_count)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_layer_get_config: bad model, layer or output");
+    memset(out, 0, sizeof *out);
+    const clseq_layer *l = &m->layers[layer];
+    return l->kind->encode(l, out);
+}
+
+clseq_status clseq_model_add_layer_config(clseq_model *m, const char *keras_class,
+                                          const clseq_layer_config *cfg)
+{
+    if (!m || !keras_class || !cfg)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_model_add_layer_config: NULL argument");
+    if (m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "layer %d cannot be added after clseq_compile",
+                          m->layer_count + 1);
+    const clseq_layer_kind *kind = clseq_layer_kind_by_class(keras_class);
+    if (!kind)
+        return clseq_fail(CLSEQ_E_ARG, "layer %d: class '%s' is not supported (supported: %s)",
+                          m->layer_count + 1, keras_class, clseq_layer_kinds_list());
+    return clseq_model_append(m, kind, cfg, 0);
+}
+
+int clseq_model_is_compiled(const clseq_model *m)
+{
+    return m->compiled;
+}
+
+uint64_t clseq_model_seed(const clseq_model *m)
+{
+    return m->seed;
+}
+
+size_t clseq_model_trainable_count(const clseq_model *m)
+{
+    return m->param_count;
+}
+
+/* The slots' buffers in the order of their names. */
+static int slots(const clseq_model *m, cl_mem *bufs, const char **names)
+{
+    const clseq_optimizer *o = &m->optimizer;
+    if (!m->compiled || m->param_count == 0)
+        return 0;
+    if (o->kind == CLSEQ_OPT_SGD) {
+        if (o->momentum == 0.0f)
+            return 0;
+        bufs[0] = m->opt_m;
+        names[0] = "momentum";
+        return 1;
+    }
+    if (o->kind == CLSEQ_OPT_ADAM) {
+        bufs[0] = m->opt_m;
+        names[0] = "m";
+        bufs[1] = m->opt_v;
+        names[1] = "v";
+        return 2;
+    }
+    bufs[0] = m->opt_v;
+    names[0] = "v";
+    return 1;
+}
+
+int clseq_optimizer_slot_count(const clseq_model *m)
+{
+    cl_mem bufs[2];
+    const char *names[2];
+    return slots(m, bufs, names);
+}
+
+const char *clseq_optimizer_slot_name(const clseq_model *m, int slot)
+{
+    cl_mem bufs[2];
+    const char *names[2];
+    int count = slots(m, bufs, names);
+    return slot >= 0 && slot < count ? names[slot] : NULL;
+}
+
+static clseq_status slot_buffer(const clseq_model *m, int slot, cl_mem *out)
+{
+    cl_mem bufs[2];
+    const char *names[2];
+    int count = slots(m, bufs, names);
+    if (slot < 0 || slot >= count)
+        return clseq_fail(CLSEQ_E_ARG, "optimizer slot %d out of range (%d slots)", slot, count);
+    *out = bufs[slot];
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_optimizer_get_slot(const clseq_model *m, int slot, float *out)
+{
+    cl_mem buf = NULL;
+    clseq_status s = slot_buffer(m, slot, &buf);
+    return s == CLSEQ_OK ? clseq_buffer_read(m->dev, buf, 0, m->param_count * sizeof(float), out)
+                         : s;
+}
+
+clseq_status clseq_optimizer_set_slot(clseq_model *m, int slot, const float *in)
+{
+    cl_mem buf = NULL;
+    clseq_status s = slot_buffer(m, slot, &buf);
+    if (s == CLSEQ_OK)
+        s = clseq_check_finite(in, 1, (int)m->param_count, "optimizer slot");
+    return s == CLSEQ_OK ? clseq_buffer_write(m->dev, buf, 0, m->param_count * sizeof(float), in)
+                         : s;
+}
+
+long long clseq_optimizer_iterations(const clseq_model *m)
+{
+    return m->iterations;
+}
+
+void clseq_optimizer_set_iterations(clseq_model *m, long long iterations)
+{
+    m->iterations = iterations;
+}

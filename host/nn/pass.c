@@ -1,0 +1,160 @@
+/* The layer-by-layer device passes, the reference engine: the workspace,
+ * forward and backward over the layer table, the loss. Everything here
+ * only enqueues work. */
+#include <stdlib.h>
+
+#include "nn/model.h"
+#include "nn/train.h"
+#include "ops/ops.h"
+
+_Static_assert(CLSEQ_LINEAR == ACT_LINEAR && CLSEQ_RELU == ACT_RELU &&
+                   CLSEQ_SIGMOID == ACT_SIGMOID && CLSEQ_TANH == ACT_TANH &&
+                   CLSEQ_SOFTMAX == ACT_SOFTMAX,
+               "cl/codes.h's activation codes must be clseq_activation's values");
+_Static_assert(CLSEQ_CATEGORICAL_CROSSENTROPY == LOSS_CCE &&
+                   CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY == LOSS_SPARSE_CCE &&
+                   CLSEQ_BINARY_CROSSENTROPY == LOSS_BCE && CLSEQ_MEAN_SQUARED_ERROR == LOSS_MSE &&
+                   CLSEQ_MEAN_ABSOLUTE_ERROR == LOSS_MAE,
+               "cl/codes.h's loss codes must be clseq_loss's values");
+
+void clseq_workspace_release(clseq_model *m)
+{
+    clseq_workspace *w = &m->work;
+    clseq_buffer_release(&w->input);
+    clseq_buffer_release(&w->target);
+    clseq_buffer_release(&w->stats);
+    clseq_buffer_release(&w->delta[0]);
+    clseq_buffer_release(&w->delta[1]);
+    for (int i = 0; i < w->layers; i++)
+        clseq_buffer_release(&w->outputs[i]);
+    free(w->outputs);
+    w->outputs = NULL;
+    w->layers = 0;
+    w->rows = 0;
+}
+
+/* The most values per sample anywhere in the model: the gradient buffers
+ * hold any layer's input or output. */
+static int largest_size(const clseq_model *m)
+{
+    int largest = m->input_dim;
+    for (int i = 0; i < m->layer_count; i++) {
+        int size = clseq_shape_size(&m->layers[i].out);
+        largest = size > largest ? size : largest;
+    }
+    return largest;
+}
+
+/* rows x cols floats, or CLSEQ_E_SHAPE if that overflows the int indexing
+ * the kernels use. */
+static clseq_status matrix_buffer(clseq_model *m, int rows, int cols, cl_mem *out)
+{
+    size_t count;
+    if (clseq_mul_overflows((size_t)rows, (size_t)cols, &count) || count > (size_t)INT32_MAX)
+        return clseq_fail(CLSEQ_E_SHAPE, "a %d x %d work buffer exceeds 2^31 elements", rows,
+                          cols);
+    return clseq_buffer_create(m->dev, count * sizeof(float), out);
+}
+
+clseq_status clseq_workspace_reserve(clseq_model *m, int rows)
+{
+    clseq_workspace *w = &m->work;
+    if (w->rows >= rows)
+        return CLSEQ_OK;
+    clseq_workspace_release(m);
+    clseq_status s;
+    w->outputs = calloc((size_t)m->layer_count, sizeof *w->outputs);
+    if (!w->outputs)
+        return clseq_fail(CLSEQ_E_NOMEM, "out of host memory for the workspace");
+    w->layers = m->layer_count;
+    int largest = largest_size(m);
+    if ((s = matrix_buffer(m, rows, m->input_dim, &w->input)) != CLSEQ_OK ||
+        (s = matrix_buffer(m, rows, largest, &w->target)) != CLSEQ_OK ||
+        (s = matrix_buffer(m, rows, STATS_PER_ROW, &w->stats)) != CLSEQ_OK ||
+        (s = matrix_buffer(m, rows, largest, &w->delta[0])) != CLSEQ_OK ||
+        (s = matrix_buffer(m, rows, largest, &w->delta[1])) != CLSEQ_OK)
+        goto fail;
+    for (int i = 0; i < m->layer_count; i++)
+        if ((s = matrix_buffer(m, rows, clseq_shape_size(&m->layers[i].out), &w->outputs[i])) !=
+            CLSEQ_OK)
+            goto fail;
+    w->rows = rows;
+    return CLSEQ_OK;
+fail:
+    clseq_workspace_release(m);
+    return clseq_fail_context(s, "workspace for %d rows: ", rows);
+}
+
+/* A pass over layer i: its input and output buffers and variables. */
+static clseq_pass layer_pass(clseq_model *m, int i, int rows)
+{
+    const clseq_layer *l = &m->layers[i];
+    clseq_pass p = {0};
+    p.dev = m->dev;
+    p.rows = rows;
+    p.in = i > 0 ? m->work.outputs[i - 1] : m->work.input;
+    p.out = m->work.outputs[i];
+    p.params = m->params;
+    p.grads = m->grads;
+    p.state = m->state;
+    p.offsets = clseq_layer_offsets(m, l);
+    return p;
+}
+
+clseq_status clseq_forward(clseq_model *m, int rows, int training)
+{
+    clseq_status s = CLSEQ_OK;
+    for (int i = 0; i < m->layer_count && s == CLSEQ_OK; i++) {
+        const clseq_layer *l = &m->layers[i];
+        clseq_pass p = layer_pass(m, i, rows);
+        s = l->kind->forward(l, &p, training);
+    }
+    return s;
+}
+
+int clseq_accuracy_kind(const clseq_model *m)
+{
+    if (m->loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY)
+        return ACC_SPARSE;
+    if (m->loss == CLSEQ_BINARY_CROSSENTROPY || clseq_model_output_size(m) == 1)
+        return ACC_BINARY;
+    return ACC_CATEGORICAL;
+}
+
+clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad)
+{
+    int width = clseq_model_output_size(m);
+    clseq_status s = clseq_op_loss_rows(m->dev, m->work.outputs[m->layer_count - 1],
+                                        m->work.target, rows, width, m->loss,
+                                        clseq_accuracy_kind(m), 1.0f / (float)rows,
+                                        want_grad ? m->work.delta[0] : NULL, m->work.stats);
+    if (s != CLSEQ_OK)
+        return s;
+    return clseq_op_sum_columns(m->dev, m->work.stats, rows, STATS_PER_ROW, totals, 0, 1);
+}
+
+int clseq_loss_includes_activation(const clseq_model *m)
+{
+    return m->loss == CLSEQ_CATEGORICAL_CROSSENTROPY ||
+           m->loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY ||
+           m->loss == CLSEQ_BINARY_CROSSENTROPY;
+}
+
+clseq_status clseq_backward(clseq_model *m, int rows, int d_out_is_dz, cl_mem *input_grad)
+{
+    int cur = 0; /* work.delta[cur] holds the gradient at layer i's output */
+    clseq_status s = CLSEQ_OK;
+    for (int i = m->layer_count - 1; i >= 0 && s == CLSEQ_OK; i--) {
+        const clseq_layer *l = &m->layers[i];
+        clseq_pass p = layer_pass(m, i, rows);
+        p.d_out = m->work.delta[cur];
+        p.d_in = (i > 0 || input_grad) ? m->work.delta[1 - cur] : NULL;
+        p.d_out_is_dz = i == m->layer_count - 1 && d_out_is_dz;
+        s = l->kind->backward(l, &p);
+        if (!p.d_in_in_d_out)
+            cur = 1 - cur;
+    }
+    if (input_grad)
+        *input_grad = m->work.delta[cur];
+    return s;
+}

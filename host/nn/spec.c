@@ -1,0 +1,86 @@
+/* The layer-spec parser ("dense:64:relu,dense:4:softmax"): each token's
+ * first field names a layer kind in the registry, which parses the rest. */
+#include <string.h>
+
+#include "nn/layer.h"
+#include "sys/error.h"
+
+enum { MAX_SPEC_FIELDS = 8 };
+
+/* Splits one token of length len at ':' into a kind name and its fields,
+ * and lets the kind (found through the registry) turn the fields into a
+ * config. */
+clseq_status clseq_parse_layer_token(const char *token, size_t len, int index,
+                                     const clseq_layer_kind **kind, clseq_layer_config *cfg)
+{
+    char buf[128];
+    const char *fields[MAX_SPEC_FIELDS];
+    int count = 0;
+    if (len == 0 || len >= sizeof buf)
+        return clseq_fail(CLSEQ_E_ARG, "layer %d: token '%.*s' is %s", index + 1,
+                          (int)(len < 64 ? len : 64), token, len ? "too long" : "empty");
+    memcpy(buf, token, len);
+    buf[len] = '\0';
+    char *p = strchr(buf, ':');
+    if (p)
+        *p++ = '\0';
+    while (p && count < MAX_SPEC_FIELDS) {
+        fields[count++] = p;
+        if ((p = strchr(p, ':')) != NULL)
+            *p++ = '\0';
+    }
+    *kind = clseq_layer_kind_by_name(buf);
+    if (!*kind || !(*kind)->parse_spec || p)
+        return clseq_fail(CLSEQ_E_ARG,
+                          "layer %d: '%.*s' should read dense:UNITS[:ACTIVATION] or "
+                          "activation:NAME",
+                          index + 1, (int)len, token);
+    memset(cfg, 0, sizeof *cfg);
+    clseq_status s = (*kind)->parse_spec(fields, count, cfg);
+    return s == CLSEQ_OK ? s : clseq_fail_context(s, "layer %d: '%.*s': ", index + 1, (int)len, token);
+}
+
+/* The public spec form of a config: units (0 for layers without) and the
+ * activation. */
+static void config_to_spec(const clseq_layer_kind *kind, const clseq_layer_config *cfg,
+                           clseq_layer_spec *out)
+{
+    const clseq_config_value *units = clseq_config_find(cfg, "units");
+    const clseq_config_value *act = clseq_config_find(cfg, "activation");
+    out->units = kind == &clseq_dense_kind && units ? units->i : 0;
+    out->activation = CLSEQ_LINEAR;
+    if (act)
+        clseq_activation_from_name(act->s, &out->activation);
+}
+
+clseq_status clseq_parse_layers(const char *spec, clseq_layer_spec *out, int capacity,
+                                int *count)
+{
+    if (!spec || !count || capacity < 0 || (capacity > 0 && !out))
+        return clseq_fail(CLSEQ_E_ARG, "clseq_parse_layers: NULL argument or capacity < 0");
+    *count = 0;
+    int n = 0;
+    const char *p = spec;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        clseq_layer_spec layer;
+        const clseq_layer_kind *kind;
+        clseq_layer_config cfg;
+        clseq_status s = clseq_parse_layer_token(p, len, n, &kind, &cfg);
+        if (s != CLSEQ_OK)
+            return s;
+        config_to_spec(kind, &cfg, &layer);
+        if (n < capacity)
+            out[n] = layer;
+        n++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (n > capacity)
+        return clseq_fail(CLSEQ_E_ARG, "layer spec has %d layers, more than the %d allowed", n,
+                          capacity);
+    *count = n;
+    return CLSEQ_OK;
+}

@@ -1,0 +1,65 @@
+/* Kernel launches: one function per device operation. Callers have checked
+ * shapes; these set arguments, pick work sizes from kernel queries, pad the
+ * global size and enqueue without waiting. */
+#ifndef CLSEQ_OPS_H
+#define CLSEQ_OPS_H
+
+#include "codes.h"
+#include "runtime/runtime.h"
+
+/* Binds one kernel argument; the first failure is kept in *err for the
+ * launch to report. */
+#define CLSEQ_BIND(kernel, index, value, err)                                          \
+    do {                                                                               \
+        cl_int bind_err_ = clSetKernelArg((kernel), (index), sizeof(value), &(value)); \
+        if (bind_err_ != CL_SUCCESS && *(err) == CL_SUCCESS)                           \
+            *(err) = bind_err_;                                                        \
+    } while (0)
+
+/* A matrix inside a buffer: element offset and leading dimension. */
+typedef struct clseq_mat {
+    cl_mem buf;
+    int off;
+    int ld;
+} clseq_mat;
+
+/* C[M,N] = act(op(A) op(B) + bias) where op transposes when trans_a/trans_b
+ * (at most one of them). bias.buf NULL means no bias; act is not softmax. */
+clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, int N, int K,
+                           clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
+                           clseq_activation act);
+/* Y[i] = act(X[i]) for i < n (act is not softmax). */
+clseq_status clseq_op_activate(clseq_device *dev, cl_mem X, cl_mem Y, int n, clseq_activation act);
+/* D[i] *= act'(A[i]) for i < n. */
+clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, int n,
+                                          clseq_activation act);
+/* Y = row softmax of X (rows x cols); Y may be X. */
+clseq_status clseq_op_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, int cols);
+/* D = dL/dZ from D = dL/dP through a softmax with outputs P. */
+clseq_status clseq_op_softmax_backward(clseq_device *dev, cl_mem D, cl_mem P, int rows, int cols);
+/* dst[r, :] = src[perm[start + r], :] */
+clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, int start, int rows,
+                                  int cols, cl_mem dst);
+/* out[out_off + c] = column sums of X (rows x cols); with accumulate, added
+ * to it with Kahan compensation kept in out[out_off + cols + c] (zero both
+ * before the first add). */
+clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out,
+                                  int out_off, int accumulate);
+/* out[r] = arg-max of row r (ints). */
+clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out);
+
+
+/* Per-row loss and metrics into stats (rows x 4) and, if D is not NULL, the
+ * starting gradient scaled by grad_scale. */
+clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
+                                clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
+                                cl_mem stats);
+
+clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
+                          float momentum, int nesterov);
+clseq_status clseq_op_adam(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, cl_mem V, int n,
+                           float alpha, float beta1, float beta2, float epsilon);
+clseq_status clseq_op_rmsprop(clseq_device *dev, cl_mem W, cl_mem G, cl_mem V, int n, float lr,
+                              float rho, float epsilon);
+
+#endif

@@ -1,0 +1,330 @@
+/* Device discovery, the device-spec rules of DESIGN.md, and contexts. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runtime/runtime.h"
+
+#ifndef CL_PLATFORM_NOT_FOUND_KHR
+#define CL_PLATFORM_NOT_FOUND_KHR -1001 /* cl_khr_icd: the loader found no platform */
+#endif
+
+enum { MAX_PLATFORMS = 16, MAX_DEVICES = 64 };
+
+/* Every (platform, device) pair in enumeration order. */
+typedef struct device_list {
+    int count;
+    cl_platform_id platform[MAX_DEVICES];
+    cl_device_id device[MAX_DEVICES];
+    int platform_index[MAX_DEVICES];
+    int device_index[MAX_DEVICES];
+} device_list;
+
+static clseq_status enumerate_devices(device_list *list)
+{
+    cl_platform_id platforms[MAX_PLATFORMS];
+    cl_uint nplat = 0;
+    list->count = 0;
+    cl_int err = clGetPlatformIDs(MAX_PLATFORMS, platforms, &nplat);
+    if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && nplat == 0))
+        return clseq_fail(CLSEQ_E_NODEVICE,
+                          "no OpenCL platform found (is an ICD such as pocl-opencl-icd installed?)");
+    if (err != CL_SUCCESS)
+        return clseq_cl_fail(err, "clGetPlatformIDs");
+    if (nplat > MAX_PLATFORMS)
+        nplat = MAX_PLATFORMS;
+    for (cl_uint p = 0; p < nplat; p++) {
+        cl_device_id devices[MAX_DEVICES];
+        cl_uint ndev = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devices, &ndev) !=
+            CL_SUCCESS)
+            continue; /* a platform without devices is not an error */
+        for (cl_uint d = 0; d < ndev && d < MAX_DEVICES && list->count < MAX_DEVICES; d++) {
+            int i = list->count++;
+            list->platform[i] = platforms[p];
+            list->device[i] = devices[d];
+            list->platform_index[i] = (int)p;
+            list->device_index[i] = (int)d;
+        }
+    }
+    if (list->count == 0)
+        return clseq_fail(CLSEQ_E_NODEVICE, "no OpenCL device found on %u platform(s)", nplat);
+    return CLSEQ_OK;
+}
+
+static void device_string(cl_device_id dev, cl_device_info what, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (clGetDeviceInfo(dev, what, size, out, NULL) != CL_SUCCESS)
+        snprintf(out, size, "?");
+    out[size - 1] = '\0';
+}
+
+static cl_device_type device_type(cl_device_id dev)
+{
+    cl_device_type type = 0;
+    clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    return type;
+}
+
+static int contains_nocase(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return 0;
+    for (; *haystack; haystack++) {
+        size_t i = 0;
+        while (i < n && haystack[i] &&
+               tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* Index into list of the device a spec names, or -1. */
+static int match_spec(const device_list *list, const char *spec)
+{
+    int p, d;
+    char tail;
+    if (sscanf(spec, "%d:%d%c", &p, &d, &tail) == 2) {
+        for (int i = 0; i < list->count; i++)
+            if (list->platform_index[i] == p && list->device_index[i] == d)
+                return i;
+        return -1;
+    }
+    cl_device_type want = 0;
+    if (strcasecmp(spec, "gpu") == 0)
+        want = CL_DEVICE_TYPE_GPU;
+    else if (strcasecmp(spec, "cpu") == 0)
+        want = CL_DEVICE_TYPE_CPU;
+    for (int i = 0; i < list->count; i++) {
+        if (want) {
+            if (device_type(list->device[i]) & want)
+                return i;
+            continue;
+        }
+        char name[128];
+        device_string(list->device[i], CL_DEVICE_NAME, name, sizeof name);
+        if (contains_nocase(name, spec))
+            return i;
+    }
+    return -1;
+}
+
+/* The default device: first GPU, else the first device. */
+static int default_index(const device_list *list)
+{
+    for (int i = 0; i < list->count; i++)
+        if (device_type(list->device[i]) & CL_DEVICE_TYPE_GPU)
+            return i;
+    return 0;
+}
+
+static void describe_devices(const device_list *list, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < list->count && used + 1 < size; i++) {
+        char name[128];
+        device_string(list->device[i], CL_DEVICE_NAME, name, sizeof name);
+        int w = snprintf(out + used, size - used, "%s%d:%d %s", i ? "; " : "",
+                         list->platform_index[i], list->device_index[i], name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* The device spec names (the default rules for an empty spec). */
+static clseq_status select_device(const char *spec, const device_list *list, int *index)
+{
+    if (!*spec) {
+        *index = default_index(list);
+        return CLSEQ_OK;
+    }
+    *index = match_spec(list, spec);
+    if (*index >= 0)
+        return CLSEQ_OK;
+    char names[2048];
+    describe_devices(list, names, sizeof names);
+    return clseq_fail(CLSEQ_E_NODEVICE,
+                      "no OpenCL device matches '%s' (forms: gpu, cpu, P:D, or part of a name); "
+                      "devices: %s",
+                      spec, names);
+}
+
+clseq_status clseq_list_devices(clseq_device_info *out, int capacity, int *count)
+{
+    if (!count)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_list_devices: count is NULL");
+    if (capacity < 0 || (capacity > 0 && !out))
+        return clseq_fail(CLSEQ_E_ARG, "clseq_list_devices: out is NULL or capacity %d < 0",
+                          capacity);
+    device_list list;
+    clseq_status s = enumerate_devices(&list);
+    *count = 0;
+    if (s != CLSEQ_OK)
+        return s;
+    /* the device clseq_ctx_create(NULL) would open ($CLSEQ_DEVICE first);
+     * a $CLSEQ_DEVICE that matches nothing marks none */
+    clseq_ctx_options defaults = clseq_ctx_defaults();
+    int def = -1;
+    if (select_device(defaults.device, &list, &def) != CLSEQ_OK)
+        def = -1;
+    for (int i = 0; i < list.count && i < capacity; i++) {
+        clseq_device_info *info = &out[i];
+        cl_device_id dev = list.device[i];
+        cl_device_type type = device_type(dev);
+        cl_uint units = 0;
+        cl_ulong global = 0, local = 0;
+        memset(info, 0, sizeof *info);
+        info->platform_index = list.platform_index[i];
+        info->device_index = list.device_index[i];
+        clGetPlatformInfo(list.platform[i], CL_PLATFORM_NAME, sizeof info->platform,
+                          info->platform, NULL);
+        info->platform[sizeof info->platform - 1] = '\0';
+        device_string(dev, CL_DEVICE_NAME, info->name, sizeof info->name);
+        device_string(dev, CL_DEVICE_VERSION, info->version, sizeof info->version);
+        device_string(dev, CL_DRIVER_VERSION, info->driver, sizeof info->driver);
+        snprintf(info->type, sizeof info->type, "%s",
+                 (type & CL_DEVICE_TYPE_GPU)           ? "GPU"
+                 : (type & CL_DEVICE_TYPE_CPU)         ? "CPU"
+                 : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "ACCEL"
+                                                       : "OTHER");
+        clGetDeviceInfo(dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL);
+        clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global, &global, NULL);
+        clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+        info->compute_units = (int)units;
+        info->global_mem = global;
+        info->local_mem = local;
+        info->is_default = (i == def);
+    }
+    *count = list.count;
+    return CLSEQ_OK;
+}
+
+/* Reads the limits the kernels and tuning depend on. */
+static void query_device(clseq_device *dev)
+{
+    cl_device_id id = dev->id;
+    device_string(id, CL_DEVICE_NAME, dev->name, sizeof dev->name);
+    device_string(id, CL_DEVICE_VERSION, dev->version, sizeof dev->version);
+    device_string(id, CL_DRIVER_VERSION, dev->driver, sizeof dev->driver);
+    dev->type = device_type(id);
+    clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof dev->max_wg, &dev->max_wg, NULL);
+    clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof dev->max_item, dev->max_item, NULL);
+    clGetDeviceInfo(id, CL_DEVICE_LOCAL_MEM_SIZE, sizeof dev->local_mem, &dev->local_mem, NULL);
+    clGetDeviceInfo(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof dev->max_alloc, &dev->max_alloc,
+                    NULL);
+    if (dev->max_wg == 0)
+        dev->max_wg = 1;
+}
+
+/* dev's queue, program and kernels. */
+static clseq_status open_device(clseq_ctx *ctx, clseq_device *dev, cl_device_id id)
+{
+    dev->ctx = ctx;
+    dev->id = id;
+    query_device(dev);
+    cl_int err = CL_SUCCESS;
+    dev->queue = clCreateCommandQueue(ctx->context, id, 0, &err);
+    if (err != CL_SUCCESS)
+        return clseq_cl_fail(err, "clCreateCommandQueue");
+    return clseq_program_build(dev);
+}
+
+static void close_device(clseq_device *dev)
+{
+    if (dev->queue)
+        clFinish(dev->queue);
+    clseq_program_release(dev);
+    if (dev->queue)
+        clReleaseCommandQueue(dev->queue);
+    dev->queue = NULL;
+}
+
+clseq_status clseq_ctx_create_with(const clseq_ctx_options *opt, clseq_ctx **out)
+{
+    if (!out)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_ctx_create_with: out is NULL");
+    *out = NULL;
+    if (!opt)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_ctx_create_with: options are NULL");
+    clseq_status s = clseq_ctx_options_check(opt);
+    if (s != CLSEQ_OK)
+        return s;
+    device_list list;
+    int index;
+    if ((s = enumerate_devices(&list)) != CLSEQ_OK ||
+        (s = select_device(opt->device, &list, &index)) != CLSEQ_OK)
+        return s;
+
+    clseq_ctx *ctx = calloc(1, sizeof *ctx);
+    clseq_device *devices = calloc(1, sizeof *devices);
+    if (!ctx || !devices) {
+        free(ctx);
+        free(devices);
+        return clseq_fail(CLSEQ_E_NOMEM, "clseq_ctx_create: out of host memory");
+    }
+    ctx->options = *opt;
+    ctx->platform = list.platform[index];
+    ctx->devices = devices;
+    cl_int err = CL_SUCCESS;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform,
+                                     0};
+    ctx->context = clCreateContext(props, 1, &list.device[index], NULL, NULL, &err);
+    if (err != CL_SUCCESS) {
+        s = clseq_cl_fail(err, "clCreateContext");
+        goto fail;
+    }
+    ctx->device_count = 1;
+    if ((s = open_device(ctx, &ctx->devices[0], list.device[index])) != CLSEQ_OK)
+        goto fail;
+    *out = ctx;
+    return CLSEQ_OK;
+fail:
+    clseq_ctx_free(ctx);
+    return s;
+}
+
+clseq_status clseq_ctx_create(const char *device_spec, clseq_ctx **out)
+{
+    clseq_ctx_options opt = clseq_ctx_defaults();
+    if (device_spec && strlen(device_spec) >= sizeof opt.device)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_ctx_create: device spec longer than %zu bytes",
+                          sizeof opt.device - 1);
+    if (device_spec)
+        snprintf(opt.device, sizeof opt.device, "%s", device_spec);
+    return clseq_ctx_create_with(&opt, out);
+}
+
+void clseq_ctx_free(clseq_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    for (int i = 0; i < ctx->device_count; i++)
+        close_device(&ctx->devices[i]);
+    free(ctx->devices);
+    if (ctx->context)
+        clReleaseContext(ctx->context);
+    free(ctx);
+}
+
+clseq_device *clseq_ctx_main_device(clseq_ctx *ctx)
+{
+    return &ctx->devices[0];
+}
+
+const char *clseq_ctx_device_name(const clseq_ctx *ctx)
+{
+    return ctx && ctx->device_count ? ctx->devices[0].name : "";
+}
+
+int clseq_ctx_from_cache(const clseq_ctx *ctx)
+{
+    return ctx && ctx->device_count ? ctx->devices[0].from_cache : 0;
+}

@@ -1,0 +1,104 @@
+/* The context and its devices: queues, programs, kernels and tuning. */
+#ifndef CLSEQ_RUNTIME_H
+#define CLSEQ_RUNTIME_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#include "clseq.h"
+#include "sys/error.h"
+
+/* Every kernel the library launches; names in kernel_names[] (program.c). */
+typedef enum clseq_kernel_id {
+    K_GEMM_NN, K_GEMM_TN, K_GEMM_NT,
+    K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT,
+    K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT,
+    K_PACK_A, K_PACK_B, K_GEMM_CPU_PACKED,
+    K_ACTIVATE, K_BIAS_ACTIVATE, K_ACTIVATION_BACKWARD, K_SOFTMAX_ROWS, K_SOFTMAX_BACKWARD,
+    K_GATHER_ROWS, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS,
+    K_SGD_UPDATE, K_ADAM_UPDATE, K_RMSPROP_UPDATE, K_FUSED_TRAIN,
+    K_COUNT
+} clseq_kernel_id;
+
+
+/* Tile sizes of the blocked GEMM, passed to the build as -D defines. */
+typedef struct clseq_gemm_tiles {
+    int tm, tn, tk, wm, wn;
+} clseq_gemm_tiles;
+
+/* One device of a context: its queue, its program and kernels, its limits
+ * and the tuning chosen for it. Everything that launches work takes one. */
+typedef struct clseq_device {
+    clseq_ctx *ctx;              /* the context it belongs to */
+    cl_device_id id;
+    cl_command_queue queue;      /* in order */
+    cl_program program;
+    cl_kernel kernels[K_COUNT];  /* NULL for kernels not built for this device */
+    size_t kernel_wg[K_COUNT];   /* CL_KERNEL_WORK_GROUP_SIZE of each */
+    char name[128];
+    char version[128];
+    char driver[64];
+    cl_device_type type;
+    size_t max_wg;
+    size_t max_item[3];
+    cl_ulong local_mem;
+    cl_ulong max_alloc;
+    /* tuning (runtime/program.c, runtime/gemm_provider.c) */
+    clseq_gemm_tiles tiles;
+    int blocked_gemm_ok;         /* the blocked GEMM's work-group fits this device */
+    int cpu_gemm;                /* large products use gemm_cpu_* (register-blocked, no local memory) */
+    int gemm_clblast;            /* large products go to CLBlast */
+    size_t fused_size;           /* the fused trainer's work-group size (-DFUSED_SIZE) */
+    int gemm_packed;             /* CPU products pack operands: 0 never, 1 when it pays, 2 always */
+    cl_mem pack[2];              /* packing scratch for A and B, grown on demand */
+    size_t pack_bytes[2];
+    int from_cache;
+    double build_ms;             /* time spent creating the program */
+} clseq_device;
+
+/* A context: one OpenCL context over one or more devices of a platform,
+ * and the options it was made with. */
+struct clseq_ctx {
+    clseq_ctx_options options;
+    cl_platform_id platform;
+    cl_context context;
+    int device_count;
+    clseq_device *devices;       /* device_count entries */
+};
+
+/* CLSEQ_E_ARG naming the first option out of range. */
+clseq_status clseq_ctx_options_check(const clseq_ctx_options *opt);
+
+/* The device models run on (the first; data-parallel training will use
+ * the others). */
+clseq_device *clseq_ctx_main_device(clseq_ctx *ctx);
+
+/* Turns a failed OpenCL call into a status (out-of-resources and allocation
+ * -> CLSEQ_E_NOMEM, else CLSEQ_E_CL) with "call: CL_ERROR_NAME" as message. */
+clseq_status clseq_cl_fail(cl_int err, const char *call);
+/* CL_SUCCESS -> CLSEQ_OK, else clseq_cl_fail(err, call). */
+clseq_status clseq_cl_check(cl_int err, const char *call);
+/* The name of an OpenCL error code ("CL_INVALID_VALUE"). */
+const char *clseq_cl_error_name(cl_int err);
+
+/* Builds (or loads from the binary cache) dev's program from the sources
+ * its type can use and creates their kernels; dev's limits must be filled in. */
+clseq_status clseq_program_build(clseq_device *dev);
+void clseq_program_release(clseq_device *dev);
+
+/* Device buffer of bytes (> 0); CLSEQ_E_NOMEM when the device refuses. */
+clseq_status clseq_buffer_create(clseq_device *dev, size_t bytes, cl_mem *out);
+/* Releases *buf if set and clears it. */
+void clseq_buffer_release(cl_mem *buf);
+/* Blocking host<->device copies of bytes at byte offset. */
+clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
+                                const void *src);
+clseq_status clseq_buffer_read(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
+                               void *dst);
+/* Fills floats [offset, offset + count) of buf with value. */
+clseq_status clseq_buffer_fill(clseq_device *dev, cl_mem buf, size_t offset, size_t count,
+                               float value);
+
+#endif
