@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "runtime/runtime.h"
 
 enum { MAX_RUNS = 100 };
 
@@ -250,24 +251,20 @@ int bench_seed(clseq_ctx *ctx, const bench_options *o)
     }
     double fused = 0, fused_min = 0, layered = 0, layered_min = 0, host[MAX_RUNS];
     float fused_acc = 0, layered_acc = 0, host_acc = 0;
-    /* The library's own choice (fused for this model) with CLSEQ_FUSED
-     * unset, then the layer-by-layer path, then the caller's setting back. */
-    const char *env = getenv("CLSEQ_FUSED");
-    char *saved = env ? strdup(env) : NULL;
-    unsetenv("CLSEQ_FUSED");
+    /* The library's own choice (fused for this model), then the
+     * layer-by-layer path, then the caller's setting back: the fused option
+     * is read at each fit, so the bench flips it on its context. */
+    int saved = ctx->options.fused;
+    ctx->options.fused = -1;
     int ok = seed_time(ctx, &d, runs_or(o, 5), &fused, &fused_min, &fused_acc);
     if (ok) {
         bench_print("seed_fit_fused_ms", fused, "ms");
         bench_print("seed_fit_fused_min_ms", fused_min, "ms");
         bench_print("seed_fit_fused_test_accuracy", fused_acc, "fraction");
-        setenv("CLSEQ_FUSED", "0", 1);
+        ctx->options.fused = 0;
         ok = seed_time(ctx, &d, runs_or(o, 3), &layered, &layered_min, &layered_acc);
     }
-    if (saved)
-        setenv("CLSEQ_FUSED", saved, 1);
-    else
-        unsetenv("CLSEQ_FUSED");
-    free(saved);
+    ctx->options.fused = saved;
     if (ok) {
         bench_print("seed_fit_unfused_ms", layered, "ms");
         bench_print("seed_fit_unfused_min_ms", layered_min, "ms");

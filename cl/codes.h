@@ -1,8 +1,9 @@
 /* The one source of the codes that the host and the kernels share.
  *
  * This file is C and OpenCL C at once (only #defines): the host includes it
- * (host/ops/codes_check.c checks every value against clseq.h's enums with
- * _Static_assert) and every program's source list starts with it
+ * (host/nn/pass.c and host/nn/optimizer.c check the values against
+ * clseq.h's enums with _Static_assert) and every program's source list
+ * starts with it
  * (host/runtime/sources.c), so a code cannot differ between the two sides. */
 #ifndef CLSEQ_CODES_H
 #define CLSEQ_CODES_H

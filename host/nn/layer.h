@@ -41,6 +41,7 @@ typedef struct clseq_pass {
     cl_mem grads;               /* their gradients, same layout */
     cl_mem state;               /* non-trainable variables */
     const size_t *offsets;      /* the layer's variables' offsets into params or state */
+    clseq_rng *rng;             /* forward, training: the model's dropout stream */
     /* backward only */
     cl_mem d_out;               /* dL/d(out), rows x out-size; the layer may overwrite it */
     cl_mem d_in;                /* where dL/d(in) goes (rows x in-size); NULL: not needed */

@@ -98,6 +98,7 @@ static clseq_pass layer_pass(clseq_model *m, int i, int rows)
     p.grads = m->grads;
     p.state = m->state;
     p.offsets = clseq_layer_offsets(m, l);
+    p.rng = &m->dropout_rng;
     return p;
 }
 

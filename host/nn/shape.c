@@ -56,10 +56,13 @@ void clseq_shape_format(const clseq_shape *s, char *buf, size_t size)
 
 void clseq_shape_format_keras(const clseq_shape *s, char *buf, size_t size)
 {
+    char dims[64] = "";
     size_t used = 0;
-    int n = snprintf(buf, size, "(None");
-    for (int i = 0; n >= 0 && i < s->rank && (used += (size_t)n) < size; i++)
-        n = snprintf(buf + used, size - used, ", %d", s->dims[i]);
-    if (n >= 0 && used < size)
-        snprintf(buf + used, size - used, ")");
+    for (int i = 0; i < s->rank && used < sizeof dims; i++) {
+        int n = snprintf(dims + used, sizeof dims - used, ", %d", s->dims[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    snprintf(buf, size, "(None%s)", dims);
 }

@@ -1,4 +1,4 @@
-/* Device discovery, the device-spec rules of DESIGN.md, and contexts. */
+/* Device discovery, the device-spec rules of docs/design.md, and contexts. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -28,12 +28,13 @@ clseq_status clseq_clblast_gemm(clseq_device *dev, int trans_a, int trans_b, int
                           : CLSEQ_E_CL,
                       "CLBlastSgemm (%d x %d x %d) failed with status %d", M, N, K, (int)code);
 #else
-    (void)ctx, (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)A, (void)a_off;
+    (void)dev, (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)A, (void)a_off;
     (void)lda, (void)B, (void)b_off, (void)ldb, (void)C, (void)c_off, (void)ldc;
     return clseq_fail(CLSEQ_E_STATE, "this clseq was built without CLBlast");
 #endif
 }
 
+#ifdef CLSEQ_HAVE_CLBLAST
 /* The product of a 37 x 19 and a 19 x 23 matrix through both providers
  * must agree to float rounding; 1 if it does. */
 static clseq_status check_clblast(clseq_device *dev, int *agrees)
@@ -71,6 +72,8 @@ static clseq_status check_clblast(clseq_device *dev, int *agrees)
     clseq_buffer_release(&C);
     return s;
 }
+
+#endif
 
 clseq_status clseq_gemm_provider_choose(clseq_device *dev)
 {

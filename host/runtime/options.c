@@ -13,9 +13,14 @@ static const char *env(const char *name)
     return v ? v : "";
 }
 
+/* A value too long for its field is left unterminated, which
+ * clseq_ctx_create_with refuses, rather than cut into another value. */
 static void copy(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, size, "%s", src);
+    if (strlen(src) < size)
+        memcpy(dst, src, strlen(src) + 1);
+    else
+        memcpy(dst, src, size);
 }
 
 /* Names the environment gives for an enum option; -1 when it names none
@@ -103,7 +108,9 @@ clseq_status clseq_ctx_options_check(const clseq_ctx_options *o)
         !terminated(o->cache_dir, sizeof o->cache_dir) ||
         !terminated(o->build_options, sizeof o->build_options))
         return clseq_fail(CLSEQ_E_ARG, "context options: device, cache_dir or build_options is "
-                          "not NUL-terminated");
+                          "longer than its field (%zu, %zu, %zu bytes) or not NUL-terminated",
+                          sizeof o->device - 1, sizeof o->cache_dir - 1,
+                          sizeof o->build_options - 1);
     return CLSEQ_OK;
 }
 

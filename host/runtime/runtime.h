@@ -10,7 +10,7 @@
 #include "clseq.h"
 #include "sys/error.h"
 
-/* Every kernel the library launches; names in kernel_names[] (program.c). */
+/* Every kernel the library launches; names and files in runtime/sources.c. */
 typedef enum clseq_kernel_id {
     K_GEMM_NN, K_GEMM_TN, K_GEMM_NT,
     K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT,
