@@ -8,7 +8,7 @@
  * train_test_split outputs in the shared fixtures. All comparisons are
  * exact (bit for bit): the point is to reproduce those streams, not to
  * resemble them. */
-#include "numpy_random.h"
+#include "data/numpy_random.h"
 #include "testutil.h"
 
 #include <dirent.h>

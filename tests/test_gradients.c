@@ -1,7 +1,8 @@
 /* Finite-difference checks of the training gradient, for every output
  * activation x loss pairing the API allows, on 3 -> 5 -> 4 -> out nets (the
  * hidden activations vary so that each activation also appears inside the
- * net), on both training paths, plus nets built with Activation layers.
+ * net), on both training paths (a context each, made with the fused option
+ * 0 or 1), plus nets built with Activation layers.
  *
  * The gradient under test comes through the public API: with plain SGD at
  * learning rate 1, one batch holding every row, one epoch and no shuffle,
@@ -29,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fused.h"
+#include "nn/fused.h"
 #include "testutil.h"
 
 #define ROWS 8
@@ -219,19 +220,31 @@ static double loss_at(clseq_model *m, const float *x, const float *y)
     return loss;
 }
 
-START_TEST(gradient_matches_finite_differences)
+/* c's net on ctx, compiled for plain SGD at learning rate 1. */
+static clseq_model *build_model(clseq_ctx *ctx, const grad_case *c)
 {
-    const grad_case *c = &cases[_i];
     clseq_model *m;
-    float x[ROWS * IN], y[ROWS * MAX_WIDTH];
-    float *w0[MAX_LAYERS] = {0}, *fd[MAX_LAYERS] = {0}, *after[MAX_LAYERS] = {0};
-    int sizes[MAX_LAYERS] = {0}, in = IN;
-    ck_assert_clseq_ok(clseq_model_create(test_ctx(), IN, &m));
+    ck_assert_clseq_ok(clseq_model_create(ctx, IN, &m));
     for (int l = 0; l < c->layer_count; l++) {
         if (c->layers[l].units)
             ck_assert_clseq_ok(clseq_add_dense(m, c->layers[l].units, c->layers[l].act));
         else
             ck_assert_clseq_ok(clseq_add_activation(m, c->layers[l].act));
+    }
+    ck_assert_clseq_ok(clseq_compile(m, clseq_sgd(1.0f, 0.0f, 0), c->loss, 0));
+    return m;
+}
+
+START_TEST(gradient_matches_finite_differences)
+{
+    const grad_case *c = &cases[_i];
+    float x[ROWS * IN], y[ROWS * MAX_WIDTH];
+    float *w0[MAX_LAYERS] = {0}, *fd[MAX_LAYERS] = {0}, *after[MAX_LAYERS] = {0};
+    int sizes[MAX_LAYERS] = {0}, in = IN;
+    /* one context and one model per training path: path p has fused = p */
+    clseq_ctx *ctx[2] = {test_ctx_with_fused(0), test_ctx_with_fused(1)};
+    clseq_model *models[2] = {build_model(ctx[0], c), build_model(ctx[1], c)};
+    for (int l = 0; l < c->layer_count; l++) {
         if (c->layers[l].units) {
             sizes[l] = (in + 1) * c->layers[l].units;
             w0[l] = malloc((size_t)sizes[l] * sizeof(float));
@@ -240,27 +253,27 @@ START_TEST(gradient_matches_finite_differences)
             in = c->layers[l].units;
         }
     }
-    ck_assert_clseq_ok(clseq_compile(m, clseq_sgd(1.0f, 0.0f, 0), c->loss, 0));
     test_fill_uniform(x, ROWS * IN, 7, -1, 1);
     make_targets(c, y);
-    set_initial_weights(m, c, w0);
+    set_initial_weights(models[0], c, w0);
     char sides[MAX_SIGNS], sides_up[MAX_SIGNS], sides_down[MAX_SIGNS];
     int nsides = kink_sides(c, w0, x, y, sides), skipped = 0, total = 0;
 
-    /* reference: central differences of evaluate's loss, one weight at a
-     * time; a weight whose +-h moves any relu input or MAE residual across
-     * its kink has no valid difference quotient and is left out (NAN) */
+    /* reference: central differences of evaluate's loss (the same on both
+     * paths: only fit has a fused path), one weight at a time; a weight
+     * whose +-h moves any relu input or MAE residual across its kink has no
+     * valid difference quotient and is left out (NAN) */
     for (int l = 0; l < c->layer_count; l++)
         for (int i = 0; i < sizes[l]; i++) {
             float keep = w0[l][i], up = keep + STEP, down = keep - STEP;
             w0[l][i] = up;
             kink_sides(c, w0, x, y, sides_up);
-            put_weights(m, c, w0);
-            double loss_up = loss_at(m, x, y);
+            put_weights(models[0], c, w0);
+            double loss_up = loss_at(models[0], x, y);
             w0[l][i] = down;
             kink_sides(c, w0, x, y, sides_down);
-            put_weights(m, c, w0);
-            double loss_down = loss_at(m, x, y);
+            put_weights(models[0], c, w0);
+            double loss_down = loss_at(models[0], x, y);
             w0[l][i] = keep;
             fd[l][i] = (float)((loss_up - loss_down) / ((double)up - (double)down));
             total++;
@@ -273,9 +286,8 @@ START_TEST(gradient_matches_finite_differences)
     ck_assert_msg(skipped * 10 <= total, "%s: %d of %d weights sit at a kink; pick other seeds",
                   c->name, skipped, total);
 
-    static const char *const paths[2] = {"0", "1"};
     for (int p = 0; p < 2; p++) {
-        setenv("CLSEQ_FUSED", paths[p], 1);
+        clseq_model *m = models[p];
         put_weights(m, c, w0);
         ck_assert_int_eq(clseq_fused_applies(m, ROWS), p); /* the path asked for */
         clseq_fit_options o = clseq_fit_defaults();
@@ -298,8 +310,8 @@ START_TEST(gradient_matches_finite_differences)
                 checked++;
                 if (fabs(g - ref) > tol) {
                     bad++;
-                    fprintf(stderr, "%s, CLSEQ_FUSED=%s: layer %d %s %d: gradient %.6g, finite "
-                            "difference %.6g\n", c->name, paths[p], l,
+                    fprintf(stderr, "%s, fused %d: layer %d %s %d: gradient %.6g, finite "
+                            "difference %.6g\n", c->name, p, l,
                             i < in * units ? "kernel" : "bias",
                             i < in * units ? i : i - in * units, g, ref);
                 }
@@ -308,20 +320,22 @@ START_TEST(gradient_matches_finite_differences)
             }
             in = units;
         }
-        ck_assert_msg(bad == 0, "%s, CLSEQ_FUSED=%s: %d of %d gradients disagree with finite "
-                      "differences (see stderr)", c->name, paths[p], bad, checked);
+        ck_assert_msg(bad == 0, "%s, fused %d: %d of %d gradients disagree with finite "
+                      "differences (see stderr)", c->name, p, bad, checked);
         /* the tolerance can fail: a 10% wrong gradient is caught */
         ck_assert_msg(wrong_caught * 4 >= checked,
                       "%s: a 1.1x gradient fails only %d of %d weights", c->name, wrong_caught,
                       checked);
     }
-    unsetenv("CLSEQ_FUSED");
     for (int l = 0; l < MAX_LAYERS; l++) {
         free(w0[l]);
         free(fd[l]);
         free(after[l]);
     }
-    clseq_model_free(m);
+    for (int p = 0; p < 2; p++) {
+        clseq_model_free(models[p]);
+        clseq_ctx_free(ctx[p]);
+    }
 }
 END_TEST
 
@@ -334,13 +348,14 @@ START_TEST(dead_relu_unit_gets_no_gradient)
     float k0[2] = {-1, -1}, b0[1] = {-0.5f};     /* z = -x1 - x2 - 0.5 <= -0.5: dead */
     float k1[1] = {0.7f}, b1[1] = {0.1f}, k[2], b[1], kk[1], bb[1];
     for (int p = 0; p < 2; p++) {
-        setenv("CLSEQ_FUSED", p ? "1" : "0", 1);
-        ck_assert_clseq_ok(clseq_model_create(test_ctx(), 2, &m));
+        clseq_ctx *ctx = test_ctx_with_fused(p);
+        ck_assert_clseq_ok(clseq_model_create(ctx, 2, &m));
         ck_assert_clseq_ok(clseq_add_dense(m, 1, CLSEQ_RELU));
         ck_assert_clseq_ok(clseq_add_dense(m, 1, CLSEQ_LINEAR));
         ck_assert_clseq_ok(clseq_compile(m, clseq_sgd(1.0f, 0, 0), CLSEQ_MEAN_SQUARED_ERROR, 0));
         ck_assert_clseq_ok(clseq_set_weights(m, 0, k0, b0));
         ck_assert_clseq_ok(clseq_set_weights(m, 1, k1, b1));
+        ck_assert_int_eq(clseq_fused_applies(m, 2), p); /* the path asked for */
         clseq_fit_options o = clseq_fit_defaults();
         o.batch_size = 2;
         o.verbose = 0;
@@ -353,8 +368,8 @@ START_TEST(dead_relu_unit_gets_no_gradient)
         double gb = (2 * (0.1 - 0.3) + 2 * (0.1 + 0.7)) / 2;
         ck_assert_double_eq_tol(bb[0], 0.1 - gb, 1e-6);
         clseq_model_free(m);
+        clseq_ctx_free(ctx);
     }
-    unsetenv("CLSEQ_FUSED");
 }
 END_TEST
 

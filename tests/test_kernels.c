@@ -7,22 +7,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm_provider.h"
-#include "ops.h"
+#include "runtime/gemm_provider.h"
+#include "ops/ops.h"
 #include "testutil.h"
+
+/* The device of the shared test context, where everything but the GEMM
+ * families runs. */
+static clseq_device *dev(void)
+{
+    return clseq_ctx_main_device(test_ctx());
+}
+
+static cl_mem upload_to(clseq_device *d, const float *host, size_t count)
+{
+    cl_mem buf;
+    ck_assert_clseq_ok(clseq_buffer_create(d, count * sizeof(float), &buf));
+    ck_assert_clseq_ok(clseq_buffer_write(d, buf, 0, count * sizeof(float), host));
+    return buf;
+}
+
+static void download_from(clseq_device *d, cl_mem buf, float *host, size_t count)
+{
+    ck_assert_clseq_ok(clseq_buffer_read(d, buf, 0, count * sizeof(float), host));
+}
 
 static cl_mem upload(const float *host, size_t count)
 {
-    cl_mem buf;
-    clseq_ctx *ctx = test_ctx();
-    ck_assert_clseq_ok(clseq_buffer_create(ctx, count * sizeof(float), &buf));
-    ck_assert_clseq_ok(clseq_buffer_write(ctx, buf, 0, count * sizeof(float), host));
-    return buf;
+    return upload_to(dev(), host, count);
 }
 
 static void download(cl_mem buf, float *host, size_t count)
 {
-    ck_assert_clseq_ok(clseq_buffer_read(test_ctx(), buf, 0, count * sizeof(float), host));
+    download_from(dev(), buf, host, count);
 }
 
 static float act_ref(clseq_activation act, float z)
@@ -35,10 +51,12 @@ static float act_ref(clseq_activation act, float z)
     }
 }
 
-/* Checks op(A) op(B) + bias for one shape and transpose form, with the
- * matrices placed at non-zero offsets inside larger buffers. */
-static void check_gemm(int trans_a, int trans_b, int M, int N, int K, int with_bias,
-                       clseq_activation act)
+static const char *family_name(const clseq_device *d);
+
+/* Checks op(A) op(B) + bias on device d for one shape and transpose form,
+ * with the matrices placed at non-zero offsets inside larger buffers. */
+static void check_gemm(clseq_device *d, int trans_a, int trans_b, int M, int N, int K,
+                       int with_bias, clseq_activation act)
 {
     const int a_off = 3, b_off = 5, c_off = 7, bias_off = 2;
     size_t a_count = (size_t)M * K + a_off, b_count = (size_t)K * N + b_off;
@@ -51,14 +69,14 @@ static void check_gemm(int trans_a, int trans_b, int M, int N, int K, int with_b
     test_fill_uniform(bias, (size_t)N + bias_off, 5, -1, 1);
     for (size_t i = 0; i < c_count; i++)
         c[i] = -999.0f;
-    cl_mem A = upload(a, a_count), B = upload(b, b_count), C = upload(c, c_count);
-    cl_mem Bias = upload(bias, (size_t)N + bias_off);
+    cl_mem A = upload_to(d, a, a_count), B = upload_to(d, b, b_count);
+    cl_mem C = upload_to(d, c, c_count), Bias = upload_to(d, bias, (size_t)N + bias_off);
     int lda = trans_a ? M : K, ldb = trans_b ? K : N;
     clseq_mat bias_mat = {with_bias ? Bias : NULL, bias_off, 0};
-    ck_assert_clseq_ok(clseq_op_gemm(test_ctx(), trans_a, trans_b, M, N, K,
+    ck_assert_clseq_ok(clseq_op_gemm(d, trans_a, trans_b, M, N, K,
                                      (clseq_mat){A, a_off, lda}, (clseq_mat){B, b_off, ldb},
                                      (clseq_mat){C, c_off, N}, bias_mat, act));
-    download(C, c, c_count);
+    download_from(d, C, c, c_count);
     for (int i = 0; i < c_off; i++)
         ck_assert_msg(c[i] == -999.0f, "gemm wrote before its offset at %d", i);
     for (int m = 0; m < M; m++) {
@@ -78,8 +96,8 @@ static void check_gemm(int trans_a, int trans_b, int M, int N, int K, int with_b
             float got = c[c_off + m * N + n];
             double tol = 4.0 * (K + 1) * magnitude * 0x1p-24 + 1e-6;
             ck_assert_msg(fabs(got - want) <= tol,
-                          "gemm t%d%d %dx%dx%d at (%d,%d): got %.9g want %.9g (tol %.3g)",
-                          trans_a, trans_b, M, N, K, m, n, got, want, tol);
+                          "gemm %s t%d%d %dx%dx%d at (%d,%d): got %.9g want %.9g (tol %.3g)",
+                          family_name(d), trans_a, trans_b, M, N, K, m, n, got, want, tol);
         }
     }
     clReleaseMemObject(A);
@@ -98,65 +116,110 @@ static const int gemm_shapes[][3] = {
     {37, 70, 45}, {6, 32, 33}, {7, 33, 16}, {97, 31, 300}, {64, 100, 10}, {300, 20, 12},
 };
 
-/* Whether this build has the CLBlast provider (a 1x1x1 product through it
- * says so). */
-static int have_clblast(void)
+/* ---- GEMM families ---------------------------------------------------
+ * Every provider of large products is checked whatever the device would
+ * pick: the local-memory tiles of gemm.cl, gemm_cpu_* unpacked and always
+ * packed, and CLBlast where this clseq is built with it. Each runs on a
+ * context of its own made through the options (gemm_kernel, gemm), made
+ * once per process and freed by main. */
+
+enum { FAMILY_TILED, FAMILY_CPU, FAMILY_PACKED, FAMILY_CLBLAST, FAMILY_COUNT };
+
+static const char *const family_names[FAMILY_COUNT] = {"tiled", "cpu", "packed", "clblast"};
+static clseq_ctx *family_ctx[FAMILY_COUNT];
+
+static const char *family_name(const clseq_device *d)
 {
-    clseq_ctx *ctx = test_ctx();
-    cl_mem buf;
-    ck_assert_clseq_ok(clseq_buffer_create(ctx, sizeof(float), &buf));
-    ck_assert_clseq_ok(clseq_buffer_fill(ctx, buf, 0, 1, 1.0f));
-    clseq_status s = clseq_clblast_gemm(ctx, 0, 0, 1, 1, 1, buf, 0, 1, buf, 0, 1, buf, 0, 1);
-    clReleaseMemObject(buf);
-    ck_assert_msg(s == CLSEQ_OK || s == CLSEQ_E_STATE, "CLBlast failed: %s", clseq_last_error());
-    return s == CLSEQ_OK;
+    for (int f = 0; f < FAMILY_COUNT; f++)
+        if (family_ctx[f] && clseq_ctx_main_device(family_ctx[f]) == d)
+            return family_names[f];
+    return "default";
 }
 
-/* Every provider of large products (the local-memory tiles of gemm.cl,
- * gemm_cpu_* unpacked and packed, and CLBlast where built in) is checked
- * whatever the device would pick. */
+static int have_clblast(void)
+{
+#ifdef CLSEQ_TEST_HAVE_CLBLAST
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* The device of family's context, or NULL where this build has no CLBlast. */
+static clseq_device *family_device(int family)
+{
+    if (family == FAMILY_CLBLAST && !have_clblast())
+        return NULL;
+    if (!family_ctx[family]) {
+        clseq_ctx_options o = clseq_ctx_defaults();
+        static const clseq_gemm_kernel kernel[FAMILY_COUNT] = {
+            CLSEQ_GEMM_KERNEL_TILED, CLSEQ_GEMM_KERNEL_CPU, CLSEQ_GEMM_KERNEL_PACKED,
+            CLSEQ_GEMM_KERNEL_AUTO}; /* CLBlast: whichever family the device would use */
+        o.gemm = family == FAMILY_CLBLAST ? CLSEQ_GEMM_CLBLAST : CLSEQ_GEMM_BUILTIN;
+        o.gemm_kernel = kernel[family];
+        family_ctx[family] = test_ctx_with(&o);
+    }
+    clseq_device *d = clseq_ctx_main_device(family_ctx[family]);
+    /* the options gave the family asked for */
+    ck_assert_int_eq(d->gemm_clblast, family == FAMILY_CLBLAST);
+    if (family != FAMILY_CLBLAST) {
+        ck_assert_int_eq(d->cpu_gemm, family != FAMILY_TILED);
+        ck_assert_int_eq(d->gemm_packed, family == FAMILY_PACKED ? 2 : 1); /* 2: always */
+    }
+    return d;
+}
+
+static void free_family_contexts(void)
+{
+    for (int f = 0; f < FAMILY_COUNT; f++) {
+        clseq_ctx_free(family_ctx[f]);
+        family_ctx[f] = NULL;
+    }
+}
+
+/* The CLBlast provider is there exactly when the build says so (a 1x1x1
+ * product through it on the default device). */
+START_TEST(clblast_provider_matches_the_build)
+{
+    cl_mem buf;
+    ck_assert_clseq_ok(clseq_buffer_create(dev(), sizeof(float), &buf));
+    ck_assert_clseq_ok(clseq_buffer_fill(dev(), buf, 0, 1, 1.0f));
+    clseq_status s = clseq_clblast_gemm(dev(), 0, 0, 1, 1, 1, buf, 0, 1, buf, 0, 1, buf, 0, 1);
+    clReleaseMemObject(buf);
+    ck_assert_msg(s == (have_clblast() ? CLSEQ_OK : CLSEQ_E_STATE), "CLBlast: %s",
+                  s == CLSEQ_OK ? "available" : clseq_last_error());
+}
+END_TEST
+
 START_TEST(gemm_all_forms_and_shapes)
 {
     const int forms[3][2] = {{0, 0}, {1, 0}, {0, 1}};
     const int *shape = gemm_shapes[_i];
-    clseq_ctx *ctx = test_ctx();
-    int cpu = ctx->cpu_gemm, clblast = ctx->gemm_clblast, packed = ctx->gemm_packed;
-    for (int family = 0; family < 4; family++) {
-        if ((family == 0 && !ctx->blocked_gemm_ok) || (family == 3 && !have_clblast()))
+    for (int family = 0; family < FAMILY_COUNT; family++) {
+        clseq_device *d = family_device(family);
+        if (!d || (family == FAMILY_TILED && !d->blocked_gemm_ok))
             continue;
-        ctx->cpu_gemm = family == 1 || family == 2;
-        ctx->gemm_packed = family == 2 ? 2 : 1; /* family 2: always packed */
-        ctx->gemm_clblast = family == 3;
         for (int f = 0; f < 3; f++)
-            check_gemm(forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0, CLSEQ_LINEAR);
+            check_gemm(d, forms[f][0], forms[f][1], shape[0], shape[1], shape[2], 0,
+                       CLSEQ_LINEAR);
     }
-    ctx->cpu_gemm = cpu;
-    ctx->gemm_clblast = clblast;
-    ctx->gemm_packed = packed;
 }
 END_TEST
 
 START_TEST(gemm_bias_and_activation_epilogue)
 {
     const clseq_activation acts[] = {CLSEQ_LINEAR, CLSEQ_RELU, CLSEQ_SIGMOID, CLSEQ_TANH};
-    clseq_ctx *ctx = test_ctx();
-    int chosen = ctx->cpu_gemm, clblast = ctx->gemm_clblast;
     for (int a = 0; a < 4; a++) {
-        check_gemm(0, 0, 9, 5, 3, 1, acts[a]);
-        for (int family = 0; family < 4; family++) {
-            if (family == 3 && !have_clblast())
+        check_gemm(dev(), 0, 0, 9, 5, 3, 1, acts[a]);
+        for (int family = 0; family < FAMILY_COUNT; family++) {
+            clseq_device *d = family_device(family); /* every provider's epilogue */
+            if (!d)
                 continue;
-            ctx->cpu_gemm = family == 1 || family == 2; /* every provider's epilogue */
-            ctx->gemm_packed = family == 2 ? 2 : 1;
-            ctx->gemm_clblast = family == 3;
-            check_gemm(0, 0, 70, 80, 90, 1, acts[a]);
-            check_gemm(1, 0, 70, 80, 90, 1, acts[a]);
-            check_gemm(0, 1, 70, 80, 90, 1, acts[a]);
+            check_gemm(d, 0, 0, 70, 80, 90, 1, acts[a]);
+            check_gemm(d, 1, 0, 70, 80, 90, 1, acts[a]);
+            check_gemm(d, 0, 1, 70, 80, 90, 1, acts[a]);
         }
     }
-    ctx->cpu_gemm = chosen;
-    ctx->gemm_clblast = clblast;
-    ctx->gemm_packed = 1;
 }
 END_TEST
 
@@ -169,7 +232,7 @@ START_TEST(activations_and_derivatives)
     x[0] = 0.0f;
     for (int a = 0; a < 4; a++) {
         cl_mem X = upload(x, N), Y = upload(x, N);
-        ck_assert_clseq_ok(clseq_op_activate(test_ctx(), X, Y, N, acts[a]));
+        ck_assert_clseq_ok(clseq_op_activate(dev(), X, Y, N, acts[a]));
         download(Y, y, N);
         for (int i = 0; i < N; i++)
             ck_assert_msg(fabsf(y[i] - act_ref(acts[a], x[i])) <= 2e-6f,
@@ -179,7 +242,7 @@ START_TEST(activations_and_derivatives)
         for (int i = 0; i < N; i++)
             ones[i] = 1.0f;
         cl_mem D = upload(ones, N);
-        ck_assert_clseq_ok(clseq_op_activation_backward(test_ctx(), D, Y, N, acts[a]));
+        ck_assert_clseq_ok(clseq_op_activation_backward(dev(), D, Y, N, acts[a]));
         download(D, d, N);
         for (int i = 1; i < N; i++) {
             if (acts[a] == CLSEQ_RELU && fabsf(x[i]) < 1e-2f)
@@ -204,7 +267,7 @@ static void check_softmax(int rows, int cols, float scale)
     float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
     test_fill_uniform(x, n, (uint64_t)rows * 31 + (uint64_t)cols, -scale, scale);
     cl_mem X = upload(x, n);
-    ck_assert_clseq_ok(clseq_op_softmax(test_ctx(), X, X, rows, cols));
+    ck_assert_clseq_ok(clseq_op_softmax(dev(), X, X, rows, cols));
     download(X, y, n);
     for (int r = 0; r < rows; r++) {
         double top = x[r * cols], sum = 0;
@@ -244,10 +307,10 @@ START_TEST(softmax_backward_matches_jacobian)
     test_fill_uniform(z, R * C, 3, -2, 2);
     test_fill_uniform(d, R * C, 4, -1, 1);
     cl_mem P = upload(z, R * C);
-    ck_assert_clseq_ok(clseq_op_softmax(test_ctx(), P, P, R, C));
+    ck_assert_clseq_ok(clseq_op_softmax(dev(), P, P, R, C));
     download(P, p, R * C);
     cl_mem D = upload(d, R * C);
-    ck_assert_clseq_ok(clseq_op_softmax_backward(test_ctx(), D, P, R, C));
+    ck_assert_clseq_ok(clseq_op_softmax_backward(dev(), D, P, R, C));
     download(D, got, R * C);
     for (int r = 0; r < R; r++)
         for (int i = 0; i < C; i++) {
@@ -272,8 +335,8 @@ START_TEST(sum_columns_and_accumulate)
         for (size_t c = 0; c < slots; c++)
             out[c] = c ? 0.0f : 0.5f; /* slot 0 must stay as it is */
         cl_mem X = upload(x, n), O = upload(out, slots);
-        ck_assert_clseq_ok(clseq_op_sum_columns(test_ctx(), X, rows, cols, O, 1, 0));
-        ck_assert_clseq_ok(clseq_op_sum_columns(test_ctx(), X, rows, cols, O, 1, 1));
+        ck_assert_clseq_ok(clseq_op_sum_columns(dev(), X, rows, cols, O, 1, 0));
+        ck_assert_clseq_ok(clseq_op_sum_columns(dev(), X, rows, cols, O, 1, 1));
         download(O, out, slots);
         ck_assert(out[0] == 0.5f);
         for (int c = 0; c < cols; c++) {
@@ -302,7 +365,7 @@ START_TEST(accumulated_sums_are_compensated)
     float one = 1.1f, out[2] = {0.0f, 0.0f};
     cl_mem X = upload(&one, 1), O = upload(out, 2);
     for (int i = 0; i < ADDS; i++)
-        ck_assert_clseq_ok(clseq_op_sum_columns(test_ctx(), X, 1, 1, O, 0, 1));
+        ck_assert_clseq_ok(clseq_op_sum_columns(dev(), X, 1, 1, O, 0, 1));
     download(O, out, 2);
     double want = (double)ADDS * 1.1f;
     ck_assert_msg(fabs(out[0] - want) <= want * 0x1p-24, "total %.9g, want %.9g", out[0], want);
@@ -319,9 +382,9 @@ START_TEST(argmax_first_of_ties)
     test_fill_uniform(x, R * C, 99, -1, 1);
     x[0 * C + 3] = x[0 * C + 7] = 5.0f; /* a tie: numpy picks the first */
     cl_mem X = upload(x, R * C), O;
-    ck_assert_clseq_ok(clseq_buffer_create(test_ctx(), sizeof got, &O));
-    ck_assert_clseq_ok(clseq_op_argmax_rows(test_ctx(), X, R, C, O));
-    ck_assert_clseq_ok(clseq_buffer_read(test_ctx(), O, 0, sizeof got, got));
+    ck_assert_clseq_ok(clseq_buffer_create(dev(), sizeof got, &O));
+    ck_assert_clseq_ok(clseq_op_argmax_rows(dev(), X, R, C, O));
+    ck_assert_clseq_ok(clseq_buffer_read(dev(), O, 0, sizeof got, got));
     for (int r = 0; r < R; r++) {
         int best = 0;
         for (int c = 1; c < C; c++)
@@ -342,9 +405,9 @@ START_TEST(gather_rows_through_permutation)
     int perm[R] = {9, 2, 7, 0, 4, 1, 8, 3, 6, 5};
     test_fill_uniform(src, R * C, 5, -1, 1);
     cl_mem S = upload(src, R * C), D = upload(dst, 4 * C), P;
-    ck_assert_clseq_ok(clseq_buffer_create(test_ctx(), sizeof perm, &P));
-    ck_assert_clseq_ok(clseq_buffer_write(test_ctx(), P, 0, sizeof perm, perm));
-    ck_assert_clseq_ok(clseq_op_gather_rows(test_ctx(), S, P, 3, 4, C, D));
+    ck_assert_clseq_ok(clseq_buffer_create(dev(), sizeof perm, &P));
+    ck_assert_clseq_ok(clseq_buffer_write(dev(), P, 0, sizeof perm, perm));
+    ck_assert_clseq_ok(clseq_op_gather_rows(dev(), S, P, 3, 4, C, D));
     download(D, dst, 4 * C);
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < C; c++)
@@ -361,6 +424,7 @@ Suite *kernels_suite(void)
     Suite *s = suite_create("kernels");
     TCase *tc = tcase_create("kernels");
     tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, clblast_provider_matches_the_build);
     tcase_add_loop_test(tc, gemm_all_forms_and_shapes, 0,
                         (int)(sizeof gemm_shapes / sizeof gemm_shapes[0]));
     tcase_add_test(tc, gemm_bias_and_activation_epilogue);
@@ -377,5 +441,7 @@ Suite *kernels_suite(void)
 
 int main(void)
 {
-    return test_run_suite(kernels_suite());
+    int status = test_run_suite(kernels_suite());
+    free_family_contexts();
+    return status;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "data/rng.h"
+#include "nn/model.h"
 #include "testutil.h"
 
 #define EXPECT(status, call)                                                               \
@@ -431,6 +433,92 @@ START_TEST(seeds_fix_initialisation_and_shuffling)
 }
 END_TEST
 
+/* Initial weights come from stream 0 of the seed, exactly the draws 0.1
+ * made (a host xoshiro256** seeded the same way is the reference), and the
+ * shuffle stream does not depend on how many weights were drawn before it:
+ * adding a layer no longer changes every later shuffle. */
+START_TEST(random_streams_are_separate)
+{
+    static const int units[3] = {3, 2, 1};
+    static const clseq_activation acts[3] = {CLSEQ_TANH, CLSEQ_TANH, CLSEQ_LINEAR};
+    clseq_model *small = build(2, 99, 1, units, acts, NULL, CLSEQ_MEAN_SQUARED_ERROR, 0);
+    clseq_model *large = build(2, 99, 3, units, acts, NULL, CLSEQ_MEAN_SQUARED_ERROR, 0);
+    clseq_rng ref;
+    clseq_rng_seed(&ref, 99);
+    float kernel[6], limit = sqrtf(6.0f / (2 + 3));
+    ck_assert_clseq_ok(clseq_get_weights(large, 0, kernel, NULL));
+    for (int i = 0; i < 6; i++)
+        ck_assert_float_eq(kernel[i], clseq_rng_uniform(&ref, -limit, limit));
+    ck_assert_mem_eq(&small->shuffle_rng, &large->shuffle_rng, sizeof small->shuffle_rng);
+    ck_assert(memcmp(&large->init_rng, &large->shuffle_rng, sizeof large->init_rng) != 0);
+    ck_assert(memcmp(&large->shuffle_rng, &large->dropout_rng, sizeof large->init_rng) != 0);
+    clseq_model_free(small);
+    clseq_model_free(large);
+}
+END_TEST
+
+/* A shaped input: Dense acts on the last axis (Keras), the summary shows
+ * Keras's shapes and counts, and variables read and write by index. */
+START_TEST(shaped_model_variables_and_summary)
+{
+    clseq_model *m;
+    const int dims[2] = {3, 5};
+    ck_assert_clseq_ok(clseq_model_create_shaped(test_ctx(), 2, dims, &m));
+    ck_assert_int_eq(clseq_model_input_dim(m), 15);
+    ck_assert_clseq_ok(clseq_add_dense(m, 4, CLSEQ_RELU));
+    ck_assert_clseq_ok(clseq_add_activation(m, CLSEQ_SOFTMAX));
+    int rank = 0, out[CLSEQ_MAX_RANK] = {0};
+    ck_assert_clseq_ok(clseq_layer_output_shape(m, 1, &rank, out));
+    ck_assert(rank == 2 && out[0] == 3 && out[1] == 4);
+    ck_assert_int_eq(clseq_model_output_dim(m), 12);
+    ck_assert_str_eq(clseq_layer_class(m, 0), "Dense");
+    ck_assert_str_eq(clseq_layer_class(m, 1), "Activation");
+    ck_assert_ptr_null(clseq_layer_class(m, 2));
+    char summary[2048];
+    ck_assert_clseq_ok(clseq_model_summary(m, summary, sizeof summary));
+    ck_assert_msg(strstr(summary, "dense_0 (Dense)") && strstr(summary, "(None, 3, 4)") &&
+                      strstr(summary, "Total params: 24") &&
+                      strstr(summary, "Trainable params: 24") &&
+                      strstr(summary, "Non-trainable params: 0"),
+                  "%s", summary);
+    ck_assert_int_eq(clseq_variable_count(m, 0), 2);
+    ck_assert_int_eq(clseq_variable_count(m, 1), 0);
+    clseq_variable_info info;
+    ck_assert_clseq_ok(clseq_get_variable_info(m, 0, 0, &info));
+    ck_assert(strcmp(info.name, "kernel") == 0 && info.rank == 2 && info.shape[0] == 5 &&
+              info.shape[1] == 4 && info.count == 20 && info.trainable);
+    ck_assert_clseq_ok(clseq_get_variable_info(m, 0, 1, &info));
+    ck_assert(strcmp(info.name, "bias") == 0 && info.rank == 1 && info.count == 4);
+    EXPECT(CLSEQ_E_ARG, clseq_get_variable_info(m, 0, 2, &info));
+    EXPECT(CLSEQ_E_ARG, clseq_get_variable_info(m, 1, 0, &info));
+    float bias[4] = {0.5f, -1.0f, 2.0f, 0.25f}, back[4];
+    ck_assert_clseq_ok(clseq_set_variable(m, 0, 1, bias));
+    ck_assert_clseq_ok(clseq_get_variable(m, 0, 1, back));
+    ck_assert_mem_eq(bias, back, sizeof bias);
+    bias[2] = NAN;
+    EXPECT(CLSEQ_E_NUMERIC, clseq_set_variable(m, 0, 1, bias));
+    ck_assert_clseq_ok(clseq_get_variable(m, 0, 1, back));
+    ck_assert_float_eq(back[2], 2.0f); /* a refused write changes nothing */
+    /* predict: each of the 3 positions is a softmax over 4 values */
+    float x[2 * 15], y[2 * 12];
+    for (int i = 0; i < 30; i++)
+        x[i] = (float)(i % 7) * 0.3f - 1.0f;
+    ck_assert_clseq_ok(clseq_predict(m, x, 2, y));
+    for (int p = 0; p < 6; p++) {
+        float sum = 0;
+        for (int u = 0; u < 4; u++)
+            sum += y[p * 4 + u];
+        ck_assert_float_eq_tol(sum, 1.0f, 1e-5f);
+    }
+    const int bad[2] = {3, 0};
+    clseq_model *none = NULL;
+    EXPECT(CLSEQ_E_ARG, clseq_model_create_shaped(test_ctx(), 2, bad, &none));
+    EXPECT(CLSEQ_E_ARG, clseq_model_create_shaped(test_ctx(), 4, dims, &none));
+    ck_assert_ptr_null(none);
+    clseq_model_free(m);
+}
+END_TEST
+
 /* Asserts that the last error names every given fragment. */
 static void expect_message(const char *a, const char *b)
 {
@@ -573,6 +661,8 @@ Suite *model_suite(void)
     tcase_add_test(tc, diverging_fit_keeps_last_good_weights);
     tcase_add_loop_test(tc, divergence_in_the_last_step_is_caught, 0, 2);
     tcase_add_test(tc, seeds_fix_initialisation_and_shuffling);
+    tcase_add_test(tc, random_streams_are_separate);
+    tcase_add_test(tc, shaped_model_variables_and_summary);
     tcase_add_test(tc, call_order_and_arguments);
     tcase_add_test(tc, bad_data_is_named);
     tcase_add_test(tc, unknown_device_lists_devices);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fused.h"
+#include "nn/fused.h"
 #include "testutil.h"
 
 /* ---- hand-computed steps --------------------------------------------- */
@@ -101,15 +101,15 @@ START_TEST(one_and_more_steps_match_keras_rules)
 {
     init_opt_cases();
     const opt_case *c = &opt_cases[_i / 2];
-    const char *path = _i % 2 ? "1" : "0";
+    const int path = _i % 2; /* the fused option: 0 the layer path, 1 the fused kernel */
     char what[96];
     clseq_model *m;
-    setenv("CLSEQ_FUSED", path, 1);
-    ck_assert_clseq_ok(clseq_model_create(test_ctx(), 2, &m));
+    clseq_ctx *ctx = test_ctx_with_fused(path);
+    ck_assert_clseq_ok(clseq_model_create(ctx, 2, &m));
     ck_assert_clseq_ok(clseq_add_dense(m, 2, CLSEQ_LINEAR));
     ck_assert_clseq_ok(clseq_compile(m, c->opt, CLSEQ_MEAN_SQUARED_ERROR, 0));
     ck_assert_clseq_ok(clseq_set_weights(m, 0, W0, W0 + 4));
-    ck_assert_int_eq(clseq_fused_applies(m, 2), _i % 2);
+    ck_assert_int_eq(clseq_fused_applies(m, 2), path);
 
     ref_state ref;
     memset(&ref, 0, sizeof ref);
@@ -127,7 +127,7 @@ START_TEST(one_and_more_steps_match_keras_rules)
         ck_assert_msg(fabs(g[i]) > 0.01, "test data: gradient %d is too small", i);
     reference_step(&c->opt, &ref, g);
     ck_assert_clseq_ok(clseq_fit(m, &X[0][0], &Y[0][0], 2, &o, NULL));
-    snprintf(what, sizeof what, "%s, CLSEQ_FUSED=%s, step 1", c->name, path);
+    snprintf(what, sizeof what, "%s, fused %d, step 1", c->name, path);
     check_weights(m, &ref, what);
 
     /* steps 2 and 3 (a second fit keeps the optimizer state): three rows in
@@ -137,7 +137,7 @@ START_TEST(one_and_more_steps_match_keras_rules)
     mse_gradient(ref.w, 2, 1, g);
     reference_step(&c->opt, &ref, g);
     ck_assert_clseq_ok(clseq_fit(m, &X[0][0], &Y[0][0], 3, &o, NULL));
-    snprintf(what, sizeof what, "%s, CLSEQ_FUSED=%s, steps 2-3", c->name, path);
+    snprintf(what, sizeof what, "%s, fused %d, steps 2-3", c->name, path);
     check_weights(m, &ref, what);
 
     /* compiling again resets the state: step 1 from here is a first step */
@@ -149,11 +149,11 @@ START_TEST(one_and_more_steps_match_keras_rules)
     mse_gradient(ref.w, 0, 2, g);
     reference_step(&c->opt, &ref, g);
     ck_assert_clseq_ok(clseq_fit(m, &X[0][0], &Y[0][0], 2, &o, NULL));
-    snprintf(what, sizeof what, "%s, CLSEQ_FUSED=%s, after recompiling", c->name, path);
+    snprintf(what, sizeof what, "%s, fused %d, after recompiling", c->name, path);
     check_weights(m, &ref, what);
 
-    unsetenv("CLSEQ_FUSED");
     clseq_model_free(m);
+    clseq_ctx_free(ctx);
 }
 END_TEST
 
@@ -210,7 +210,7 @@ static clseq_optimizer eq_optimizer(int i)
     }
 }
 
-static clseq_model *eq_model(clseq_loss loss, int *out, float *x, float *y)
+static clseq_model *eq_model(clseq_ctx *ctx, clseq_loss loss, int *out, float *x, float *y)
 {
     clseq_model *m;
     clseq_activation act = CLSEQ_LINEAR;
@@ -223,7 +223,7 @@ static clseq_model *eq_model(clseq_loss loss, int *out, float *x, float *y)
     } else if (loss == CLSEQ_MEAN_ABSOLUTE_ERROR) {
         act = CLSEQ_TANH;
     }
-    ck_assert_clseq_ok(clseq_model_create(test_ctx(), EQ_IN, &m));
+    ck_assert_clseq_ok(clseq_model_create(ctx, EQ_IN, &m));
     ck_assert_clseq_ok(clseq_model_set_seed(m, 5));
     ck_assert_clseq_ok(clseq_add_dense(m, 6, CLSEQ_TANH));
     ck_assert_clseq_ok(clseq_add_dense(m, *out, act));
@@ -255,8 +255,8 @@ START_TEST(fused_and_layer_paths_agree)
     float hist_loss[2][EQ_EPOCHS];
     for (int path = 0; path < 2; path++) {
         int out;
-        setenv("CLSEQ_FUSED", path ? "1" : "0", 1);
-        clseq_model *m = eq_model(loss, &out, x, y);
+        clseq_ctx *ctx = test_ctx_with_fused(path); /* path 0: layers, 1: fused */
+        clseq_model *m = eq_model(ctx, loss, &out, x, y);
         ck_assert_clseq_ok(clseq_compile(m, eq_optimizer(opt_index), loss, CLSEQ_METRIC_ACCURACY));
         ck_assert_int_eq(clseq_fused_applies(m, EQ_BATCH), path);
         clseq_fit_options o = clseq_fit_defaults();
@@ -272,8 +272,8 @@ START_TEST(fused_and_layer_paths_agree)
         ck_assert_clseq_ok(clseq_get_weights(m, 1, w[path] + EQ_IN * 6 + 6,
                                              w[path] + EQ_IN * 6 + 6 + 6 * out));
         clseq_model_free(m);
+        clseq_ctx_free(ctx);
     }
-    unsetenv("CLSEQ_FUSED");
     /* The paths may sum in a different order: float rounding, amplified a
      * little by 10 steps (and by Adam / RMSprop's division by sqrt(v) for
      * the smallest gradients). Diverging paths (another row order, a wrong

@@ -49,12 +49,27 @@ int test_run_suite(Suite *s)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+clseq_ctx *test_ctx_with(const clseq_ctx_options *o)
+{
+    clseq_ctx *ctx = NULL;
+    clseq_status s = clseq_ctx_create_with(o, &ctx);
+    ck_assert_msg(s == CLSEQ_OK, "clseq_ctx_create_with: %s", clseq_last_error());
+    return ctx;
+}
+
 clseq_ctx *test_ctx(void)
 {
     static clseq_ctx *ctx;
     if (!ctx) {
-        clseq_status s = clseq_ctx_create(NULL, &ctx);
-        ck_assert_msg(s == CLSEQ_OK, "clseq_ctx_create: %s", clseq_last_error());
+        clseq_ctx_options o = clseq_ctx_defaults();
+        ctx = test_ctx_with(&o);
     }
     return ctx;
+}
+
+clseq_ctx *test_ctx_with_fused(int fused)
+{
+    clseq_ctx_options o = clseq_ctx_defaults();
+    o.fused = fused;
+    return test_ctx_with(&o);
 }

@@ -26,7 +26,15 @@ void test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
 const char *test_temp_dir(void);
 /* Runs a suite with CK_ENV-style defaults and returns the process exit code. */
 int test_run_suite(Suite *s);
-/* A shared context on the test device, created once per process. */
+/* A shared context on the test device, created once per process from
+ * clseq_ctx_defaults() (ctest's environment names the device). */
 clseq_ctx *test_ctx(void);
+/* A new context made with o; fails the test if it cannot be made. The
+ * caller frees it with clseq_ctx_free. */
+clseq_ctx *test_ctx_with(const clseq_ctx_options *o);
+/* A new context on the test device whose fused option is fused (0: the
+ * layer path always, 1: the fused kernel whenever the model allows); the
+ * caller frees it. Tests that compare the training paths make one each. */
+clseq_ctx *test_ctx_with_fused(int fused);
 
 #endif
