@@ -35,6 +35,33 @@ clseq_status clseq_model_add_layer_config(clseq_model *m, const char *keras_clas
     return clseq_model_append(m, kind, cfg, 0);
 }
 
+clseq_status clseq_model_layer_values(const clseq_model *m, const char *keras_class,
+                                      const clseq_layer_config *cfg, size_t *values)
+{
+    if (!m || !keras_class || !cfg || !values)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_model_layer_values: NULL argument");
+    const clseq_layer_kind *kind = clseq_layer_kind_by_class(keras_class);
+    if (!kind)
+        return clseq_fail(CLSEQ_E_ARG, "layer %d: class '%s' is not supported (supported: %s)",
+                          m->layer_count + 1, keras_class, clseq_layer_kinds_list());
+    /* the layer clseq_model_append would make, decoded and shaped only */
+    clseq_layer l;
+    memset(&l, 0, sizeof l);
+    l.kind = kind;
+    l.index = m->layer_count;
+    l.in = m->layer_count ? m->layers[m->layer_count - 1].out : m->input;
+    clseq_status s = kind->decode(&l, cfg);
+    if (s == CLSEQ_OK)
+        s = kind->output_shape(&l);
+    *values = 0;
+    for (int i = 0; s == CLSEQ_OK && i < kind->variable_count(&l); i++) {
+        clseq_variable_info info;
+        kind->variable(&l, i, &info);
+        *values += info.count;
+    }
+    return s;
+}
+
 int clseq_model_is_compiled(const clseq_model *m)
 {
     return m->compiled;

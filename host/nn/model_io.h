@@ -20,6 +20,12 @@ clseq_status clseq_layer_get_config(const clseq_model *m, int layer, clseq_layer
  * lists the known ones. */
 clseq_status clseq_model_add_layer_config(clseq_model *m, const char *keras_class,
                                           const clseq_layer_config *cfg);
+/* The values the variables of a keras_class layer with cfg would hold if
+ * appended to m now, without appending it or allocating anything; fails
+ * as clseq_model_add_layer_config would on a bad class, config or shape.
+ * Model readers bound a layer by the bytes left before adding it. */
+clseq_status clseq_model_layer_values(const clseq_model *m, const char *keras_class,
+                                      const clseq_layer_config *cfg, size_t *values);
 /* 1 if compiled. */
 int clseq_model_is_compiled(const clseq_model *m);
 /* The model's seed (clseq_model_set_seed). */
