@@ -350,10 +350,15 @@ CLSEQ_API clseq_status clseq_model_summary(const clseq_model *m, char *buf, size
 
 /* ---- model files ------------------------------------------------------- */
 
-/* Saves layers, compile settings and weights; the file is written to a
- * temporary name, synced and renamed, so the old file survives a crash. */
+/* Saves the model (model file v2, docs/model-format.md): input shape, seed,
+ * every layer by Keras class with its config and variables, and when
+ * compiled the optimizer's settings, step count and state, so a loaded
+ * model resumes training where it stopped (exactly so with shuffle off).
+ * The file is written to a temporary name, synced and renamed, so the old
+ * file survives a crash. */
 CLSEQ_API clseq_status clseq_save(const clseq_model *m, const char *path);
-/* Loads a saved model onto ctx (compiled again if it was compiled). */
+/* Loads a saved model (v2, or v1 from clseq 0.1) onto ctx, compiled again
+ * with its optimizer state if it was compiled. */
 CLSEQ_API clseq_status clseq_load(clseq_ctx *ctx, const char *path, clseq_model **out);
 
 /* ---- data utilities ---------------------------------------------------- */
