@@ -142,7 +142,7 @@ static clseq_status take(clseq_reader *r, const char *what, size_t n, const unsi
 
 clseq_status clseq_read_u8(clseq_reader *r, const char *what, unsigned *v)
 {
-    const unsigned char *at;
+    const unsigned char *at = NULL;
     clseq_status s = take(r, what, 1, &at);
     if (s == CLSEQ_OK)
         *v = at[0];
@@ -151,7 +151,7 @@ clseq_status clseq_read_u8(clseq_reader *r, const char *what, unsigned *v)
 
 clseq_status clseq_read_u32(clseq_reader *r, const char *what, uint32_t *v)
 {
-    const unsigned char *at;
+    const unsigned char *at = NULL;
     clseq_status s = take(r, what, 4, &at);
     if (s == CLSEQ_OK)
         *v = clseq_get_u32(at);
@@ -160,7 +160,7 @@ clseq_status clseq_read_u32(clseq_reader *r, const char *what, uint32_t *v)
 
 clseq_status clseq_read_u64(clseq_reader *r, const char *what, uint64_t *v)
 {
-    const unsigned char *at;
+    const unsigned char *at = NULL;
     clseq_status s = take(r, what, 8, &at);
     if (s == CLSEQ_OK)
         *v = clseq_get_u64(at);
@@ -234,7 +234,7 @@ clseq_status clseq_read_string(clseq_reader *r, const char *what, char *buf)
 {
     size_t pos = r->pos;
     uint32_t n = 0;
-    const unsigned char *at;
+    const unsigned char *at = NULL;
     clseq_status s = clseq_read_u32(r, what, &n);
     if (s != CLSEQ_OK)
         return s;
