@@ -3,8 +3,8 @@
  * set-up excluded).
  *
  * seed: the lesson's fit (Dense(4, softmax) on 3200 make_blobs rows, batch 4,
- * 10 epochs, SGD 0.01) on the fused path, on the layer-by-layer path
- * (CLSEQ_FUSED=0, which the library reads at each fit) and as a plain C loop
+ * 10 epochs, SGD 0.01) on the fused path, on the layer-by-layer path (the
+ * context's fused option at 0, read at each fit) and as a plain C loop
  * on the host that does the same arithmetic, standing in for NumPy.
  * mlp/predict: 784-512-512-10 on random data. */
 #include <math.h>

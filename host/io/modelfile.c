@@ -130,11 +130,7 @@ static clseq_status take_setting(const setting *t, const clseq_layer_config *cfg
                               o->nesterov);
         return s;
     }
-    const clseq_config_value *v = clseq_config_find(cfg, t->name);
-    if (!v || v->type != CLSEQ_VALUE_FLOAT)
-        return clseq_fail(CLSEQ_E_ARG, "%s: %s '%s'", what, v ? "a non-float" : "no", t->name);
-    *(float *)(base + t->offset) = v->f;
-    return CLSEQ_OK;
+    return clseq_config_get_float(cfg, t->name, what, (float *)(base + t->offset));
 }
 
 clseq_status clseq_mf_optimizer_from_config(const char *name, const clseq_layer_config *cfg,

@@ -58,7 +58,7 @@ int clseq_fused_applies(const clseq_model *m, int batch)
         return 0;
     /* the kernel indexes parameters and scratch with ints */
     size_t scratch = build_layout(m, batch, NULL, NULL);
-    int possible = scratch > 0 && m->state_count == 0 && m->param_count > 0 &&
+    int possible = scratch > 0 && m->param_count > 0 &&
                    m->param_count < (size_t)INT32_MAX &&
                    scratch < (size_t)INT32_MAX && scratch * sizeof(float) <= m->dev->max_alloc;
     if (option == 1)

@@ -16,7 +16,7 @@
 typedef struct clseq_layer clseq_layer;
 typedef struct clseq_layer_kind clseq_layer_kind;
 
-enum { CLSEQ_LAYER_ARGS = 8 };
+enum { CLSEQ_LAYER_ARGS = 8, CLSEQ_MAX_LAYER_VARIABLES = 16 };
 
 /* One layer of a model. */
 struct clseq_layer {
@@ -76,7 +76,8 @@ struct clseq_layer_kind {
      * the variables' offsets, dL/d(in) into p->d_in (when not NULL). */
     clseq_status (*backward)(const clseq_layer *l, clseq_pass *p);
     /* Fills the fused trainer's table row (codes.h, FL_*) and returns 1,
-     * or returns 0 if cl/train_fused.cl cannot run this layer. NULL: never. */
+     * or returns 0 if cl/train_fused.cl cannot run this layer (it knows
+     * only trainable variables: a kind with state returns 0). NULL: never. */
     int (*fused_row)(const clseq_layer *l, const size_t *offsets, int *row);
 };
 

@@ -86,6 +86,16 @@ clseq_status clseq_config_get_int(const clseq_layer_config *c, const char *name,
     return s;
 }
 
+clseq_status clseq_config_get_float(const clseq_layer_config *c, const char *name,
+                                    const char *what, float *out)
+{
+    const clseq_config_value *v;
+    clseq_status s = find_typed(c, name, CLSEQ_VALUE_FLOAT, what, &v);
+    if (s == CLSEQ_OK)
+        *out = v->f;
+    return s;
+}
+
 clseq_status clseq_config_get_string(const clseq_layer_config *c, const char *name,
                                      const char *what, const char **out)
 {

@@ -37,6 +37,8 @@ const clseq_config_value *clseq_config_find(const clseq_layer_config *c, const c
  * in the message (CLSEQ_E_ARG otherwise). */
 clseq_status clseq_config_get_int(const clseq_layer_config *c, const char *name, const char *what,
                                   int *out);
+clseq_status clseq_config_get_float(const clseq_layer_config *c, const char *name,
+                                    const char *what, float *out);
 clseq_status clseq_config_get_string(const clseq_layer_config *c, const char *name,
                                      const char *what, const char **out);
 /* CLSEQ_E_ARG naming the first value that is not in names[0..count). */

@@ -35,8 +35,10 @@ clseq_status clseq_model_create_shaped(clseq_ctx *ctx, int rank, const int *dims
     clseq_shape input = {rank, {0, 0, 0}};
     for (int i = 0; i < rank; i++)
         input.dims[i] = dims[i];
+    /* the check's message names the bad dimension; a caller's shape is an
+     * argument error */
     if (clseq_shape_check(&input, "clseq_model_create: input shape") != CLSEQ_OK)
-        return clseq_fail_context(CLSEQ_E_ARG, "%s", "");
+        return CLSEQ_E_ARG;
     clseq_model *m = calloc(1, sizeof *m);
     if (!m)
         return clseq_fail(CLSEQ_E_NOMEM, "clseq_model_create: out of host memory");
@@ -148,6 +150,9 @@ static clseq_status add_variables(clseq_model *m, clseq_layer *l, const char *wh
 {
     size_t params = 0, state = 0;
     int count = l->kind->variable_count(l);
+    if (count > CLSEQ_MAX_LAYER_VARIABLES)
+        return clseq_fail(CLSEQ_E_SHAPE, "%s: %d variables, more than the %d a layer may have",
+                          what, count, CLSEQ_MAX_LAYER_VARIABLES);
     clseq_status s = grow(m, count);
     if (s != CLSEQ_OK)
         return s;
@@ -205,8 +210,8 @@ clseq_status clseq_model_append(clseq_model *m, const clseq_layer_kind *kind,
         return s;
     m->layers[m->layer_count++] = l;
     if (init && l.variable_count) {
-        float *vars[16];
-        for (int i = 0; i < l.variable_count && i < 16; i++)
+        float *vars[CLSEQ_MAX_LAYER_VARIABLES];
+        for (int i = 0; i < l.variable_count; i++)
             vars[i] = clseq_variable_host(m, l.first_variable + i);
         kind->init(&l, &m->init_rng, vars);
     }

@@ -113,6 +113,32 @@ clseq_status clseq_get_variable(const clseq_model *m, int layer, int index, floa
     return CLSEQ_OK;
 }
 
+/* CLSEQ_E_NUMERIC naming the first non-finite value of a layer's variable
+ * as "caller: layer L NAME row R column C", rows being its first axis. */
+static clseq_status check_variable_finite(const clseq_model *m, int layer, int index,
+                                          const float *in, const char *caller)
+{
+    const clseq_layer *l = &m->layers[layer];
+    clseq_variable_info info;
+    l->kind->variable(l, index, &info);
+    int rows = info.rank > 1 ? info.shape[0] : 1;
+    char what[96];
+    snprintf(what, sizeof what, "%s: layer %d %s", caller, layer, info.name);
+    return clseq_check_finite(in, (size_t)rows, (int)(info.count / (size_t)rows), what);
+}
+
+/* Copies in over a variable's host values (checked by the caller). */
+static clseq_status write_variable(clseq_model *m, int layer, int index, const float *in)
+{
+    clseq_status s = clseq_model_sync_host(m);
+    if (s != CLSEQ_OK)
+        return s;
+    int var = m->layers[layer].first_variable + index;
+    memcpy(clseq_variable_host(m, var), in, m->vars[var].count * sizeof(float));
+    m->device_stale = 1;
+    return CLSEQ_OK;
+}
+
 clseq_status clseq_set_variable(clseq_model *m, int layer, int index, const float *in)
 {
     clseq_status s = check_variable(m, layer, index, "clseq_set_variable");
@@ -120,18 +146,9 @@ clseq_status clseq_set_variable(clseq_model *m, int layer, int index, const floa
         return s;
     if (!in)
         return clseq_fail(CLSEQ_E_ARG, "clseq_set_variable: in is NULL");
-    const clseq_layer *l = &m->layers[layer];
-    int var = l->first_variable + index;
-    clseq_variable_info info;
-    l->kind->variable(l, index, &info);
-    char what[96];
-    snprintf(what, sizeof what, "clseq_set_variable: layer %d %s", layer, info.name);
-    if ((s = clseq_check_finite(in, 1, (int)m->vars[var].count, what)) != CLSEQ_OK ||
-        (s = clseq_model_sync_host(m)) != CLSEQ_OK)
+    if ((s = check_variable_finite(m, layer, index, in, "clseq_set_variable")) != CLSEQ_OK)
         return s;
-    memcpy(clseq_variable_host(m, var), in, m->vars[var].count * sizeof(float));
-    m->device_stale = 1;
-    return CLSEQ_OK;
+    return write_variable(m, layer, index, in);
 }
 
 /* The layer's (kernel, bias) variable indices, if it has exactly those. */
@@ -174,16 +191,9 @@ clseq_status clseq_set_weights(clseq_model *m, int layer, const float *kernel, c
         return clseq_fail(CLSEQ_E_ARG, "clseq_set_weights: layer %d: kernel and bias are required",
                           layer);
     /* both checked before either is written: a bad bias leaves the kernel */
-    const clseq_layer *l = &m->layers[layer];
-    char what[64];
-    snprintf(what, sizeof what, "clseq_set_weights: layer %d kernel", layer);
-    if ((s = clseq_check_finite(kernel, 1, (int)m->vars[l->first_variable].count, what)) !=
-        CLSEQ_OK)
+    if ((s = check_variable_finite(m, layer, 0, kernel, "clseq_set_weights")) != CLSEQ_OK ||
+        (s = check_variable_finite(m, layer, 1, bias, "clseq_set_weights")) != CLSEQ_OK ||
+        (s = write_variable(m, layer, 0, kernel)) != CLSEQ_OK)
         return s;
-    snprintf(what, sizeof what, "clseq_set_weights: layer %d bias", layer);
-    if ((s = clseq_check_finite(bias, 1, (int)m->vars[l->first_variable + 1].count, what)) !=
-        CLSEQ_OK)
-        return s;
-    s = clseq_set_variable(m, layer, 0, kernel);
-    return s == CLSEQ_OK ? clseq_set_variable(m, layer, 1, bias) : s;
+    return write_variable(m, layer, 1, bias);
 }
