@@ -14,6 +14,19 @@
 #define ACT_SIGMOID 2
 #define ACT_TANH 3
 #define ACT_SOFTMAX 4
+#define ACT_LEAKY_RELU 5
+#define ACT_ELU 6
+#define ACT_SELU 7
+#define ACT_GELU 8
+#define ACT_SOFTPLUS 9
+#define ACT_SOFTSIGN 10
+#define ACT_SILU 11
+#define ACT_HARD_SIGMOID 12
+#define ACT_EXPONENTIAL 13
+#define ACT_RELU6 14
+#define ACT_LOG_SOFTMAX 15
+/* Activations whose derivative needs the input z, not only the output. */
+#define ACT_NEEDS_INPUT(act) ((act) == ACT_GELU || (act) == ACT_SILU)
 
 /* Losses: clseq_loss's values. */
 #define LOSS_CCE 0

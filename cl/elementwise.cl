@@ -9,13 +9,14 @@ __kernel void activate(__global const float *X, __global float *Y, const int n, 
         Y[i] = act_forward(act, X[i]);
 }
 
-/* D[i] *= act'(A[i]) for i < n: turns dL/dA into dL/dZ given the outputs A. */
-__kernel void activation_backward(__global float *D, __global const float *A, const int n,
-                                  const int act)
+/* D[i] *= act'(Z[i]) for i < n: turns dL/dA into dL/dZ given the outputs
+ * A and, for ACT_NEEDS_INPUT activations, the inputs Z (else any buffer). */
+__kernel void activation_backward(__global float *D, __global const float *A,
+                                  __global const float *Z, const int n, const int act)
 {
     const int i = get_global_id(0);
     if (i < n)
-        D[i] *= act_derivative(act, A[i]);
+        D[i] *= act_derivative(act, A[i], ACT_NEEDS_INPUT(act) ? Z[i] : 0.0f);
 }
 
 /* dst[r, c] = src[perm[start + r], c] for r < rows, c < cols: one batch of a

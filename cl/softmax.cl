@@ -29,6 +29,30 @@ inline void softmax_backward_row(__global float *d, __global const float *p, con
         d[c] = p[c] * (d[c] - dot);
 }
 
+/* y = log_softmax(x) = x - max - log(sum(exp(x - max))); y may be x. */
+inline void log_softmax_row(__global const float *x, __global float *y, const int cols)
+{
+    float top = x[0];
+    for (int c = 1; c < cols; c++)
+        top = fmax(top, x[c]);
+    float sum = 0.0f;
+    for (int c = 0; c < cols; c++)
+        sum += exp(x[c] - top);
+    const float shift = top + log(sum);
+    for (int c = 0; c < cols; c++)
+        y[c] = x[c] - shift;
+}
+
+/* d = d - exp(y) sum(d): dL/dY to dL/dX through a log_softmax with outputs y. */
+inline void log_softmax_backward_row(__global float *d, __global const float *y, const int cols)
+{
+    float total = 0.0f;
+    for (int c = 0; c < cols; c++)
+        total += d[c];
+    for (int c = 0; c < cols; c++)
+        d[c] -= exp(y[c]) * total;
+}
+
 /* Y[r, :] = softmax(X[r, :]) for r < rows; Y may be X. */
 __kernel void softmax_rows(__global const float *X, __global float *Y, const int rows,
                            const int cols)
@@ -45,4 +69,22 @@ __kernel void softmax_backward(__global float *D, __global const float *P, const
     const int r = get_global_id(0);
     if (r < rows)
         softmax_backward_row(D + r * cols, P + r * cols, cols);
+}
+
+/* Y[r, :] = log_softmax(X[r, :]) for r < rows; Y may be X. */
+__kernel void log_softmax_rows(__global const float *X, __global float *Y, const int rows,
+                               const int cols)
+{
+    const int r = get_global_id(0);
+    if (r < rows)
+        log_softmax_row(X + r * cols, Y + r * cols, cols);
+}
+
+/* D[r, :] = dL/dX from dL/dY through the log_softmax whose outputs are Y. */
+__kernel void log_softmax_backward(__global float *D, __global const float *Y, const int rows,
+                                   const int cols)
+{
+    const int r = get_global_id(0);
+    if (r < rows)
+        log_softmax_backward_row(D + r * cols, Y + r * cols, cols);
 }

@@ -75,7 +75,7 @@ inline void fused_activation_backward(__global const int *L, __global const floa
             softmax_backward_row(d + r * units, out + r * units, units);
     else if (act != ACT_LINEAR)
         for (int i = lid; i < rows * units; i += size)
-            d[i] *= act_derivative(act, out[i]);
+            d[i] *= act_derivative(act, out[i], out[i]); /* no ACT_NEEDS_INPUT here */
     SYNC();
 }
 

@@ -139,12 +139,27 @@ CLSEQ_API int clseq_ctx_from_cache(const clseq_ctx *ctx);
 
 /* ---- models ------------------------------------------------------------ */
 
+/* Keras's activations (keras.activations, Keras 3 formulas and defaults):
+ * leaky_relu has negative_slope 0.2, elu alpha 1, selu Keras's two
+ * constants, gelu the exact erf form, hard_sigmoid relu6(x + 3) / 6;
+ * softmax and log_softmax act over the last axis. */
 typedef enum clseq_activation {
     CLSEQ_LINEAR = 0,
     CLSEQ_RELU,
     CLSEQ_SIGMOID,
     CLSEQ_TANH,
-    CLSEQ_SOFTMAX
+    CLSEQ_SOFTMAX,
+    CLSEQ_LEAKY_RELU,
+    CLSEQ_ELU,
+    CLSEQ_SELU,
+    CLSEQ_GELU,
+    CLSEQ_SOFTPLUS,
+    CLSEQ_SOFTSIGN,
+    CLSEQ_SILU,         /* also called swish */
+    CLSEQ_HARD_SIGMOID,
+    CLSEQ_EXPONENTIAL,
+    CLSEQ_RELU6,
+    CLSEQ_LOG_SOFTMAX
 } clseq_activation;
 
 typedef enum clseq_loss {
@@ -198,15 +213,78 @@ CLSEQ_API clseq_status clseq_add_dense(clseq_model *m, int units, clseq_activati
  * Activation layer; it has no weights). */
 CLSEQ_API clseq_status clseq_add_activation(clseq_model *m, clseq_activation act);
 
+/* Keras's padding of convolutions and pooling windows. */
+typedef enum clseq_padding {
+    CLSEQ_PADDING_VALID = 0,  /* windows lie inside the input */
+    CLSEQ_PADDING_SAME = 1    /* output size ceil(input / stride), zeros around */
+} clseq_padding;
+
+/* The layers below take samples of shape (height, width, channels),
+ * channels last as Keras, and say which shape they need (CLSEQ_E_SHAPE
+ * naming the layer and both shapes). */
+
+/* Conv2D(filters, (kernel_h, kernel_w), strides (stride_h, stride_w),
+ * padding, activation), dilation 1, with a bias. Kernel (kernel_h,
+ * kernel_w, channels, filters), Glorot-uniform; bias (filters), zeros.
+ * Input (H, W, C); output (H', W', filters). */
+CLSEQ_API clseq_status clseq_add_conv2d(clseq_model *m, int filters, int kernel_h, int kernel_w,
+                                        int stride_h, int stride_w, clseq_padding padding,
+                                        clseq_activation act);
+/* MaxPooling2D / AveragePooling2D(pool_size, strides, padding) on (H, W,
+ * C). Strides 0 mean the pool size (Keras's strides=None). Average
+ * pooling with 'same' divides by the window's cells inside the input, as
+ * Keras does. */
+CLSEQ_API clseq_status clseq_add_max_pooling2d(clseq_model *m, int pool_h, int pool_w,
+                                               int stride_h, int stride_w, clseq_padding padding);
+CLSEQ_API clseq_status clseq_add_average_pooling2d(clseq_model *m, int pool_h, int pool_w,
+                                                   int stride_h, int stride_w,
+                                                   clseq_padding padding);
+/* GlobalAveragePooling2D / GlobalMaxPooling2D: (H, W, C) to (C). */
+CLSEQ_API clseq_status clseq_add_global_average_pooling2d(clseq_model *m);
+CLSEQ_API clseq_status clseq_add_global_max_pooling2d(clseq_model *m);
+/* Flatten: any shape to (size). */
+CLSEQ_API clseq_status clseq_add_flatten(clseq_model *m);
+/* Reshape(target_shape): dims[0..rank) (rank 1 to CLSEQ_MAX_RANK); one
+ * dimension may be -1, inferred from the size. */
+CLSEQ_API clseq_status clseq_add_reshape(clseq_model *m, int rank, const int *dims);
+/* Dropout(rate), 0 <= rate < 1: during clseq_fit each value is zeroed with
+ * probability rate and the others scaled by 1 / (1 - rate); evaluate and
+ * predict pass values through. Masks come from the model's dropout stream
+ * (clseq_model_set_seed), so a seed repeats a fit exactly. */
+CLSEQ_API clseq_status clseq_add_dropout(clseq_model *m, float rate);
+/* BatchNormalization(momentum, epsilon) over the last axis, with gamma
+ * (ones) and beta (zeros) trainable and the moving mean (zeros) and moving
+ * variance (ones) not. fit normalises by the batch's statistics and
+ * updates moving = momentum moving + (1 - momentum) batch; evaluate and
+ * predict use the moving ones. Keras's defaults: 0.99 and 0.001. */
+CLSEQ_API clseq_status clseq_add_batch_normalization(clseq_model *m, float momentum,
+                                                     float epsilon);
+
+/* Appends the layers of a spec (below) to m: the command line's --layers.
+ * Stops at the first bad token (CLSEQ_E_ARG naming it, or the layer's own
+ * error); layers before it stay added. */
+CLSEQ_API clseq_status clseq_add_layers(clseq_model *m, const char *spec);
+
 /* One layer as a spec names it. */
 typedef struct clseq_layer_spec {
-    int units;              /* > 0 for dense; 0 for an activation layer */
-    clseq_activation activation;
+    int units;              /* > 0 for dense; 0 for other layers */
+    clseq_activation activation; /* dense, conv2d and activation layers */
+    char keras_class[32];   /* "Dense", "Conv2D", ... */
 } clseq_layer_spec;
 
-/* Parses "dense:64:relu,dense:4:softmax" (also "dense:8" for linear and
- * "activation:tanh") into out[0..capacity); *count gets the layer count.
- * A bad token is CLSEQ_E_ARG naming it. */
+/* Layer specs: comma-separated tokens, fields separated by ':'.
+ *   dense:UNITS[:ACT]                      activation:ACT
+ *   conv2d:FILTERS:KH[xKW][:OPT...]        OPT: ACT, same, valid, sN[xM]
+ *                                          (strides), dN[xM] (dilation), nobias
+ *   maxpool2d[:PH[xPW]][:OPT...]           avgpool2d[:PH[xPW]][:OPT...]
+ *                                          OPT: same, valid, sN[xM]
+ *   globalavgpool2d   globalmaxpool2d   flatten   reshape:D1[xD2[xD3]] (-1 once)
+ *   dropout:RATE      batchnorm[:MOMENTUM[:EPSILON]]
+ * Keras's snake-case names (max_pooling2d, batch_normalization, ...) work
+ * too. For example conv2d:16:3x3:relu:same,maxpool2d:2,flatten,dense:10:softmax.
+ * clseq_parse_layers checks a spec and describes each layer into
+ * out[0..capacity); *count gets the layer count. A bad token is
+ * CLSEQ_E_ARG naming it. */
 CLSEQ_API clseq_status clseq_parse_layers(const char *spec, clseq_layer_spec *out,
                                           int capacity, int *count);
 
@@ -318,7 +396,7 @@ CLSEQ_API clseq_status clseq_layer_info(const clseq_model *m, int layer, int *in
 CLSEQ_API clseq_status clseq_get_weights(const clseq_model *m, int layer, float *kernel, float *bias);
 /* Replaces layer's kernel and bias (both required, all finite). */
 CLSEQ_API clseq_status clseq_set_weights(clseq_model *m, int layer, const float *kernel, const float *bias);
-/* Layer i's Keras class name ("Dense", "Activation"); NULL if out of range. */
+/* Layer i's Keras class name ("Dense", "Conv2D", ...); NULL if out of range. */
 CLSEQ_API const char *clseq_layer_class(const clseq_model *m, int layer);
 /* Layer i's output shape per sample: *rank and dims[0..rank) (dims holds
  * CLSEQ_MAX_RANK ints). */

@@ -248,27 +248,24 @@ static void ref_activate(clseq_activation act, double *z, int rows, int cols, do
 {
     for (int r = 0; r < rows; r++) {
         double *row = z + (size_t)r * cols;
-        if (act == CLSEQ_SOFTMAX) {
+        if (act == CLSEQ_SOFTMAX || act == CLSEQ_LOG_SOFTMAX) {
             double top = row[0], sum = 0;
             for (int j = 1; j < cols; j++)
                 top = row[j] > top ? row[j] : top;
             for (int j = 0; j < cols; j++)
-                sum += row[j] = exp(row[j] - top);
+                sum += exp(row[j] - top);
             for (int j = 0; j < cols; j++)
-                row[j] /= sum;
+                row[j] = act == CLSEQ_SOFTMAX ? exp(row[j] - top) / sum
+                                              : row[j] - top - log(sum);
             continue;
         }
+        double kinks[4];
+        int kink_count;
+        test_activation_kinks(act, kinks, &kink_count);
         for (int j = 0; j < cols; j++) {
-            switch (act) {
-            case CLSEQ_LINEAR: break;
-            case CLSEQ_RELU:
-                *kink = fmin(*kink, fabs(row[j]));
-                row[j] = row[j] > 0 ? row[j] : 0;
-                break;
-            case CLSEQ_SIGMOID: row[j] = 1 / (1 + exp(-row[j])); break;
-            case CLSEQ_TANH: row[j] = tanh(row[j]); break;
-            default: ck_abort_msg("ref_activate: no reference for activation %d", (int)act);
-            }
+            for (int k = 0; k < kink_count; k++)
+                *kink = fmin(*kink, fabs(row[j] - kinks[k]));
+            row[j] = test_activation(act, row[j]);
         }
     }
 }
@@ -770,6 +767,7 @@ static int value_equal(const clseq_config_value *a, const clseq_config_value *b)
     switch (a->type) {
     case CLSEQ_VALUE_INT: return a->i == b->i;
     case CLSEQ_VALUE_FLOAT: return a->f == b->f;
+    case CLSEQ_VALUE_INTS: return a->n == b->n && memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v) == 0;
     default: return strcmp(a->s, b->s) == 0;
     }
 }

@@ -1,3 +1,4 @@
+#include <math.h>
 #include "testutil.h"
 
 #include <stdio.h>
@@ -72,4 +73,39 @@ clseq_ctx *test_ctx_with_fused(int fused)
     clseq_ctx_options o = clseq_ctx_defaults();
     o.fused = fused;
     return test_ctx_with(&o);
+}
+
+double test_activation(clseq_activation act, double z)
+{
+    const double alpha = 1.6732632423543772848170429916717;
+    const double scale = 1.0507009873554804934193349852946;
+    switch (act) {
+    case CLSEQ_RELU: return z > 0 ? z : 0;
+    case CLSEQ_SIGMOID: return 1 / (1 + exp(-z));
+    case CLSEQ_TANH: return tanh(z);
+    case CLSEQ_LEAKY_RELU: return z >= 0 ? z : 0.2 * z;
+    case CLSEQ_ELU: return z > 0 ? z : expm1(z);
+    case CLSEQ_SELU: return scale * (z > 0 ? z : alpha * expm1(z));
+    case CLSEQ_GELU: return 0.5 * z * (1 + erf(z / sqrt(2.0)));
+    case CLSEQ_SOFTPLUS: return log1p(exp(z));
+    case CLSEQ_SOFTSIGN: return z / (1 + fabs(z));
+    case CLSEQ_SILU: return z / (1 + exp(-z));
+    case CLSEQ_HARD_SIGMOID: return z <= -3 ? 0 : z >= 3 ? 1 : z / 6 + 0.5;
+    case CLSEQ_EXPONENTIAL: return exp(z);
+    case CLSEQ_RELU6: return z <= 0 ? 0 : z >= 6 ? 6 : z;
+    default: return z;
+    }
+}
+
+void test_activation_kinks(clseq_activation act, double *at, int *count)
+{
+    *count = 0;
+    switch (act) {
+    case CLSEQ_RELU:
+    case CLSEQ_LEAKY_RELU:
+    case CLSEQ_SELU: at[(*count)++] = 0; break;
+    case CLSEQ_RELU6: at[(*count)++] = 0, at[(*count)++] = 6; break;
+    case CLSEQ_HARD_SIGMOID: at[(*count)++] = -3, at[(*count)++] = 3; break;
+    default: break;
+    }
 }

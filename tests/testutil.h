@@ -22,6 +22,13 @@ const char *test_fixture_path(const char *name);
 float test_uniform(uint64_t *state, float lo, float hi);
 /* Fills n floats with test_uniform values. */
 void test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
+/* An elementwise activation in double, written from Keras 3's formulas
+ * (keras/src/activations/activations.py) independently of cl/common.cl;
+ * softmax and log_softmax are row operations and not handled here. */
+double test_activation(clseq_activation act, double z);
+/* Points where act's derivative jumps (relu's 0, ...): *count of them into
+ * at (capacity 4). */
+void test_activation_kinks(clseq_activation act, double *at, int *count);
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); static buffer. */
 const char *test_temp_dir(void);
 /* Runs a suite with CK_ENV-style defaults and returns the process exit code. */

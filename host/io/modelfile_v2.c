@@ -10,7 +10,8 @@
  *             string  Keras class ("Dense", "Activation")
  *             u32     config value count (at most 16), then per value:
  *                       string name; u8 type: 1 int (i32), 2 float (f32,
- *                       finite), 3 string; the value
+ *                       finite), 3 string, 4 int list (u8 count 1..4,
+ *                       then count x i32); the value
  *             u32     variable count, then per variable (Keras's order):
  *                       string name; u32 rank (1..4); rank x u32 dims
  *                       (each >= 1); u8 trainable (0/1); product-of-dims
@@ -136,6 +137,28 @@ static clseq_status parse_input(clseq_ctx *ctx, v2 *d)
 
 /* ---- named values ------------------------------------------------------------ */
 
+/* An int list: u8 count (1..CLSEQ_CONFIG_INTS), then count i32. */
+static clseq_status read_ints(clseq_reader *r, const char *what, const char *name,
+                              clseq_layer_config *cfg)
+{
+    size_t pos = r->pos;
+    unsigned n = 0;
+    int values[CLSEQ_CONFIG_INTS];
+    clseq_status s = clseq_read_u8(r, what, &n);
+    if (s != CLSEQ_OK)
+        return s;
+    if (n < 1 || n > CLSEQ_CONFIG_INTS)
+        return clseq_read_fail(r, pos, "%s: %u values, not 1..%d", what, n, CLSEQ_CONFIG_INTS);
+    for (unsigned i = 0; i < n && s == CLSEQ_OK; i++) {
+        uint32_t bits = 0;
+        int32_t v;
+        s = clseq_read_u32(r, what, &bits);
+        memcpy(&v, &bits, sizeof v);
+        values[i] = (int)v;
+    }
+    return s == CLSEQ_OK ? clseq_config_put_ints(cfg, name, (int)n, values) : s;
+}
+
 static clseq_status put_value(clseq_reader *r, const char *what, const char *name, unsigned type,
                               clseq_layer_config *cfg)
 {
@@ -160,8 +183,12 @@ static clseq_status put_value(clseq_reader *r, const char *what, const char *nam
         if ((s = clseq_read_string(r, what, text)) == CLSEQ_OK)
             s = clseq_config_put_string(cfg, name, text);
         break;
+    case CLSEQ_VALUE_INTS:
+        s = read_ints(r, what, name, cfg);
+        break;
     default:
-        return clseq_read_fail(r, pos - 1, "%s: type %u is not 1 (int), 2 (float) or 3 (string)",
+        return clseq_read_fail(r, pos - 1,
+                               "%s: type %u is not 1 (int), 2 (float), 3 (string) or 4 (ints)",
                                what, type);
     }
     return s == CLSEQ_E_ARG ? clseq_mf_refused(s, r, pos) : s;

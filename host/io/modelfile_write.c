@@ -37,7 +37,11 @@ static clseq_status write_values(clseq_writer *w, const clseq_layer_config *cfg,
             clseq_write_u32(w, (uint32_t)v->i);
         else if (v->type == CLSEQ_VALUE_STRING)
             clseq_write_string(w, v->s);
-        else if (isfinite(v->f))
+        else if (v->type == CLSEQ_VALUE_INTS) {
+            clseq_write_u8(w, (unsigned)v->n);
+            for (int k = 0; k < v->n; k++)
+                clseq_write_u32(w, (uint32_t)v->v[k]);
+        } else if (isfinite(v->f))
             clseq_write_f32(w, v->f);
         else
             return clseq_fail(CLSEQ_E_NUMERIC, "%s: '%s' is %g; refusing to save", what, v->name,

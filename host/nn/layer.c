@@ -38,20 +38,69 @@ clseq_status clseq_config_get_activation(const clseq_layer_config *cfg, const ch
     return s;
 }
 
+int clseq_activation_needs_input(clseq_activation act)
+{
+    return ACT_NEEDS_INPUT((int)act);
+}
+
+int clseq_activation_is_row(clseq_activation act)
+{
+    return act == CLSEQ_SOFTMAX || act == CLSEQ_LOG_SOFTMAX;
+}
+
 clseq_status clseq_layer_activate(clseq_device *dev, clseq_activation act, cl_mem x, cl_mem y,
                                   int rows, int cols)
 {
     if (act == CLSEQ_SOFTMAX)
         return clseq_op_softmax(dev, x, y, rows, cols);
+    if (act == CLSEQ_LOG_SOFTMAX)
+        return clseq_op_log_softmax(dev, x, y, rows, cols);
     return clseq_op_activate(dev, x, y, rows * cols, act);
 }
 
 clseq_status clseq_layer_activate_backward(clseq_device *dev, clseq_activation act, cl_mem d,
-                                           cl_mem y, int rows, int cols)
+                                           cl_mem y, cl_mem x, int rows, int cols)
 {
     if (act == CLSEQ_SOFTMAX)
         return clseq_op_softmax_backward(dev, d, y, rows, cols);
+    if (act == CLSEQ_LOG_SOFTMAX)
+        return clseq_op_log_softmax_backward(dev, d, y, rows, cols);
     if (act == CLSEQ_LINEAR)
         return CLSEQ_OK;
-    return clseq_op_activation_backward(dev, d, y, rows * cols, act);
+    if (clseq_activation_needs_input(act) && !x)
+        return clseq_fail(CLSEQ_E_STATE, "%s's derivative needs its inputs, which were not kept",
+                          clseq_activation_name(act));
+    return clseq_op_activation_backward(dev, d, y, x, rows * cols, act);
+}
+
+int clseq_fused_activation(clseq_activation act)
+{
+    return act != CLSEQ_LOG_SOFTMAX && !clseq_activation_needs_input(act);
+}
+
+cl_mem clseq_layer_z_target(const clseq_layer *l, const clseq_pass *p)
+{
+    (void)l;
+    return p->pre ? p->pre : p->out;
+}
+
+clseq_activation clseq_layer_epilogue_act(const clseq_layer *l, const clseq_pass *p)
+{
+    return p->pre || clseq_activation_is_row(l->act) ? CLSEQ_LINEAR : l->act;
+}
+
+clseq_status clseq_layer_finish_activation(const clseq_layer *l, clseq_pass *p, int M, int N)
+{
+    if (p->pre)
+        return clseq_layer_activate(p->dev, l->act, p->pre, p->out, M, N);
+    if (clseq_activation_is_row(l->act))
+        return clseq_layer_activate(p->dev, l->act, p->out, p->out, M, N);
+    return CLSEQ_OK; /* fused into the product's epilogue */
+}
+
+clseq_status clseq_layer_backward_activation(const clseq_layer *l, clseq_pass *p, int M, int N)
+{
+    if (p->d_out_is_dz)
+        return CLSEQ_OK;
+    return clseq_layer_activate_backward(p->dev, l->act, p->d_out, p->out, p->pre, M, N);
 }

@@ -42,6 +42,18 @@ typedef struct clseq_pass {
     cl_mem state;               /* non-trainable variables */
     const size_t *offsets;      /* the layer's variables' offsets into params or state */
     clseq_rng *rng;             /* forward, training: the model's dropout stream */
+    /* The layer's pre-activation values z (rows x out-size), kept from
+     * forward for backward: only for a kind that applies_activation with an
+     * activation whose derivative needs z (clseq_activation_needs_input);
+     * NULL otherwise. */
+    cl_mem pre;
+    /* The layer's own buffer of saved_floats(rows) floats, kept from
+     * forward to backward (dropout's mask, batch statistics); NULL if it
+     * asked for none. */
+    cl_mem saved;
+    /* Scratch of scratch_floats(rows) floats shared by all layers: valid
+     * only within one forward or backward call (im2col columns). */
+    cl_mem scratch;
     /* backward only */
     cl_mem d_out;               /* dL/d(out), rows x out-size; the layer may overwrite it */
     cl_mem d_in;                /* where dL/d(in) goes (rows x in-size); NULL: not needed */
@@ -51,7 +63,14 @@ typedef struct clseq_pass {
 
 struct clseq_layer_kind {
     const char *keras_class;    /* "Dense": Keras's class name, model files, summary */
-    const char *name;           /* "dense": layer-spec token and summary name prefix */
+    const char *name;           /* "dense": layer-spec token and summary name prefix (Keras's
+                                   snake-case name) */
+    const char *alias;          /* a shorter spec token ("maxpool2d"), or NULL */
+    /* 1 if the kind computes z itself and applies l->act to it (Dense,
+     * Conv2D): the pass then keeps z in p->pre for activations that need
+     * it. 0 for kinds without an activation, or whose input is z
+     * (Activation). */
+    int applies_activation;
     /* Reads the layer's arguments from cfg (Keras's names: "units",
      * "activation", ...), refusing unknown or bad values (CLSEQ_E_ARG
      * naming the layer and the value). */
@@ -75,6 +94,10 @@ struct clseq_layer_kind {
     /* Enqueues the backward pass: variables' gradients into p->grads at
      * the variables' offsets, dL/d(in) into p->d_in (when not NULL). */
     clseq_status (*backward)(const clseq_layer *l, clseq_pass *p);
+    /* Floats of the layer's own saved buffer and of shared scratch it
+     * needs for a pass over rows samples (NULL: none). */
+    size_t (*saved_floats)(const clseq_layer *l, int rows);
+    size_t (*scratch_floats)(const clseq_layer *l, int rows);
     /* Fills the fused trainer's table row (codes.h, FL_*) and returns 1,
      * or returns 0 if cl/train_fused.cl cannot run this layer (it knows
      * only trainable variables: a kind with state returns 0). NULL: never. */
@@ -93,6 +116,12 @@ const char *clseq_layer_kinds_list(void);
 clseq_status clseq_parse_layer_token(const char *token, size_t len, int index,
                                      const clseq_layer_kind **kind, clseq_layer_config *cfg);
 
+/* Spec fields: "3" or "3x2" into out[0..*count) (at most max ints, each
+ * >= min), and a number; CLSEQ_E_ARG naming what and the text otherwise. */
+clseq_status clseq_spec_dims(const char *text, const char *what, int max, int min, int *out,
+                             int *count);
+clseq_status clseq_spec_number(const char *text, const char *what, float *out);
+
 /* "dense 2" (1-based, as the summary and messages count) into buf. */
 void clseq_layer_label(const clseq_layer *l, char *buf, size_t size);
 
@@ -103,14 +132,45 @@ void clseq_variable_describe(clseq_variable_info *out, const char *name, int tra
 /* The activation's Keras name in cfg ("activation"), default linear. */
 clseq_status clseq_config_get_activation(const clseq_layer_config *cfg, const char *what,
                                          clseq_activation *out);
-/* Enqueues y = act(x) over rows x cols (softmax per row); x may be y. */
+/* Enqueues y = act(x) over rows x cols (softmax and log_softmax per
+ * row); x may be y. */
 clseq_status clseq_layer_activate(clseq_device *dev, clseq_activation act, cl_mem x, cl_mem y,
                                   int rows, int cols);
-/* dL/dY -> dL/dX through act in place in d, from the outputs y. */
+/* dL/dY -> dL/dX through act in place in d, from the outputs y and the
+ * inputs x (x may be NULL unless clseq_activation_needs_input(act)). */
 clseq_status clseq_layer_activate_backward(clseq_device *dev, clseq_activation act, cl_mem d,
-                                           cl_mem y, int rows, int cols);
+                                           cl_mem y, cl_mem x, int rows, int cols);
+/* 1 if act's derivative cannot be had from its output alone (gelu, silu). */
+int clseq_activation_needs_input(clseq_activation act);
+/* 1 if act works on whole rows (softmax, log_softmax), not elementwise. */
+int clseq_activation_is_row(clseq_activation act);
+
+/* 1 if cl/train_fused.cl runs act (everything but log_softmax and the
+ * activations that need their inputs). */
+int clseq_fused_activation(clseq_activation act);
+
+/* For kinds that applies_activation, over M rows of N values:
+ * where the layer's linear result z goes (p->pre when the pass keeps it,
+ * else p->out), the activation the product may fuse into its epilogue
+ * (linear when z must be kept or act is a row activation), and
+ * finishing: act(z) into p->out when it was not fused. */
+cl_mem clseq_layer_z_target(const clseq_layer *l, const clseq_pass *p);
+clseq_activation clseq_layer_epilogue_act(const clseq_layer *l, const clseq_pass *p);
+clseq_status clseq_layer_finish_activation(const clseq_layer *l, clseq_pass *p, int M, int N);
+/* Backward: dL/d(out) in p->d_out into dL/dz in place (nothing when
+ * p->d_out_is_dz). */
+clseq_status clseq_layer_backward_activation(const clseq_layer *l, clseq_pass *p, int M, int N);
 
 extern const clseq_layer_kind clseq_dense_kind;
 extern const clseq_layer_kind clseq_activation_kind;
+extern const clseq_layer_kind clseq_conv2d_kind;
+extern const clseq_layer_kind clseq_max_pooling2d_kind;
+extern const clseq_layer_kind clseq_average_pooling2d_kind;
+extern const clseq_layer_kind clseq_global_average_pooling2d_kind;
+extern const clseq_layer_kind clseq_global_max_pooling2d_kind;
+extern const clseq_layer_kind clseq_flatten_kind;
+extern const clseq_layer_kind clseq_reshape_kind;
+extern const clseq_layer_kind clseq_dropout_kind;
+extern const clseq_layer_kind clseq_batch_normalization_kind;
 
 #endif

@@ -75,14 +75,14 @@ static clseq_status activation_backward(const clseq_layer *l, clseq_pass *p)
     p->d_in_in_d_out = 1;
     if (p->d_out_is_dz)
         return CLSEQ_OK;
-    return clseq_layer_activate_backward(p->dev, l->act, p->d_out, p->out, axis_rows(l, p->rows),
-                                         clseq_shape_last(&l->in));
+    return clseq_layer_activate_backward(p->dev, l->act, p->d_out, p->out, p->in,
+                                         axis_rows(l, p->rows), clseq_shape_last(&l->in));
 }
 
 static int activation_fused_row(const clseq_layer *l, const size_t *offsets, int *row)
 {
     (void)offsets;
-    if (l->in.rank != 1)
+    if (l->in.rank != 1 || !clseq_fused_activation(l->act))
         return 0;
     row[FL_IN] = row[FL_UNITS] = clseq_shape_last(&l->in);
     row[FL_ACT] = (int)l->act;

@@ -55,6 +55,22 @@ clseq_status clseq_config_put_string(clseq_layer_config *c, const char *name, co
     return s;
 }
 
+clseq_status clseq_config_put_ints(clseq_layer_config *c, const char *name, int n,
+                                   const int *values)
+{
+    if (n < 1 || n > CLSEQ_CONFIG_INTS)
+        return clseq_fail(CLSEQ_E_ARG, "layer config: %s has %d values, not 1..%d", name, n,
+                          CLSEQ_CONFIG_INTS);
+    clseq_config_value *v;
+    clseq_status s = put(c, name, &v);
+    if (s == CLSEQ_OK) {
+        v->type = CLSEQ_VALUE_INTS;
+        v->n = n;
+        memcpy(v->v, values, (size_t)n * sizeof *values);
+    }
+    return s;
+}
+
 const clseq_config_value *clseq_config_find(const clseq_layer_config *c, const char *name)
 {
     for (int i = 0; i < c->count; i++)
@@ -67,7 +83,8 @@ static clseq_status find_typed(const clseq_layer_config *c, const char *name,
                                clseq_value_type type, const char *what,
                                const clseq_config_value **out)
 {
-    static const char *const type_names[] = {"", "an integer", "a number", "a string"};
+    static const char *const type_names[] = {"", "an integer", "a number", "a string",
+                                             "a list of integers"};
     *out = clseq_config_find(c, name);
     if (!*out)
         return clseq_fail(CLSEQ_E_ARG, "%s: no '%s' in its config", what, name);
@@ -89,7 +106,12 @@ clseq_status clseq_config_get_int(const clseq_layer_config *c, const char *name,
 clseq_status clseq_config_get_float(const clseq_layer_config *c, const char *name,
                                     const char *what, float *out)
 {
-    const clseq_config_value *v;
+    /* an integral number may have been written as an int (JSON's 0) */
+    const clseq_config_value *v = clseq_config_find(c, name);
+    if (v && v->type == CLSEQ_VALUE_INT) {
+        *out = (float)v->i;
+        return CLSEQ_OK;
+    }
     clseq_status s = find_typed(c, name, CLSEQ_VALUE_FLOAT, what, &v);
     if (s == CLSEQ_OK)
         *out = v->f;
@@ -104,6 +126,25 @@ clseq_status clseq_config_get_string(const clseq_layer_config *c, const char *na
     if (s == CLSEQ_OK)
         *out = v->s;
     return s;
+}
+
+clseq_status clseq_config_get_ints(const clseq_layer_config *c, const char *name,
+                                   const char *what, int n, int *out)
+{
+    const clseq_config_value *v = clseq_config_find(c, name);
+    if (v && v->type == CLSEQ_VALUE_INT) {
+        for (int i = 0; i < n; i++)
+            out[i] = v->i;
+        return CLSEQ_OK;
+    }
+    clseq_status s = find_typed(c, name, CLSEQ_VALUE_INTS, what, &v);
+    if (s != CLSEQ_OK)
+        return s;
+    if (v->n != n)
+        return clseq_fail(CLSEQ_E_ARG, "%s: '%s' must have %d values, got %d", what, name, n,
+                          v->n);
+    memcpy(out, v->v, (size_t)n * sizeof *out);
+    return CLSEQ_OK;
 }
 
 clseq_status clseq_config_only(const clseq_layer_config *c, const char *const *names, int count,

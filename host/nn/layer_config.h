@@ -6,12 +6,18 @@
 
 #include "clseq.h"
 
-enum { CLSEQ_CONFIG_NAME = 32, CLSEQ_CONFIG_STRING = 32, CLSEQ_CONFIG_MAX_VALUES = 16 };
+enum {
+    CLSEQ_CONFIG_NAME = 32,
+    CLSEQ_CONFIG_STRING = 32,
+    CLSEQ_CONFIG_MAX_VALUES = 16,
+    CLSEQ_CONFIG_INTS = 4       /* the longest int list (Keras's tuples: kernel_size, ...) */
+};
 
 typedef enum clseq_value_type {
     CLSEQ_VALUE_INT = 1,
     CLSEQ_VALUE_FLOAT = 2,
-    CLSEQ_VALUE_STRING = 3
+    CLSEQ_VALUE_STRING = 3,
+    CLSEQ_VALUE_INTS = 4        /* 1..CLSEQ_CONFIG_INTS ints: a Keras tuple */
 } clseq_value_type;
 
 typedef struct clseq_config_value {
@@ -20,6 +26,8 @@ typedef struct clseq_config_value {
     int i;
     float f;
     char s[CLSEQ_CONFIG_STRING];
+    int n;                      /* CLSEQ_VALUE_INTS: how many of v */
+    int v[CLSEQ_CONFIG_INTS];
 } clseq_config_value;
 
 typedef struct clseq_layer_config {
@@ -31,6 +39,8 @@ typedef struct clseq_layer_config {
 clseq_status clseq_config_put_int(clseq_layer_config *c, const char *name, int value);
 clseq_status clseq_config_put_float(clseq_layer_config *c, const char *name, float value);
 clseq_status clseq_config_put_string(clseq_layer_config *c, const char *name, const char *value);
+clseq_status clseq_config_put_ints(clseq_layer_config *c, const char *name, int n,
+                                   const int *values);
 /* The value called name, or NULL. */
 const clseq_config_value *clseq_config_find(const clseq_layer_config *c, const char *name);
 /* Reads a value that must be there with that type; what names the layer
@@ -41,6 +51,10 @@ clseq_status clseq_config_get_float(const clseq_layer_config *c, const char *nam
                                     const char *what, float *out);
 clseq_status clseq_config_get_string(const clseq_layer_config *c, const char *name,
                                      const char *what, const char **out);
+/* Reads an int list of exactly n ints; a single int is taken as n copies
+ * of it (Keras accepts kernel_size=3 for (3, 3)). */
+clseq_status clseq_config_get_ints(const clseq_layer_config *c, const char *name,
+                                   const char *what, int n, int *out);
 /* CLSEQ_E_ARG naming the first value that is not in names[0..count). */
 clseq_status clseq_config_only(const clseq_layer_config *c, const char *const *names, int count,
                                const char *what);

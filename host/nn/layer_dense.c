@@ -104,24 +104,19 @@ static clseq_status dense_forward(const clseq_layer *l, clseq_pass *p, int train
 {
     (void)training;
     int M = product_rows(l, p->rows), K = clseq_shape_last(&l->in), N = l->arg[UNITS];
-    int softmax = l->act == CLSEQ_SOFTMAX;
     clseq_status s = clseq_op_gemm(p->dev, 0, 0, M, N, K, (clseq_mat){p->in, 0, K},
                                    (clseq_mat){p->params, (int)p->offsets[KERNEL], N},
-                                   (clseq_mat){p->out, 0, N},
+                                   (clseq_mat){clseq_layer_z_target(l, p), 0, N},
                                    (clseq_mat){p->params, (int)p->offsets[BIAS], 0},
-                                   softmax ? CLSEQ_LINEAR : l->act);
-    if (s == CLSEQ_OK && softmax)
-        s = clseq_op_softmax(p->dev, p->out, p->out, M, N);
-    return s;
+                                   clseq_layer_epilogue_act(l, p));
+    return s == CLSEQ_OK ? clseq_layer_finish_activation(l, p, M, N) : s;
 }
 
 /* dZ = dA act'(A); dW = in^T dZ; db = column sums of dZ; d_in = dZ W^T. */
 static clseq_status dense_backward(const clseq_layer *l, clseq_pass *p)
 {
     int M = product_rows(l, p->rows), K = clseq_shape_last(&l->in), N = l->arg[UNITS];
-    clseq_status s = CLSEQ_OK;
-    if (!p->d_out_is_dz)
-        s = clseq_layer_activate_backward(p->dev, l->act, p->d_out, p->out, M, N);
+    clseq_status s = clseq_layer_backward_activation(l, p, M, N);
     if (s == CLSEQ_OK)
         s = clseq_op_gemm(p->dev, 1, 0, K, N, M, (clseq_mat){p->in, 0, K},
                           (clseq_mat){p->d_out, 0, N},
@@ -139,7 +134,7 @@ static clseq_status dense_backward(const clseq_layer *l, clseq_pass *p)
 /* The fused trainer runs Dense on rank-1 inputs. */
 static int dense_fused_row(const clseq_layer *l, const size_t *offsets, int *row)
 {
-    if (l->in.rank != 1)
+    if (l->in.rank != 1 || !clseq_fused_activation(l->act))
         return 0;
     row[FL_IN] = clseq_shape_last(&l->in);
     row[FL_UNITS] = l->arg[UNITS];
@@ -153,6 +148,7 @@ static int dense_fused_row(const clseq_layer *l, const size_t *offsets, int *row
 const clseq_layer_kind clseq_dense_kind = {
     .keras_class = "Dense",
     .name = "dense",
+    .applies_activation = 1,
     .decode = dense_decode,
     .encode = dense_encode,
     .parse_spec = dense_parse_spec,

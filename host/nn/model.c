@@ -218,45 +218,6 @@ clseq_status clseq_model_append(clseq_model *m, const clseq_layer_kind *kind,
     return CLSEQ_OK;
 }
 
-static clseq_status check_can_add(const clseq_model *m, const char *what)
-{
-    if (!m)
-        return clseq_fail(CLSEQ_E_ARG, "%s: model is NULL", what);
-    if (m->compiled)
-        return clseq_fail(CLSEQ_E_STATE, "%s: layer %d cannot be added after clseq_compile", what,
-                          m->layer_count + 1);
-    return CLSEQ_OK;
-}
-
-static clseq_status check_activation(clseq_activation act, const char *kind, int layer)
-{
-    if (!clseq_activation_name(act))
-        return clseq_fail(CLSEQ_E_ARG, "%s layer %d: unknown activation code %d", kind, layer,
-                          (int)act);
-    return CLSEQ_OK;
-}
-
-clseq_status clseq_add_dense(clseq_model *m, int units, clseq_activation act)
-{
-    clseq_status s = check_can_add(m, "clseq_add_dense");
-    if (s != CLSEQ_OK || (s = check_activation(act, "dense", m->layer_count + 1)) != CLSEQ_OK)
-        return s;
-    clseq_layer_config cfg = {0};
-    clseq_config_put_int(&cfg, "units", units);
-    clseq_config_put_string(&cfg, "activation", clseq_activation_name(act));
-    return clseq_model_append(m, &clseq_dense_kind, &cfg, 1);
-}
-
-clseq_status clseq_add_activation(clseq_model *m, clseq_activation act)
-{
-    clseq_status s = check_can_add(m, "clseq_add_activation");
-    if (s != CLSEQ_OK || (s = check_activation(act, "activation", m->layer_count + 1)) != CLSEQ_OK)
-        return s;
-    clseq_layer_config cfg = {0};
-    clseq_config_put_string(&cfg, "activation", clseq_activation_name(act));
-    return clseq_model_append(m, &clseq_activation_kind, &cfg, 1);
-}
-
 int clseq_model_target_width(const clseq_model *m)
 {
     return m->loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : clseq_model_output_size(m);

@@ -22,7 +22,11 @@ typedef struct clseq_workspace {
     cl_mem input;           /* rows x input size */
     cl_mem target;          /* rows x target width */
     cl_mem *outputs;        /* per layer: rows x its output size */
-    int layers;             /* entries in outputs (the layer count it was built for) */
+    cl_mem *pre;            /* per layer: its pre-activation values, or NULL (clseq_pass.pre) */
+    cl_mem *saved;          /* per layer: its saved buffer, or NULL (clseq_pass.saved) */
+    int layers;             /* entries in outputs, pre and saved (the layer count it was
+                               built for) */
+    cl_mem scratch;         /* the largest scratch any layer asks for, or NULL */
     cl_mem delta[2];        /* ping-pong gradients: rows x the largest size */
     cl_mem stats;           /* rows x STATS_PER_ROW */
 } clseq_workspace;

@@ -8,13 +8,19 @@
 
 #include "sys/error.h"
 
-static const char *const activation_names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+static const char *const activation_names[] = {
+    "linear",      "relu",     "sigmoid",  "tanh", "softmax",  "leaky_relu",
+    "elu",         "selu",     "gelu",     "softplus", "softsign", "silu",
+    "hard_sigmoid", "exponential", "relu6", "log_softmax"};
 static const char *const loss_names[] = {"categorical_crossentropy",
                                          "sparse_categorical_crossentropy",
                                          "binary_crossentropy", "mean_squared_error",
                                          "mean_absolute_error"};
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+_Static_assert(COUNT(activation_names) == CLSEQ_LOG_SOFTMAX + 1,
+               "one name per clseq_activation, in the enum's order");
 
 clseq_status clseq_activation_from_name(const char *name, clseq_activation *out)
 {
@@ -25,8 +31,15 @@ clseq_status clseq_activation_from_name(const char *name, clseq_activation *out)
             *out = (clseq_activation)i;
             return CLSEQ_OK;
         }
+    if (strcasecmp(name, "swish") == 0) { /* Keras's other name for silu */
+        *out = CLSEQ_SILU;
+        return CLSEQ_OK;
+    }
     return clseq_fail(CLSEQ_E_ARG,
-                      "unknown activation '%s' (linear, relu, sigmoid, tanh, softmax)", name);
+                      "unknown activation '%s' (linear, relu, sigmoid, tanh, softmax, leaky_relu, "
+                      "elu, selu, gelu, softplus, softsign, silu or swish, hard_sigmoid, "
+                      "exponential, relu6, log_softmax)",
+                      name);
 }
 
 const char *clseq_activation_name(clseq_activation act)

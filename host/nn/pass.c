@@ -9,7 +9,12 @@
 
 _Static_assert(CLSEQ_LINEAR == ACT_LINEAR && CLSEQ_RELU == ACT_RELU &&
                    CLSEQ_SIGMOID == ACT_SIGMOID && CLSEQ_TANH == ACT_TANH &&
-                   CLSEQ_SOFTMAX == ACT_SOFTMAX,
+                   CLSEQ_SOFTMAX == ACT_SOFTMAX && CLSEQ_LEAKY_RELU == ACT_LEAKY_RELU &&
+                   CLSEQ_ELU == ACT_ELU && CLSEQ_SELU == ACT_SELU && CLSEQ_GELU == ACT_GELU &&
+                   CLSEQ_SOFTPLUS == ACT_SOFTPLUS && CLSEQ_SOFTSIGN == ACT_SOFTSIGN &&
+                   CLSEQ_SILU == ACT_SILU && CLSEQ_HARD_SIGMOID == ACT_HARD_SIGMOID &&
+                   CLSEQ_EXPONENTIAL == ACT_EXPONENTIAL && CLSEQ_RELU6 == ACT_RELU6 &&
+                   CLSEQ_LOG_SOFTMAX == ACT_LOG_SOFTMAX,
                "cl/codes.h's activation codes must be clseq_activation's values");
 _Static_assert(CLSEQ_CATEGORICAL_CROSSENTROPY == LOSS_CCE &&
                    CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY == LOSS_SPARSE_CCE &&
@@ -25,10 +30,16 @@ void clseq_workspace_release(clseq_model *m)
     clseq_buffer_release(&w->stats);
     clseq_buffer_release(&w->delta[0]);
     clseq_buffer_release(&w->delta[1]);
-    for (int i = 0; i < w->layers; i++)
+    clseq_buffer_release(&w->scratch);
+    for (int i = 0; i < w->layers; i++) {
         clseq_buffer_release(&w->outputs[i]);
+        clseq_buffer_release(&w->pre[i]);
+        clseq_buffer_release(&w->saved[i]);
+    }
     free(w->outputs);
-    w->outputs = NULL;
+    free(w->pre);
+    free(w->saved);
+    w->outputs = w->pre = w->saved = NULL;
     w->layers = 0;
     w->rows = 0;
 }
@@ -56,6 +67,40 @@ static clseq_status matrix_buffer(clseq_model *m, int rows, int cols, cl_mem *ou
     return clseq_buffer_create(m->dev, count * sizeof(float), out);
 }
 
+/* count floats (> 0) into *out, or CLSEQ_E_SHAPE past the kernels' int
+ * indexing; what names the buffer. */
+static clseq_status float_buffer(clseq_model *m, size_t count, const char *what, int layer,
+                                 cl_mem *out)
+{
+    if (count > (size_t)INT32_MAX)
+        return clseq_fail(CLSEQ_E_SHAPE, "layer %d: its %s of %zu values exceeds 2^31", layer + 1,
+                          what, count);
+    return clseq_buffer_create(m->dev, count * sizeof(float), out);
+}
+
+/* The per-layer buffers beyond the outputs: pre-activations where the
+ * activation needs them, each kind's saved buffer, the shared scratch. */
+static clseq_status layer_buffers(clseq_model *m, int rows)
+{
+    clseq_workspace *w = &m->work;
+    size_t scratch = 0;
+    clseq_status s = CLSEQ_OK;
+    for (int i = 0; i < m->layer_count && s == CLSEQ_OK; i++) {
+        const clseq_layer *l = &m->layers[i];
+        const clseq_layer_kind *k = l->kind;
+        if (k->applies_activation && clseq_activation_needs_input(l->act))
+            s = matrix_buffer(m, rows, clseq_shape_size(&l->out), &w->pre[i]);
+        size_t saved = k->saved_floats ? k->saved_floats(l, rows) : 0;
+        if (s == CLSEQ_OK && saved)
+            s = float_buffer(m, saved, "saved buffer", i, &w->saved[i]);
+        size_t need = k->scratch_floats ? k->scratch_floats(l, rows) : 0;
+        scratch = need > scratch ? need : scratch;
+    }
+    if (s == CLSEQ_OK && scratch)
+        s = float_buffer(m, scratch, "scratch", m->layer_count - 1, &w->scratch);
+    return s;
+}
+
 clseq_status clseq_workspace_reserve(clseq_model *m, int rows)
 {
     clseq_workspace *w = &m->work;
@@ -64,8 +109,15 @@ clseq_status clseq_workspace_reserve(clseq_model *m, int rows)
     clseq_workspace_release(m);
     clseq_status s;
     w->outputs = calloc((size_t)m->layer_count, sizeof *w->outputs);
-    if (!w->outputs)
+    w->pre = calloc((size_t)m->layer_count, sizeof *w->pre);
+    w->saved = calloc((size_t)m->layer_count, sizeof *w->saved);
+    if (!w->outputs || !w->pre || !w->saved) {
+        free(w->outputs);
+        free(w->pre);
+        free(w->saved);
+        w->outputs = w->pre = w->saved = NULL;
         return clseq_fail(CLSEQ_E_NOMEM, "out of host memory for the workspace");
+    }
     w->layers = m->layer_count;
     int largest = largest_size(m);
     if ((s = matrix_buffer(m, rows, m->input_dim, &w->input)) != CLSEQ_OK ||
@@ -78,6 +130,8 @@ clseq_status clseq_workspace_reserve(clseq_model *m, int rows)
         if ((s = matrix_buffer(m, rows, clseq_shape_size(&m->layers[i].out), &w->outputs[i])) !=
             CLSEQ_OK)
             goto fail;
+    if ((s = layer_buffers(m, rows)) != CLSEQ_OK)
+        goto fail;
     w->rows = rows;
     return CLSEQ_OK;
 fail:
@@ -99,6 +153,9 @@ static clseq_pass layer_pass(clseq_model *m, int i, int rows)
     p.state = m->state;
     p.offsets = clseq_layer_offsets(m, l);
     p.rng = &m->dropout_rng;
+    p.pre = m->work.pre[i];
+    p.saved = m->work.saved[i];
+    p.scratch = m->work.scratch;
     return p;
 }
 

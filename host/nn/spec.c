@@ -1,5 +1,8 @@
 /* The layer-spec parser ("dense:64:relu,dense:4:softmax"): each token's
  * first field names a layer kind in the registry, which parses the rest. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/layer.h"
@@ -32,19 +35,53 @@ clseq_status clseq_parse_layer_token(const char *token, size_t len, int index,
     *kind = clseq_layer_kind_by_name(buf);
     if (!*kind || !(*kind)->parse_spec || p)
         return clseq_fail(CLSEQ_E_ARG,
-                          "layer %d: '%.*s' should read dense:UNITS[:ACTIVATION] or "
-                          "activation:NAME",
-                          index + 1, (int)len, token);
+                          "layer %d: '%.*s' %s; layers: dense, activation, conv2d, maxpool2d, "
+                          "avgpool2d, globalavgpool2d, globalmaxpool2d, flatten, reshape, "
+                          "dropout, batchnorm (clseq train --help shows their fields)",
+                          index + 1, (int)len, token,
+                          p ? "has too many fields" : "names no layer kind");
     memset(cfg, 0, sizeof *cfg);
     clseq_status s = (*kind)->parse_spec(fields, count, cfg);
     return s == CLSEQ_OK ? s : clseq_fail_context(s, "layer %d: '%.*s': ", index + 1, (int)len, token);
 }
 
-/* The public spec form of a config: units (0 for layers without) and the
- * activation. */
+clseq_status clseq_spec_dims(const char *text, const char *what, int max, int min, int *out,
+                             int *count)
+{
+    *count = 0;
+    const char *p = text;
+    for (;;) {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < min || v > CLSEQ_MAX_UNITS || *count == max ||
+            (*end && *end != 'x'))
+            return clseq_fail(CLSEQ_E_ARG, "%s '%s' should be 1 to %d integers >= %d joined by 'x'",
+                              what, text, max, min);
+        out[(*count)++] = (int)v;
+        if (!*end)
+            return CLSEQ_OK;
+        p = end + 1;
+    }
+}
+
+clseq_status clseq_spec_number(const char *text, const char *what, float *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno)
+        return clseq_fail(CLSEQ_E_ARG, "%s '%s' is not a number", what, text);
+    *out = (float)v;
+    return CLSEQ_OK;
+}
+
+/* The public spec form of a config: units (0 for layers without), the
+ * activation and the class. */
 static void config_to_spec(const clseq_layer_kind *kind, const clseq_layer_config *cfg,
                            clseq_layer_spec *out)
 {
+    snprintf(out->keras_class, sizeof out->keras_class, "%s", kind->keras_class);
     const clseq_config_value *units = clseq_config_find(cfg, "units");
     const clseq_config_value *act = clseq_config_find(cfg, "activation");
     out->units = kind == &clseq_dense_kind && units ? units->i : 0;

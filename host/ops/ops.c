@@ -243,16 +243,18 @@ clseq_status clseq_op_activate(clseq_device *dev, cl_mem X, cl_mem Y, int n, cls
     return launch_1d(dev, K_ACTIVATE, (size_t)n, err);
 }
 
-clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, int n,
+clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, cl_mem Z, int n,
                                           clseq_activation act)
 {
     cl_kernel k = dev->kernels[K_ACTIVATION_BACKWARD];
     cl_int err = CL_SUCCESS;
     int act_code = (int)act;
+    cl_mem z = Z ? Z : A; /* read only for ACT_NEEDS_INPUT activations */
     CLSEQ_BIND(k, 0, D, &err);
     CLSEQ_BIND(k, 1, A, &err);
-    CLSEQ_BIND(k, 2, n, &err);
-    CLSEQ_BIND(k, 3, act_code, &err);
+    CLSEQ_BIND(k, 2, z, &err);
+    CLSEQ_BIND(k, 3, n, &err);
+    CLSEQ_BIND(k, 4, act_code, &err);
     return launch_1d(dev, K_ACTIVATION_BACKWARD, (size_t)n, err);
 }
 
@@ -277,6 +279,17 @@ clseq_status clseq_op_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, i
 clseq_status clseq_op_softmax_backward(clseq_device *dev, cl_mem D, cl_mem P, int rows, int cols)
 {
     return launch_rows(dev, K_SOFTMAX_BACKWARD, D, P, rows, cols);
+}
+
+clseq_status clseq_op_log_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, int cols)
+{
+    return launch_rows(dev, K_LOG_SOFTMAX_ROWS, X, Y, rows, cols);
+}
+
+clseq_status clseq_op_log_softmax_backward(clseq_device *dev, cl_mem D, cl_mem Y, int rows,
+                                           int cols)
+{
+    return launch_rows(dev, K_LOG_SOFTMAX_BACKWARD, D, Y, rows, cols);
 }
 
 clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, int start, int rows,

@@ -30,13 +30,18 @@ clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, i
                            clseq_activation act);
 /* Y[i] = act(X[i]) for i < n (act is not softmax). */
 clseq_status clseq_op_activate(clseq_device *dev, cl_mem X, cl_mem Y, int n, clseq_activation act);
-/* D[i] *= act'(A[i]) for i < n. */
-clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, int n,
+/* D[i] *= act'(A[i]) for i < n, from the outputs A and, where act needs
+ * them (ACT_NEEDS_INPUT), the inputs Z (else Z may be NULL). */
+clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, cl_mem Z, int n,
                                           clseq_activation act);
 /* Y = row softmax of X (rows x cols); Y may be X. */
 clseq_status clseq_op_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, int cols);
 /* D = dL/dZ from D = dL/dP through a softmax with outputs P. */
 clseq_status clseq_op_softmax_backward(clseq_device *dev, cl_mem D, cl_mem P, int rows, int cols);
+/* Y = row log_softmax of X; D = dL/dX from D = dL/dY given its outputs Y. */
+clseq_status clseq_op_log_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, int cols);
+clseq_status clseq_op_log_softmax_backward(clseq_device *dev, cl_mem D, cl_mem Y, int rows,
+                                           int cols);
 /* dst[r, :] = src[perm[start + r], :] */
 clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, int start, int rows,
                                   int cols, cl_mem dst);

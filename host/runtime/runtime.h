@@ -17,8 +17,13 @@ typedef enum clseq_kernel_id {
     K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT,
     K_PACK_A, K_PACK_B, K_GEMM_CPU_PACKED,
     K_ACTIVATE, K_BIAS_ACTIVATE, K_ACTIVATION_BACKWARD, K_SOFTMAX_ROWS, K_SOFTMAX_BACKWARD,
+    K_LOG_SOFTMAX_ROWS, K_LOG_SOFTMAX_BACKWARD,
     K_GATHER_ROWS, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS,
     K_SGD_UPDATE, K_ADAM_UPDATE, K_RMSPROP_UPDATE, K_FUSED_TRAIN,
+    /* conv.cl */
+    /* pool.cl */
+    /* batch_norm.cl */
+    /* dropout.cl */
     K_COUNT
 } clseq_kernel_id;
 

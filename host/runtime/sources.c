@@ -31,6 +31,8 @@ static const struct {
     [K_ACTIVATION_BACKWARD] = {"activation_backward", "elementwise.cl"},
     [K_SOFTMAX_ROWS] = {"softmax_rows", "softmax.cl"},
     [K_SOFTMAX_BACKWARD] = {"softmax_backward", "softmax.cl"},
+    [K_LOG_SOFTMAX_ROWS] = {"log_softmax_rows", "softmax.cl"},
+    [K_LOG_SOFTMAX_BACKWARD] = {"log_softmax_backward", "softmax.cl"},
     [K_GATHER_ROWS] = {"gather_rows", "elementwise.cl"},
     [K_SUM_COLUMNS] = {"sum_columns", "reduce.cl"},
     [K_ARGMAX_ROWS] = {"argmax_rows", "reduce.cl"},
@@ -39,6 +41,10 @@ static const struct {
     [K_ADAM_UPDATE] = {"adam_update", "optim.cl"},
     [K_RMSPROP_UPDATE] = {"rmsprop_update", "optim.cl"},
     [K_FUSED_TRAIN] = {"fused_train", "train_fused.cl"},
+    /* conv.cl (Conv2D) */
+    /* pool.cl (pooling layers) */
+    /* batch_norm.cl (BatchNormalization) */
+    /* dropout.cl (Dropout) */
 };
 
 const char *clseq_kernel_name(clseq_kernel_id id)
@@ -74,6 +80,10 @@ int clseq_program_sources(const clseq_device *dev, const char **names)
     names[n++] = "gemm.cl";
     if (wants_cpu_gemm(dev))
         names[n++] = "gemm_cpu.cl";
+    names[n++] = "conv.cl";
+    names[n++] = "pool.cl";
+    names[n++] = "batch_norm.cl";
+    names[n++] = "dropout.cl";
     names[n++] = "train_fused.cl"; /* uses softmax, loss and optim helpers */
     return n;
 }

@@ -5,7 +5,7 @@
 
 #include "runtime/runtime.h"
 
-enum { CLSEQ_MAX_PROGRAM_SOURCES = 16 };
+enum { CLSEQ_MAX_PROGRAM_SOURCES = 24 };
 
 /* The kernel's name in its .cl file. */
 const char *clseq_kernel_name(clseq_kernel_id id);

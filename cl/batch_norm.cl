@@ -1,0 +1,1 @@
+/* batch_norm kernels: to be written. */

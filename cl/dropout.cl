@@ -1,0 +1,1 @@
+/* dropout kernels: to be written. */
