@@ -31,7 +31,7 @@ static clseq_status enqueue(clseq_device *dev, clseq_kernel_id id, cl_uint dims,
                           "clEnqueueNDRangeKernel");
 }
 
-static clseq_status launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, cl_int bind_err)
+clseq_status clseq_launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, cl_int bind_err)
 {
     size_t local = power_of_two_at_most(dev->kernel_wg[id], 256);
     if (local > dev->max_item[0])
@@ -41,7 +41,7 @@ static clseq_status launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, c
 }
 
 /* 2-D launch over (cols, rows) with a square-ish group the kernel allows. */
-static clseq_status launch_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
+clseq_status clseq_launch_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
                               cl_int bind_err)
 {
     size_t budget = power_of_two_at_most(dev->kernel_wg[id], 256);
@@ -116,7 +116,7 @@ static clseq_status clblast_gemm(clseq_device *dev, int trans_a, int trans_b, in
     CLSEQ_BIND(k, 6, bias.off, &err);
     CLSEQ_BIND(k, 7, has_bias, &err);
     CLSEQ_BIND(k, 8, act_code, &err);
-    return launch_2d(dev, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, err);
+    return clseq_launch_2d(dev, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, err);
 }
 
 /* dev->pack[which] with room for bytes. */
@@ -153,7 +153,7 @@ static clseq_status packed_gemm(clseq_device *dev, int trans_a, int trans_b, int
     CLSEQ_BIND(k, 4, M, &err);
     CLSEQ_BIND(k, 5, K, &err);
     CLSEQ_BIND(k, 6, dev->pack[0], &err);
-    if ((s = launch_2d(dev, K_PACK_A, (size_t)K, blocks, err)) != CLSEQ_OK)
+    if ((s = clseq_launch_2d(dev, K_PACK_A, (size_t)K, blocks, err)) != CLSEQ_OK)
         return s;
     k = dev->kernels[K_PACK_B];
     CLSEQ_BIND(k, 0, B.buf, &err);
@@ -163,7 +163,7 @@ static clseq_status packed_gemm(clseq_device *dev, int trans_a, int trans_b, int
     CLSEQ_BIND(k, 4, K, &err);
     CLSEQ_BIND(k, 5, N, &err);
     CLSEQ_BIND(k, 6, dev->pack[1], &err);
-    if ((s = launch_2d(dev, K_PACK_B, panels * CPU_CN, (size_t)K, err)) != CLSEQ_OK)
+    if ((s = clseq_launch_2d(dev, K_PACK_B, panels * CPU_CN, (size_t)K, err)) != CLSEQ_OK)
         return s;
     k = dev->kernels[K_GEMM_CPU_PACKED];
     int has_bias = bias.buf != NULL, act_code = (int)act;
@@ -220,7 +220,7 @@ clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, i
     CLSEQ_BIND(k, 14, has_bias, &err);
     CLSEQ_BIND(k, 15, act_code, &err);
     if (!blocked)
-        return launch_2d(dev, id, (size_t)N, (size_t)M, err);
+        return clseq_launch_2d(dev, id, (size_t)N, (size_t)M, err);
     if (dev->gemm_clblast)
         return clblast_gemm(dev, trans_a, trans_b, M, N, K, A, B, C, bias, act);
     if (dev->cpu_gemm)
@@ -240,7 +240,7 @@ clseq_status clseq_op_activate(clseq_device *dev, cl_mem X, cl_mem Y, int n, cls
     CLSEQ_BIND(k, 1, Y, &err);
     CLSEQ_BIND(k, 2, n, &err);
     CLSEQ_BIND(k, 3, act_code, &err);
-    return launch_1d(dev, K_ACTIVATE, (size_t)n, err);
+    return clseq_launch_1d(dev, K_ACTIVATE, (size_t)n, err);
 }
 
 clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, cl_mem Z, int n,
@@ -255,7 +255,7 @@ clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A,
     CLSEQ_BIND(k, 2, z, &err);
     CLSEQ_BIND(k, 3, n, &err);
     CLSEQ_BIND(k, 4, act_code, &err);
-    return launch_1d(dev, K_ACTIVATION_BACKWARD, (size_t)n, err);
+    return clseq_launch_1d(dev, K_ACTIVATION_BACKWARD, (size_t)n, err);
 }
 
 /* Shared by the two row kernels of softmax.cl: (X or D, Y or P, rows, cols). */
@@ -268,7 +268,7 @@ static clseq_status launch_rows(clseq_device *dev, clseq_kernel_id id, cl_mem fi
     CLSEQ_BIND(k, 1, second, &err);
     CLSEQ_BIND(k, 2, rows, &err);
     CLSEQ_BIND(k, 3, cols, &err);
-    return launch_1d(dev, id, (size_t)rows, err);
+    return clseq_launch_1d(dev, id, (size_t)rows, err);
 }
 
 clseq_status clseq_op_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, int cols)
@@ -303,7 +303,7 @@ clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, in
     CLSEQ_BIND(k, 3, rows, &err);
     CLSEQ_BIND(k, 4, cols, &err);
     CLSEQ_BIND(k, 5, dst, &err);
-    return launch_2d(dev, K_GATHER_ROWS, (size_t)cols, (size_t)rows, err);
+    return clseq_launch_2d(dev, K_GATHER_ROWS, (size_t)cols, (size_t)rows, err);
 }
 
 clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out,
@@ -338,7 +338,7 @@ clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int col
     CLSEQ_BIND(k, 1, rows, &err);
     CLSEQ_BIND(k, 2, cols, &err);
     CLSEQ_BIND(k, 3, out, &err);
-    return launch_1d(dev, K_ARGMAX_ROWS, (size_t)rows, err);
+    return clseq_launch_1d(dev, K_ARGMAX_ROWS, (size_t)rows, err);
 }
 
 clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
@@ -360,7 +360,7 @@ clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows,
     CLSEQ_BIND(k, 7, want_grad, &err);
     CLSEQ_BIND(k, 8, grad_buf, &err);
     CLSEQ_BIND(k, 9, stats, &err);
-    return launch_1d(dev, K_LOSS_ROWS, (size_t)rows, err);
+    return clseq_launch_1d(dev, K_LOSS_ROWS, (size_t)rows, err);
 }
 
 clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
@@ -375,7 +375,7 @@ clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n
     CLSEQ_BIND(k, 4, lr, &err);
     CLSEQ_BIND(k, 5, momentum, &err);
     CLSEQ_BIND(k, 6, nesterov, &err);
-    return launch_1d(dev, K_SGD_UPDATE, (size_t)n, err);
+    return clseq_launch_1d(dev, K_SGD_UPDATE, (size_t)n, err);
 }
 
 clseq_status clseq_op_adam(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, cl_mem V, int n,
@@ -392,7 +392,7 @@ clseq_status clseq_op_adam(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, cl_m
     CLSEQ_BIND(k, 6, beta1, &err);
     CLSEQ_BIND(k, 7, beta2, &err);
     CLSEQ_BIND(k, 8, epsilon, &err);
-    return launch_1d(dev, K_ADAM_UPDATE, (size_t)n, err);
+    return clseq_launch_1d(dev, K_ADAM_UPDATE, (size_t)n, err);
 }
 
 clseq_status clseq_op_rmsprop(clseq_device *dev, cl_mem W, cl_mem G, cl_mem V, int n, float lr,
@@ -407,5 +407,5 @@ clseq_status clseq_op_rmsprop(clseq_device *dev, cl_mem W, cl_mem G, cl_mem V, i
     CLSEQ_BIND(k, 4, lr, &err);
     CLSEQ_BIND(k, 5, rho, &err);
     CLSEQ_BIND(k, 6, epsilon, &err);
-    return launch_1d(dev, K_RMSPROP_UPDATE, (size_t)n, err);
+    return clseq_launch_1d(dev, K_RMSPROP_UPDATE, (size_t)n, err);
 }

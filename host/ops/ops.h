@@ -16,6 +16,14 @@
             *(err) = bind_err_;                                                        \
     } while (0)
 
+/* Launches kernel id (its arguments bound; bind_err from CLSEQ_BIND) over
+ * n work-items, or over a (cols, rows) grid, with a work-group size the
+ * kernel allows and the global size padded up to it: kernels guard their
+ * edges. Every ops file launches through these. */
+clseq_status clseq_launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, cl_int bind_err);
+clseq_status clseq_launch_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
+                             cl_int bind_err);
+
 /* A matrix inside a buffer: element offset and leading dimension. */
 typedef struct clseq_mat {
     cl_mem buf;
