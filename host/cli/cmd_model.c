@@ -7,15 +7,29 @@
 #include "cli_util.h"
 #include "commands.h"
 
-enum { MAX_LAYERS = 64 };
-
 static const char train_usage[] =
     "usage: clseq train --data FILE --layers SPEC --loss NAME --optimizer NAME[:lr]\n"
-    "                   [--epochs E] [--batch-size B] [--validation-split F | --val FILE]\n"
-    "                   [--metrics accuracy,mse,mae] [--seed S] [--verbose 0|1|2]\n"
-    "                   [--device S] --save MODEL\n"
-    "  SPEC reads like dense:64:relu,dense:4:softmax. For categorical_crossentropy the\n"
-    "  target column holds class indices, one-hot encoded here.\n";
+    "                   [--input-shape H,W,C] [--epochs E] [--batch-size B]\n"
+    "                   [--validation-split F | --val FILE] [--metrics accuracy,mse,mae]\n"
+    "                   [--seed S] [--verbose 0|1|2] [--device S] --save MODEL\n"
+    "  Each CSV row holds one sample's values, then the target. For\n"
+    "  categorical_crossentropy the target column holds class indices, one-hot\n"
+    "  encoded here. --input-shape gives a sample's shape (1 to 3 dimensions,\n"
+    "  channels last, e.g. 8,8,1); the row holds it flattened in row-major H, W, C\n"
+    "  order. Default: one dimension, the CSV's feature count.\n"
+    "  SPEC: layers separated by ',', fields by ':'\n"
+    "    dense:UNITS[:ACT]                activation:ACT\n"
+    "    conv2d:FILTERS:KH[xKW][:OPT...]  OPT: ACT, same, valid, sN[xM] strides,\n"
+    "                                     dN[xM] dilation, nobias\n"
+    "    maxpool2d[:PH[xPW]][:OPT...]     avgpool2d[:PH[xPW]][:OPT...]\n"
+    "                                     OPT: same, valid, sN[xM] strides (default\n"
+    "                                     the pool size; pool default 2x2)\n"
+    "    globalavgpool2d  globalmaxpool2d  flatten  reshape:D1[xD2[xD3]] (-1 once)\n"
+    "    dropout:RATE     batchnorm[:MOMENTUM[:EPSILON]] (0.99, 0.001)\n"
+    "  ACT: linear relu sigmoid tanh softmax leaky_relu elu selu gelu softplus\n"
+    "  softsign silu (swish) hard_sigmoid exponential relu6 log_softmax.\n"
+    "  Example: --input-shape 8,8,1 --layers conv2d:16:3x3:relu:same,maxpool2d:2,\n"
+    "  conv2d:32:3:relu,flatten,dropout:0.25,dense:64:relu,dense:10:softmax\n";
 
 static int parse_metrics(const char *text, clseq_loss loss, unsigned *out)
 {
@@ -60,20 +74,45 @@ static int parse_optimizer(const char *text, clseq_optimizer *out)
     return 1;
 }
 
-static clseq_status build_model(clseq_ctx *ctx, int input_dim, const char *spec, long seed,
-                                clseq_model **out)
+/* --input-shape "H,W,C" (1 to CLSEQ_MAX_RANK positive integers) whose
+ * product must be the CSV's feature count. */
+static int parse_input_shape(const char *text, int features, int *rank, int *dims)
 {
-    clseq_layer_spec layers[MAX_LAYERS];
-    int count = 0;
-    clseq_status s = clseq_parse_layers(spec, layers, MAX_LAYERS, &count);
-    if (s == CLSEQ_OK)
-        s = clseq_model_create(ctx, input_dim, out);
+    *rank = 0;
+    long size = 1;
+    const char *p = text;
+    for (;;) {
+        char *end = NULL;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > CLSEQ_MAX_UNITS || *rank == CLSEQ_MAX_RANK ||
+            (*end && *end != ',')) {
+            fprintf(stderr, "clseq train: --input-shape '%s' should be 1 to %d positive integers "
+                    "separated by ',' (e.g. 8,8,1)\n", text, CLSEQ_MAX_RANK);
+            return 0;
+        }
+        dims[(*rank)++] = (int)v;
+        size *= v;
+        if (size > CLSEQ_MAX_UNITS)
+            break;
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+    if (size != features) {
+        fprintf(stderr, "clseq train: --input-shape %s holds %ld values, but the data has %d "
+                "features per row\n", text, size, features);
+        return 0;
+    }
+    return 1;
+}
+
+static clseq_status build_model(clseq_ctx *ctx, int rank, const int *dims, const char *spec,
+                                long seed, clseq_model **out)
+{
+    clseq_status s = clseq_model_create_shaped(ctx, rank, dims, out);
     if (s == CLSEQ_OK)
         s = clseq_model_set_seed(*out, (uint64_t)seed);
-    for (int i = 0; i < count && s == CLSEQ_OK; i++)
-        s = layers[i].units ? clseq_add_dense(*out, layers[i].units, layers[i].activation)
-                            : clseq_add_activation(*out, layers[i].activation);
-    return s;
+    return s == CLSEQ_OK ? clseq_add_layers(*out, spec) : s;
 }
 
 /* Options train reads beyond the required ones. */
@@ -103,7 +142,7 @@ int cmd_train(int argc, char **argv)
                          {"--optimizer", 1, NULL},  {"--epochs", 1, NULL},  {"--batch-size", 1, NULL},
                          {"--validation-split", 1, NULL}, {"--val", 1, NULL}, {"--save", 1, NULL},
                          {"--metrics", 1, NULL},    {"--seed", 1, NULL},    {"--verbose", 1, NULL},
-                         {"--device", 1, NULL}};
+                         {"--device", 1, NULL},     {"--input-shape", 1, NULL}};
     int n = (int)(sizeof opts / sizeof opts[0]);
     int parsed = cli_parse("train", train_usage, argc, argv, opts, n);
     if (parsed <= 0)
@@ -133,9 +172,19 @@ int cmd_train(int argc, char **argv)
     clseq_model *m = NULL;
     float *y = NULL, *vy = NULL;
     clseq_fit_options fo = clseq_fit_defaults();
-    if (clseq_csv_read(data, &train) != CLSEQ_OK || (val && clseq_csv_read(val, &valid) != CLSEQ_OK) ||
-        clseq_ctx_create(cli_get(opts, n, "--device"), &ctx) != CLSEQ_OK ||
-        build_model(ctx, train.features, spec, t.seed, &m) != CLSEQ_OK ||
+    const char *shape = cli_get(opts, n, "--input-shape");
+    int rank = 1, dims[CLSEQ_MAX_RANK] = {0};
+    if (clseq_csv_read(data, &train) != CLSEQ_OK || (val && clseq_csv_read(val, &valid) != CLSEQ_OK)) {
+        rc = cli_fail("train");
+        goto done;
+    }
+    dims[0] = train.features;
+    if (shape && !parse_input_shape(shape, train.features, &rank, dims)) {
+        rc = 2;
+        goto done;
+    }
+    if (clseq_ctx_create(cli_get(opts, n, "--device"), &ctx) != CLSEQ_OK ||
+        build_model(ctx, rank, dims, spec, t.seed, &m) != CLSEQ_OK ||
         clseq_compile(m, opt, loss, metrics) != CLSEQ_OK) {
         rc = cli_fail("train");
         goto done;
