@@ -1,5 +1,5 @@
 /* clseq bench: the parts shared between its files (cmd_bench.c,
- * bench_gemm.c, bench_train.c). Every figure is printed as one
+ * bench_gemm.c, bench_train.c, bench_cnn.c). Every figure is printed as one
  * "NAME: VALUE UNIT" line on stdout; failures go to stderr. */
 #ifndef CLSEQ_CLI_BENCH_H
 #define CLSEQ_CLI_BENCH_H
@@ -35,5 +35,9 @@ int bench_seed(clseq_ctx *ctx, const bench_options *o);
  * first that needs it and freed by the caller. */
 int bench_mlp(clseq_ctx *ctx, const bench_options *o, clseq_model **model);
 int bench_predict(clseq_ctx *ctx, const bench_options *o, clseq_model **model);
+/* The Conv2D/MaxPooling2D network: training and predict samples/s. */
+int bench_cnn(clseq_ctx *ctx, const bench_options *o);
+/* The same network's training step, layer by layer (not part of all). */
+int bench_cnn_profile(clseq_ctx *ctx, const bench_options *o);
 
 #endif

@@ -9,12 +9,25 @@ workloads:
   mlp      784-512-512-10 (relu, relu, softmax), Adam, categorical
            cross-entropy, batch 128 and 512, 4096 random rows: samples/s
   predict  the same MLP on 1000 rows: samples/s
+  cnn      Conv2D(32, 3, relu), MaxPooling2D, Conv2D(64, 3, relu),
+           MaxPooling2D, Flatten, Dense(128, relu), Dense(10, softmax) on
+           28x28x1 random images, Adam, sparse categorical cross-entropy,
+           batch 128, 2048 rows per timed epoch; and its predict on 1024
+           rows in one batch: samples/s
   gemm     SGEMM 1024^3 and 2048^3 through torch.mm: GFLOP/s
 
+mlp, predict and cnn run at each intra-op thread count from 1 to the
+machine's cores (Debian's PyTorch starts with 1), print each as
+`..._threadsN` and the best under the plain name, with `..._thread_count`
+saying which; --threads N measures N only.
+
 Neither library is a dependency of clseq: whatever is missing is reported
-as `n/a`. Usage: pytorch_reference.py [seed|mlp|predict|gemm|all] [--threads N]
+as `n/a`. Usage:
+pytorch_reference.py [seed|mlp|predict|cnn|gemm|all] [--threads N] [--repeat N]
 """
 import argparse
+import ctypes
+import os
 import statistics
 import sys
 import time
@@ -36,6 +49,32 @@ def out(name, value, unit):
         print(f"{name}: {value:.0f} {unit}", flush=True)
     else:
         print(f"{name}: {value:.4g} {unit}", flush=True)
+
+
+def thread_counts(threads):
+    """The intra-op thread counts to try: the one asked for, else 1 to the
+    cores this process may use."""
+    if threads > 0:
+        return [threads]
+    return list(range(1, len(os.sched_getaffinity(0)) + 1))
+
+
+def best_over_threads(threads, measure, names, unit):
+    """Runs measure() (a list of figures, higher is better, one per name)
+    at each thread count; prints each as NAME_threadsN, then the best
+    count's figures under the plain names and NAME_thread_count (names[0]'s
+    NAME) saying which count that was: the one with the best first figure."""
+    results = {}
+    for count in thread_counts(threads):
+        torch.set_num_threads(count)
+        results[count] = measure()
+        for name, value in zip(names, results[count]):
+            out(f"{name}_threads{count}", value, unit)
+    best = max(results, key=lambda c: results[c][0])
+    for name, value in zip(names, results[best]):
+        out(name, value, unit)
+    out(f"{names[0]}_thread_count", best, "threads")
+    return best
 
 
 def median_ms(fn, runs):
@@ -175,7 +214,7 @@ def train_epochs(model, opt, x, y, batch, epochs):
             loss.item()
 
 
-def bench_mlp(epochs, state):
+def bench_mlp(epochs, threads, state):
     if torch is None:
         for batch in (128, 512):
             out(f"torch_mlp_train_bs{batch}_samples_per_s", None, "")
@@ -186,15 +225,18 @@ def bench_mlp(epochs, state):
     model = mlp_model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     for batch in (128, 512):
-        train_epochs(model, opt, x, y, batch, 1)  # warm-up
-        t0 = time.perf_counter()
-        train_epochs(model, opt, x, y, batch, epochs)
-        seconds = time.perf_counter() - t0
-        out(f"torch_mlp_train_bs{batch}_samples_per_s", ROWS * epochs / seconds, "samples/s")
+        def measure():
+            train_epochs(model, opt, x, y, batch, 1)  # warm-up
+            t0 = time.perf_counter()
+            train_epochs(model, opt, x, y, batch, epochs)
+            return [ROWS * epochs / (time.perf_counter() - t0)]
+
+        best_over_threads(threads, measure, [f"torch_mlp_train_bs{batch}_samples_per_s"],
+                          "samples/s")
     state["model"] = model
 
 
-def bench_predict(runs, state):
+def bench_predict(runs, threads, state):
     if torch is None:
         out("torch_predict_1000_samples_per_s", None, "")
         return
@@ -205,9 +247,67 @@ def bench_predict(runs, state):
         with torch.no_grad():
             torch.softmax(model(x), dim=1).numpy()
 
-    predict()
-    ms = median_ms(predict, runs)
-    out("torch_predict_1000_samples_per_s", PREDICT_ROWS / (ms / 1e3), "samples/s")
+    def measure():
+        predict()
+        return [PREDICT_ROWS / (median_ms(predict, runs) / 1e3)]
+
+    best_over_threads(threads, measure, ["torch_predict_1000_samples_per_s"], "samples/s")
+
+
+# ---- cnn -------------------------------------------------------------------------
+
+CNN_BATCH, CNN_ROWS, CNN_WARMUP_ROWS, CNN_PREDICT_ROWS = 128, 2048, 256, 1024
+
+
+def cnn_model():
+    nn = torch.nn
+    torch.manual_seed(1)
+    return nn.Sequential(  # NCHW, PyTorch's own layout
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(),
+        nn.Linear(128, 10))  # softmax folded into the loss
+
+
+def bench_cnn(runs, threads):
+    names = ["torch_cnn_train_bs128", "torch_cnn_train_bs128_best"]
+    if torch is None:
+        for name in names + ["torch_cnn_predict", "torch_cnn_predict_best"]:
+            out(name, None, "")
+        return
+    out("torch_mkldnn", int(torch.backends.mkldnn.is_available()), "bool")
+    gen = torch.Generator().manual_seed(11)
+    x = torch.rand(CNN_ROWS, 1, 28, 28, generator=gen)
+    y = torch.randint(0, 10, (CNN_ROWS,), generator=gen)
+    px = torch.rand(CNN_PREDICT_ROWS, 1, 28, 28, generator=gen)
+    model = cnn_model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+
+    def train():
+        times = []
+        train_epochs(model, opt, x[:CNN_WARMUP_ROWS], y[:CNN_WARMUP_ROWS], CNN_BATCH, 1)
+        for _ in range(max(1, runs)):
+            t0 = time.perf_counter()
+            train_epochs(model, opt, x, y, CNN_BATCH, 1)
+            times.append(time.perf_counter() - t0)
+        return [CNN_ROWS / statistics.median(times), CNN_ROWS / min(times)]
+
+    def predict():
+        with torch.no_grad():
+            torch.softmax(model(px), dim=1).numpy()
+
+    def infer():
+        predict()
+        times = []
+        for _ in range(max(1, runs)):
+            t0 = time.perf_counter()
+            predict()
+            times.append(time.perf_counter() - t0)
+        return [CNN_PREDICT_ROWS / statistics.median(times), CNN_PREDICT_ROWS / min(times)]
+
+    best_over_threads(threads, train, names, "samples/s")
+    best_over_threads(threads, infer, ["torch_cnn_predict", "torch_cnn_predict_best"],
+                      "samples/s")
 
 
 def bench_gemm(runs):
@@ -228,12 +328,32 @@ def bench_gemm(runs):
         out(f"torch_gemm_{n}", 2.0 * n ** 3 * reps / seconds / 1e9, "GFLOP/s")
 
 
+def blas_library():
+    """The BLAS library this process loaded (PyTorch's Linear and mm) and,
+    for OpenBLAS, the kernel it chose: OPENBLAS_CORETYPE can force a slower
+    one."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
+    except OSError:
+        return "n/a"
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return f"{path} (OpenBLAS, core {lib.openblas_get_corename().decode()})"
+        except (OSError, AttributeError):
+            continue
+    return ", ".join(sorted(paths)) or "n/a"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("section", nargs="?", default="all",
-                        choices=["seed", "mlp", "predict", "gemm", "all"])
+                        choices=["seed", "mlp", "predict", "cnn", "gemm", "all"])
     parser.add_argument("--threads", type=int, default=0,
-                        help="PyTorch intra-op threads (default: PyTorch's choice)")
+                        help="PyTorch intra-op threads for mlp, predict and cnn (default: each "
+                             "from 1 to the cores, reporting the best)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure")
     parser.add_argument("--epochs", type=int, default=2, help="timed MLP epochs")
     args = parser.parse_args()
@@ -241,16 +361,17 @@ def main():
     print(f"numpy: {np.__version__ if np is not None else 'n/a'}", flush=True)
     print(f"torch: {torch.__version__ if torch is not None else 'n/a'}", flush=True)
     if torch is not None:
-        if args.threads > 0:
-            torch.set_num_threads(args.threads)
         out("torch_threads", torch.get_num_threads(), "threads")
+        print(f"torch_blas: {blas_library()}", flush=True)
     state = {}
     if args.section in ("seed", "all"):
         bench_seed(args.repeat)
     if args.section in ("mlp", "all"):
-        bench_mlp(args.epochs, state)
+        bench_mlp(args.epochs, args.threads, state)
     if args.section in ("predict", "all"):
-        bench_predict(args.repeat, state)
+        bench_predict(args.repeat, args.threads, state)
+    if args.section in ("cnn", "all"):
+        bench_cnn(min(args.repeat, 3), args.threads)
     if args.section in ("gemm", "all"):
         bench_gemm(args.repeat)
     return 0

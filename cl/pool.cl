@@ -1,1 +1,137 @@
-/* pool kernels: to be written. */
+/* Pooling windows over (H, W, C) samples, channels last: MaxPooling2D,
+ * AveragePooling2D and, as one window covering the whole image, the
+ * global poolings (host/ops/ops_pool.c).
+ *
+ * Every kernel takes the same geometry: rows samples of H x W x C in, of
+ * OH x OW x C out; windows of ph x pw cells placed every sh, sw cells,
+ * starting pad_top, pad_left cells above and left of the image ('same'
+ * padding). Cells outside the image are not part of a window: max never
+ * sees them and the average divides by the cells inside (Keras 3 and
+ * TensorFlow). The host guarantees every window holds at least one cell.
+ *
+ * One work-item per element, the channel fastest, so neighbouring
+ * work-items read and write neighbouring floats. The backward kernels
+ * gather: each input element sums over the windows that cover it, so
+ * every element of d_in is written once and no atomics are needed. */
+
+/* The first and last window index along one axis covering input cell i
+ * (windows start at o * stride - pad, count of them out); last < first if
+ * none does. */
+inline int2 covering_windows(const int i, const int pad, const int size, const int stride,
+                             const int out)
+{
+    const int reach = i + pad;                 /* i in window o iff o s <= reach < o s + size */
+    const int past = reach - size + 1;         /* first o needs o s >= past */
+    const int first = past <= 0 ? 0 : (past + stride - 1) / stride;
+    const int last = min(reach / stride, out - 1);
+    return (int2)(first, last);
+}
+
+/* out[r, oy, ox, c] = the largest input of the window: the first one in
+ * row-major window order among equals, a NaN over any number (XLA's max
+ * propagates NaN). Its position in the sample (iy W + ix) goes to argmax
+ * for the backward pass. */
+__kernel void max_pool2d(__global const float *in, __global float *out, __global int *argmax,
+                         const int rows, const int H, const int W, const int C, const int OH,
+                         const int OW, const int ph, const int pw, const int sh, const int sw,
+                         const int pad_top, const int pad_left)
+{
+    const int i = get_global_id(0);
+    if (i >= rows * OH * OW * C)
+        return;
+    const int c = i % C, ox = (i / C) % OW, oy = (i / C / OW) % OH, r = i / C / OW / OH;
+    const int y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
+    const int y_end = min(y0 + ph, H), x_end = min(x0 + pw, W);
+    __global const float *sample = in + (size_t)r * H * W * C + c;
+    float best = 0.0f;
+    int at = -1;
+    for (int y = max(y0, 0); y < y_end; y++)
+        for (int x = max(x0, 0); x < x_end; x++) {
+            const float v = sample[(y * W + x) * C];
+            if (at < 0 || v > best || (isnan(v) && !isnan(best))) {
+                best = v;
+                at = y * W + x;
+            }
+        }
+    out[i] = best;
+    argmax[i] = at;
+}
+
+/* d_in[r, y, x, c] = sum of d_out over the windows that covered (y, x)
+ * and picked it as their maximum (argmax from max_pool2d). */
+__kernel void max_pool2d_backward(__global const float *d_out, __global const int *argmax,
+                                  __global float *d_in, const int rows, const int H,
+                                  const int W, const int C, const int OH, const int OW,
+                                  const int ph, const int pw, const int sh, const int sw,
+                                  const int pad_top, const int pad_left)
+{
+    const int i = get_global_id(0);
+    if (i >= rows * H * W * C)
+        return;
+    const int c = i % C, x = (i / C) % W, y = (i / C / W) % H, r = i / C / W / H;
+    const int2 oys = covering_windows(y, pad_top, ph, sh, OH);
+    const int2 oxs = covering_windows(x, pad_left, pw, sw, OW);
+    const int self = y * W + x, base = r * OH * OW * C + c;
+    float sum = 0.0f;
+    for (int oy = oys.x; oy <= oys.y; oy++)
+        for (int ox = oxs.x; ox <= oxs.y; ox++) {
+            const int o = base + (oy * OW + ox) * C;
+            if (argmax[o] == self)
+                sum += d_out[o];
+        }
+    d_in[i] = sum;
+}
+
+/* How many cells of window o lie inside [0, size) along one axis. */
+inline int cells_inside(const int o, const int stride, const int pad, const int window,
+                        const int size)
+{
+    const int start = o * stride - pad;
+    return min(start + window, size) - max(start, 0);
+}
+
+/* out[r, oy, ox, c] = the mean of the window's cells inside the image. */
+__kernel void avg_pool2d(__global const float *in, __global float *out, const int rows,
+                         const int H, const int W, const int C, const int OH, const int OW,
+                         const int ph, const int pw, const int sh, const int sw,
+                         const int pad_top, const int pad_left)
+{
+    const int i = get_global_id(0);
+    if (i >= rows * OH * OW * C)
+        return;
+    const int c = i % C, ox = (i / C) % OW, oy = (i / C / OW) % OH, r = i / C / OW / OH;
+    const int y0 = oy * sh - pad_top, x0 = ox * sw - pad_left;
+    const int y_end = min(y0 + ph, H), x_end = min(x0 + pw, W);
+    __global const float *sample = in + (size_t)r * H * W * C + c;
+    float sum = 0.0f;
+    for (int y = max(y0, 0); y < y_end; y++)
+        for (int x = max(x0, 0); x < x_end; x++)
+            sum += sample[(y * W + x) * C];
+    const int count = cells_inside(oy, sh, pad_top, ph, H) * cells_inside(ox, sw, pad_left, pw, W);
+    out[i] = sum / (float)count;
+}
+
+/* d_in[r, y, x, c] = sum over the windows covering (y, x) of d_out / the
+ * window's cell count. */
+__kernel void avg_pool2d_backward(__global const float *d_out, __global float *d_in,
+                                  const int rows, const int H, const int W, const int C,
+                                  const int OH, const int OW, const int ph, const int pw,
+                                  const int sh, const int sw, const int pad_top,
+                                  const int pad_left)
+{
+    const int i = get_global_id(0);
+    if (i >= rows * H * W * C)
+        return;
+    const int c = i % C, x = (i / C) % W, y = (i / C / W) % H, r = i / C / W / H;
+    const int2 oys = covering_windows(y, pad_top, ph, sh, OH);
+    const int2 oxs = covering_windows(x, pad_left, pw, sw, OW);
+    const int base = r * OH * OW * C + c;
+    float sum = 0.0f;
+    for (int oy = oys.x; oy <= oys.y; oy++) {
+        const int rows_in = cells_inside(oy, sh, pad_top, ph, H);
+        for (int ox = oxs.x; ox <= oxs.y; ox++)
+            sum += d_out[base + (oy * OW + ox) * C] /
+                   (float)(rows_in * cells_inside(ox, sw, pad_left, pw, W));
+    }
+    d_in[i] = sum;
+}

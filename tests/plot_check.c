@@ -7,7 +7,8 @@
  *       $(pkg-config --cflags --libs cairo) -lm -o /tmp/plot_check && /tmp/plot_check /tmp/plots
  *
  * The data are made up to look like the demo's: four blobs, a Dense kernel,
- * a noisy 1/(1+e^x), two loss curves. */
+ * a noisy 1/(1+e^x), two loss curves, a confusion matrix, 3x3 filters and
+ * 8x8 digits. */
 #include "plot.h"
 
 #include <math.h>
@@ -106,6 +107,42 @@ static void heatmaps(const char *dir)
     report("heat_big.png", plot_heatmap(path, "A 12x16 kernel with a NaN, indices as names, "
                                         "and a title too long for any sensible picture", big,
                                         12, 16, NULL, NULL, err, sizeof err), err, 0);
+}
+
+/* The digits lesson's figures: a confusion matrix, filters, digit images. */
+static void matrices(const char *dir)
+{
+    const plot_heat_style counts = {PLOT_CMAP_SEQUENTIAL, 0, "predicted digit", "true digit"};
+    static float confusion[100], filters[16 * 9], digits[12 * 64];
+    const char *captions[12] = {"true 3, pred 8", "true 9, pred 5", NULL, "a caption much "
+                                "wider than its image"};
+    char path[512], err[256];
+
+    for (int t = 0; t < 10; t++)
+        for (int p = 0; p < 10; p++)
+            confusion[t * 10 + p] = t == p ? (float)(30 + (t * 7) % 9) : (float)((t + p) % 7 == 0);
+    for (int i = 0; i < 16 * 9; i++)
+        filters[i] = (float)(0.4 * normal01());
+    /* Rings of ink, like a zero, a little different each. */
+    for (int k = 0; k < 12; k++)
+        for (int p = 0; p < 64; p++) {
+            double r = hypot(p / 8 - 3.5, p % 8 - 3.5 - 0.2 * (k % 3));
+            digits[k * 64 + p] = (float)fmax(0.0, 1.0 - fabs(r - 2.6) / 1.2);
+        }
+    snprintf(path, sizeof path, "%s/confusion.png", dir);
+    report("confusion.png", plot_heatmap_styled(path, "Confusion matrix (test set)", confusion, 10,
+                                                10, NULL, NULL, &counts, err, sizeof err), err, 0);
+    snprintf(path, sizeof path, "%s/filters.png", dir);
+    report("filters.png", plot_image_grid(path, "16 filters of 3x3", filters, 16, 3, 3, 8, NULL,
+                                          PLOT_CMAP_DIVERGING, 1, err, sizeof err), err, 0);
+    snprintf(path, sizeof path, "%s/digits.png", dir);
+    report("digits.png", plot_image_grid(path, "Digit images, some captions missing", digits, 12,
+                                         8, 8, 5, captions, PLOT_CMAP_GREY, 0, err, sizeof err),
+           err, 0);
+    snprintf(path, sizeof path, "%s/one_image.png", dir);
+    report("one_image.png", plot_image_grid(path, "One image with a title far wider than it",
+                                            digits, 1, 8, 8, 8, NULL, PLOT_CMAP_GREY, 1, err,
+                                            sizeof err), err, 0);
 }
 
 static void regression(const char *dir)
@@ -210,6 +247,14 @@ static void bad_arguments(const char *dir)
                                              err, sizeof err), err, -1);
     report("NULL err buffer", plot_heatmap(NULL, "t", v, 1, 2, NULL, NULL, NULL, 0), "", -1);
     report("tiny err buffer", plot_heatmap(NULL, "t", v, 1, 2, NULL, NULL, err, 4), err, -1);
+    report("NULL heat style", plot_heatmap_styled(path, "t", v, 1, 2, NULL, NULL, NULL, err,
+                                                  sizeof err), err, -1);
+    report("no images", plot_image_grid(path, "t", v, 0, 1, 1, 1, NULL, PLOT_CMAP_GREY, 0, err,
+                                        sizeof err), err, -1);
+    report("image 0x2", plot_image_grid(path, "t", v, 1, 0, 2, 1, NULL, PLOT_CMAP_GREY, 0, err,
+                                        sizeof err), err, -1);
+    report("zero per row", plot_image_grid(path, "t", v, 1, 1, 2, 0, NULL, PLOT_CMAP_GREY, 0, err,
+                                           sizeof err), err, -1);
 }
 
 int main(int argc, char **argv)
@@ -220,6 +265,7 @@ int main(int argc, char **argv)
     boundary(dir, 4, "boundary.png");
     boundary(dir, 12, "boundary_12.png");
     heatmaps(dir);
+    matrices(dir);
     regression(dir);
     history(dir);
     edge_cases(dir);

@@ -114,9 +114,12 @@ START_TEST(demo_quick_writes_pictures)
     char args[2048];
     snprintf(args, sizeof args, "demo --quick --out %s", dir);
     ck_assert_msg(run_tool(args) == 0, "demo failed:\n%s", output);
-    ck_assert_msg(strstr(output, "Test accuracy:") && strstr(output, "Test MSE:"), "%s", output);
+    ck_assert_msg(strstr(output, "Test accuracy:") && strstr(output, "Test MSE:") &&
+                  strstr(output, "Part 6: digits"), "%s", output);
+    /* Two epochs leave mistakes to draw, so every picture is there. */
     const char *pictures[] = {"decision_boundary.png", "training_history.png", "two_class_kernel.png",
-                              "two_class_bias.png", "regression.png"};
+                              "two_class_bias.png", "regression.png", "digits_filters.png",
+                              "digits_confusion.png", "digits_mistakes.png"};
     for (size_t i = 0; i < sizeof pictures / sizeof pictures[0]; i++) {
         char path[4096];
         unsigned char magic[8];
@@ -127,6 +130,9 @@ START_TEST(demo_quick_writes_pictures)
         fclose(f);
         ck_assert_msg(memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0, "%s is not a PNG", path);
     }
+    snprintf(args, sizeof args, "demo nosuchlesson --quick --out %s", dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    ck_assert_msg(strstr(output, "unknown lesson 'nosuchlesson'"), "%s", output);
 }
 END_TEST
 

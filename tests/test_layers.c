@@ -62,6 +62,13 @@
  *     of the 64-wide tiles or of the CPU kernels' 6-row, 32-column blocks,
  *     and of the nt kernel's 4 x 4 blocks only M = 160 is a multiple, so
  *     every kernel runs partial blocks.
+ * Conv2D runs the same three products per chunk of samples with M = output
+ * positions, N = filters, K = taps (kh kw C; nt's result is the columns'
+ * gradient).
+ *   Conv2D(33) 3x3 'same' on 7 x (7,7,5): M N K = 343 * 33 * 45 = 509355,
+ *     every M, N >= 33, none a multiple of any block: blocked everywhere;
+ *   the other Conv2D rows are small, and the chunked one (669 samples)
+ *     ends on a chunk of one sample, on the small kernels: REACH_SMALL.
  * These claims are checked, not just stated: while a row whose `reach`
  * says it is blocked runs on a family, the test hides (sets to NULL, and
  * restores afterwards) the kernels that family must not use for it - the
@@ -77,7 +84,9 @@
  * tanh <= 5, divide <= 2.5; sigmoid and softmax chain one exp and one
  * divide). Every value compared here is a sum of at most `terms` terms,
  * terms = M + features + units (the longest sums in the three products
- * and in softmax's rows; bounds_terms), through at most one activation
+ * and in softmax's rows; bounds_terms; for Conv2D M + kh kw C + kh kw
+ * filters, M its output positions: an output sums a window of taps, an
+ * input gradient a window of filters), through at most one activation
  * and its derivative, whose slopes are <= 1. With inputs, variables and R
  * all O(1) and random in sign, sum|terms| of an element stays within a
  * small factor of the largest |value| of its tensor, so each element
@@ -327,6 +336,311 @@ static void ref_activation(ref_call *r, clseq_shape *out, double *y)
     ref_activate(r->act, y, n / last, last, &r->kink);
 }
 
+/* ---- pooling, Flatten and Reshape (no variables, no activation) -------- */
+
+/* The pooling rows' settings, picked by a row's arg. */
+typedef struct pool_setup {
+    int pool[2], strides[2];
+    const char *padding;
+} pool_setup;
+
+static const pool_setup pool_setups[] = {
+    {{1, 1}, {1, 1}, "valid"}, /* 0: 1x1 pool (on a 1x1 image) */
+    {{3, 5}, {3, 5}, "valid"}, /* 1: the pool is the 3x5 image */
+    {{3, 3}, {2, 2}, "valid"}, /* 2: overlapping windows, a last column no window covers */
+    {{2, 2}, {3, 3}, "valid"}, /* 3: stride > pool: cells between windows */
+    {{2, 2}, {2, 2}, "same"},  /* 4: even pool on an odd image: padding after only */
+    {{3, 3}, {2, 2}, "same"},  /* 5: 3x3 pool, stride 2 on 4x4 */
+    {{3, 3}, {1, 1}, "same"},  /* 6: padding on both sides (edge windows of 4 and 6 cells) */
+    {{4, 3}, {1, 2}, "same"},  /* 7: non-square; odd total padding (more after) */
+};
+
+static void config_pooling(const layer_case *c, clseq_activation act, clseq_layer_config *cfg)
+{
+    (void)act;
+    const pool_setup *s = &pool_setups[c->arg];
+    ck_assert_clseq_ok(clseq_config_put_ints(cfg, "pool_size", 2, s->pool));
+    ck_assert_clseq_ok(clseq_config_put_ints(cfg, "strides", 2, s->strides));
+    ck_assert_clseq_ok(clseq_config_put_string(cfg, "padding", s->padding));
+}
+
+/* Global pooling and Flatten take no values. */
+static void config_none(const layer_case *c, clseq_activation act, clseq_layer_config *cfg)
+{
+    (void)c, (void)act, (void)cfg;
+}
+
+/* Keras's pooling geometry along one axis: the output size and the cells
+ * of padding before the image ('same': half the total, rounded down). */
+static void ref_pool_axis(int size, int window, int stride, int same, int *out, int *before)
+{
+    *out = same ? (size + stride - 1) / stride : (size - window) / stride + 1;
+    int total = (*out - 1) * stride + window - size;
+    *before = same && total > 0 ? total / 2 : 0;
+}
+
+/* Windows of pool cells every strides cells over (H, W, C): the max or
+ * the mean of each window's cells inside the image (padding is in no
+ * window: Keras 3). Max pooling's gradient jumps where a window's two
+ * largest values swap, so the smallest gap between them is its kink
+ * margin: samples with near-ties are redrawn like relu's near-zeros. */
+static void ref_pool(ref_call *r, const int *pool, const int *strides, int same, int is_max,
+                     clseq_shape *out, double *y)
+{
+    int H = r->in.dims[0], W = r->in.dims[1], C = r->in.dims[2], OH, OW, top, left;
+    ref_pool_axis(H, pool[0], strides[0], same, &OH, &top);
+    ref_pool_axis(W, pool[1], strides[1], same, &OW, &left);
+    *out = (clseq_shape){3, {OH, OW, C}};
+    if (!y)
+        return;
+    for (int s = 0; s < r->rows; s++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++)
+                for (int c = 0; c < C; c++) {
+                    double best = -INFINITY, second = -INFINITY, sum = 0;
+                    int cells = 0;
+                    for (int ky = 0; ky < pool[0]; ky++)
+                        for (int kx = 0; kx < pool[1]; kx++) {
+                            int iy = oy * strides[0] - top + ky, ix = ox * strides[1] - left + kx;
+                            if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                continue;
+                            double v = r->x[(((size_t)s * H + iy) * W + ix) * C + c];
+                            second = v > best ? best : fmax(second, v);
+                            best = fmax(best, v);
+                            sum += v;
+                            cells++;
+                        }
+                    ck_assert_int_gt(cells, 0);
+                    y[(((size_t)s * OH + oy) * OW + ox) * C + c] = is_max ? best : sum / cells;
+                    if (is_max && cells > 1)
+                        r->kink = fmin(r->kink, best - second);
+                }
+}
+
+static void ref_pooling(ref_call *r, clseq_shape *out, double *y)
+{
+    const pool_setup *s = &pool_setups[r->c->arg];
+    ref_pool(r, s->pool, s->strides, strcmp(s->padding, "same") == 0,
+             strcmp(r->c->keras_class, "MaxPooling2D") == 0, out, y);
+}
+
+/* One window the size of the image, (1, 1, C) laid out as (C). */
+static void ref_global_pooling(ref_call *r, clseq_shape *out, double *y)
+{
+    int whole[2] = {r->in.dims[0], r->in.dims[1]};
+    ref_pool(r, whole, whole, 0, strcmp(r->c->keras_class, "GlobalMaxPooling2D") == 0, out, y);
+    *out = (clseq_shape){1, {r->in.dims[2]}};
+}
+
+/* Reshape's targets, picked by a row's arg (0 dims unused). */
+static const clseq_shape reshape_targets[] = {
+    {2, {6, -1}},    /* 0: 2x3x4 -> 6x4 */
+    {3, {-1, 5, 1}}, /* 1: 3x5 -> 3x5x1 */
+    {1, {-1}},       /* 2: 2x3x4 -> 24 */
+    {3, {4, 3, 2}},  /* 3: 2x3x4 -> 4x3x2 */
+    {2, {5, 3}},     /* 4: 3x5 -> 5x3 */
+};
+
+static void config_reshape(const layer_case *c, clseq_activation act, clseq_layer_config *cfg)
+{
+    (void)act;
+    const clseq_shape *t = &reshape_targets[c->arg];
+    ck_assert_clseq_ok(clseq_config_put_ints(cfg, "target_shape", t->rank, t->dims));
+}
+
+/* The values unchanged, the shape given or flat. */
+static void ref_same_values(ref_call *r, const clseq_shape *out_shape, clseq_shape *out, double *y)
+{
+    *out = *out_shape;
+    if (y)
+        memcpy(y, r->x, (size_t)r->rows * shape_size(&r->in) * sizeof *y);
+}
+
+static void ref_flatten(ref_call *r, clseq_shape *out, double *y)
+{
+    clseq_shape flat = {1, {shape_size(&r->in)}};
+    ref_same_values(r, &flat, out, y);
+}
+
+static void ref_reshape(ref_call *r, clseq_shape *out, double *y)
+{
+    clseq_shape t = reshape_targets[r->c->arg];
+    int known = 1, unknown = -1;
+    for (int i = 0; i < t.rank; i++)
+        if (t.dims[i] < 0)
+            unknown = i;
+        else
+            known *= t.dims[i];
+    if (unknown >= 0)
+        t.dims[unknown] = shape_size(&r->in) / known;
+    ck_assert_int_eq(shape_size(&t), shape_size(&r->in));
+    ref_same_values(r, &t, out, y);
+}
+
+/* A row of these kinds: linear only (they have no activation), the
+ * default context only (no products, so no GEMM family matters), every
+ * gradient element checked. */
+#define PLAIN_ROW(name, cls, config, arg, in, rows, ref) \
+    {name, cls, config, arg, in, rows, ref, ON(CLSEQ_LINEAR), ON(FAM_DEFAULT), REACH_SMALL, 0}
+
+/* Dropout(rate = arg / 10): inference passes (the only ones this table
+ * runs) are the identity, and so is their backward. Training-mode masks
+ * are tests/test_norm.c's. */
+static void config_dropout(const layer_case *c, clseq_activation act, clseq_layer_config *cfg)
+{
+    (void)act;
+    ck_assert_clseq_ok(clseq_config_put_float(cfg, "rate", (float)c->arg / 10.0f));
+}
+
+static void ref_dropout(ref_call *r, clseq_shape *out, double *y)
+{
+    *out = r->in;
+    if (y)
+        memcpy(y, r->x, (size_t)r->rows * (size_t)shape_size(&r->in) * sizeof *y);
+}
+
+/* BatchNormalization(momentum 0.9, epsilon 1e-3, center = arg bit 0,
+ * scale = arg bit 1), inference: y = gamma (x - moving_mean) /
+ * sqrt(moving_variance + epsilon) + beta per channel of the last axis,
+ * the variables in Keras's order (gamma and beta only where present; the
+ * jitter keeps the moving variance in 1 +- 0.3). The longest sums are
+ * dgamma's and dbeta's over rows x positions, within bounds_terms.
+ * Training mode is tests/test_norm.c's. */
+#define BN_EPSILON 1e-3f
+
+static void config_batch_norm(const layer_case *c, clseq_activation act,
+                              clseq_layer_config *cfg)
+{
+    (void)act;
+    ck_assert_clseq_ok(clseq_config_put_float(cfg, "momentum", 0.9f));
+    ck_assert_clseq_ok(clseq_config_put_float(cfg, "epsilon", BN_EPSILON));
+    ck_assert_clseq_ok(clseq_config_put_int(cfg, "center", c->arg & 1));
+    ck_assert_clseq_ok(clseq_config_put_int(cfg, "scale", (c->arg >> 1) & 1));
+}
+
+static void ref_batch_norm(ref_call *r, clseq_shape *out, double *y)
+{
+    *out = r->in;
+    if (!y)
+        return;
+    int C = shape_last(&r->in), center = r->c->arg & 1, scale = (r->c->arg >> 1) & 1, v = 0;
+    const double *gamma = scale ? r->vars[v++] : NULL, *beta = center ? r->vars[v++] : NULL;
+    const double *mean = r->vars[v], *var = r->vars[v + 1];
+    size_t n = (size_t)r->rows * (size_t)shape_size(&r->in);
+    for (size_t i = 0; i < n; i++) {
+        int c = (int)(i % (size_t)C);
+        double xhat = (r->x[i] - mean[c]) / sqrt(var[c] + (double)BN_EPSILON);
+        y[i] = (gamma ? gamma[c] * xhat : xhat) + (beta ? beta[c] : 0.0);
+    }
+}
+
+/* ---- Conv2D ------------------------------------------------------------- */
+
+/* The Conv2D rows' settings, picked by a row's arg. */
+typedef struct conv_setup {
+    int filters, kernel[2], strides[2], dilation[2];
+    const char *padding;
+    int use_bias;
+} conv_setup;
+
+static const conv_setup conv_setups[] = {
+    {2, {1, 1}, {1, 1}, {1, 1}, "valid", 1}, /* 0: 1x1 kernel, stride 1: no im2col */
+    {3, {3, 4}, {1, 1}, {1, 1}, "valid", 1}, /* 1: the kernel is the 3x4 image */
+    {4, {3, 3}, {2, 2}, {1, 1}, "valid", 1}, /* 2: stride 2, a last row and column unread */
+    {3, {3, 3}, {2, 3}, {1, 1}, "same", 1},  /* 3: strides 2x3 'same', odd total padding */
+    {3, {2, 2}, {1, 1}, {1, 1}, "same", 1},  /* 4: even kernel 'same': padding after only */
+    {3, {4, 3}, {1, 1}, {1, 1}, "same", 1},  /* 5: 4x3 'same': 1 row before, 2 after */
+    {3, {3, 3}, {1, 1}, {2, 2}, "valid", 1}, /* 6: dilation 2 */
+    {2, {3, 2}, {1, 1}, {2, 3}, "same", 1},  /* 7: dilation 2x3 'same' */
+    {5, {3, 3}, {1, 1}, {1, 1}, "valid", 0}, /* 8: use_bias 0 */
+    {3, {1, 1}, {2, 2}, {1, 1}, "same", 1},  /* 9: 1x1 kernel, stride 2: im2col */
+    {33, {3, 3}, {1, 1}, {1, 1}, "same", 1}, /* 10: the blocked-GEMM row */
+    {2, {7, 7}, {1, 1}, {1, 1}, "valid", 1}, /* 11: columns in chunks, the last of 1 sample */
+};
+
+static void config_conv2d(const layer_case *c, clseq_activation act, clseq_layer_config *cfg)
+{
+    const conv_setup *s = &conv_setups[c->arg];
+    ck_assert_clseq_ok(clseq_config_put_int(cfg, "filters", s->filters));
+    ck_assert_clseq_ok(clseq_config_put_ints(cfg, "kernel_size", 2, s->kernel));
+    ck_assert_clseq_ok(clseq_config_put_ints(cfg, "strides", 2, s->strides));
+    ck_assert_clseq_ok(clseq_config_put_string(cfg, "padding", s->padding));
+    ck_assert_clseq_ok(clseq_config_put_ints(cfg, "dilation_rate", 2, s->dilation));
+    put_activation(cfg, act);
+    ck_assert_clseq_ok(clseq_config_put_int(cfg, "use_bias", s->use_bias));
+}
+
+/* Keras's conv geometry along one axis (keras/src/ops/operation_utils.py,
+ * compute_conv_output_shape, and the backends' SAME padding): the output
+ * size and the cells of padding before the image. */
+static void ref_conv_axis(int size, int k, int stride, int dilation, int same, int *out,
+                          int *before)
+{
+    int span = (k - 1) * dilation + 1;
+    *out = same ? (size + stride - 1) / stride : (size - span) / stride + 1;
+    int total = (*out - 1) * stride + span - size;
+    *before = same && total > 0 ? total / 2 : 0;
+}
+
+/* Conv2D: y[n, oy, ox, f] = act(b[f] + sum over (ky, kx, c) of
+ * x[n, oy sh - top + ky dh, ox sw - left + kx dw, c] W[ky, kx, c, f]),
+ * cells outside the image being 0. */
+static void ref_conv2d(ref_call *r, clseq_shape *out, double *y)
+{
+    const conv_setup *s = &conv_setups[r->c->arg];
+    int H = r->in.dims[0], W = r->in.dims[1], C = r->in.dims[2], F = s->filters;
+    int same = strcmp(s->padding, "same") == 0, OH, OW, top, left;
+    ref_conv_axis(H, s->kernel[0], s->strides[0], s->dilation[0], same, &OH, &top);
+    ref_conv_axis(W, s->kernel[1], s->strides[1], s->dilation[1], same, &OW, &left);
+    *out = (clseq_shape){3, {OH, OW, F}};
+    if (!y)
+        return;
+    const double *K = r->vars[0], *b = s->use_bias ? r->vars[1] : NULL;
+    for (int n = 0; n < r->rows; n++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++)
+                for (int f = 0; f < F; f++) {
+                    double z = b ? b[f] : 0.0;
+                    for (int ky = 0; ky < s->kernel[0]; ky++)
+                        for (int kx = 0; kx < s->kernel[1]; kx++) {
+                            int iy = oy * s->strides[0] - top + ky * s->dilation[0];
+                            int ix = ox * s->strides[1] - left + kx * s->dilation[1];
+                            if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                continue;
+                            const double *xs = r->x + (((size_t)n * H + iy) * W + ix) * C;
+                            const double *w = K + ((size_t)ky * s->kernel[1] + kx) * C * F + f;
+                            for (int c = 0; c < C; c++)
+                                z += xs[c] * w[(size_t)c * F];
+                        }
+                    y[(((size_t)n * OH + oy) * OW + ox) * F + f] = z;
+                }
+    ref_activate(r->act, y, r->rows * OH * OW, F, &r->kink);
+}
+
+/* Conv2D's longest sums: the kernel and bias gradients' over the batch's
+ * output positions, an output's over its kh kw C taps, an input
+ * gradient's over the kh kw filters values that read it (softmax's over
+ * the filters is shorter). */
+static int ref_conv2d_terms(const layer_case *c, const clseq_shape *out)
+{
+    const conv_setup *s = &conv_setups[c->arg];
+    int window = s->kernel[0] * s->kernel[1];
+    return c->rows * out->dims[0] * out->dims[1] + window * shape_last(&c->in) +
+           window * s->filters;
+}
+
+/* The activations conv rows loop over: none, the fused elementwise ones
+ * with and without kinks, one that keeps z (gelu) and a row one. How the
+ * layer applies them does not depend on its geometry, so most geometry
+ * rows run only linear and relu (CONV_ROW) and a few run all (CONV_ROW_ACTS). */
+#define CONV_ACTS                                                                          \
+    (ON(CLSEQ_LINEAR) | ON(CLSEQ_RELU) | ON(CLSEQ_TANH) | ON(CLSEQ_GELU) | ON(CLSEQ_SOFTMAX))
+#define CONV_ROW_ACTS(name, arg, in, rows, acts)                                           \
+    {name, "Conv2D", config_conv2d, arg, in, rows, ref_conv2d, acts, BUILTIN, REACH_SMALL, 0}
+#define CONV_ROW(name, arg, in, rows)                                                      \
+    {name, "Conv2D", config_conv2d, arg, in, rows, ref_conv2d, ON(CLSEQ_LINEAR) | ON(CLSEQ_RELU), \
+     BUILTIN, REACH_SMALL, 0}
+
 #define SHAPE1(a) {1, {a}}
 #define SHAPE2(a, b) {2, {a, b}}
 #define SHAPE3(a, b, c) {3, {a, b, c}}
@@ -348,6 +662,94 @@ static const layer_case cases[] = {
      EVERY_ACTIVATION, BUILTIN, REACH_SMALL, 0},
     {"Activation on 8 x (2,3,4)", "Activation", config_activation, 0, SHAPE3(2, 3, 4), 8,
      ref_activation, EVERY_ACTIVATION, BUILTIN, REACH_SMALL, 0},
+    PLAIN_ROW("MaxPooling2D 1x1 on 3 x (1,1,3)", "MaxPooling2D", config_pooling, 0,
+              SHAPE3(1, 1, 3), 3, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 1x1 on 3 x (1,1,3)", "AveragePooling2D", config_pooling, 0,
+              SHAPE3(1, 1, 3), 3, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 3x5 on 4 x (3,5,2)", "MaxPooling2D", config_pooling, 1,
+              SHAPE3(3, 5, 2), 4, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 3x5 on 4 x (3,5,2)", "AveragePooling2D", config_pooling, 1,
+              SHAPE3(3, 5, 2), 4, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 3x3 s2 valid on 4 x (7,6,3)", "MaxPooling2D", config_pooling, 2,
+              SHAPE3(7, 6, 3), 4, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 3x3 s2 valid on 4 x (7,6,3)", "AveragePooling2D",
+              config_pooling, 2, SHAPE3(7, 6, 3), 4, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 2x2 s3 valid on 3 x (7,8,2)", "MaxPooling2D", config_pooling, 3,
+              SHAPE3(7, 8, 2), 3, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 2x2 s3 valid on 3 x (7,8,2)", "AveragePooling2D",
+              config_pooling, 3, SHAPE3(7, 8, 2), 3, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 2x2 same on 5 x (5,5,3)", "MaxPooling2D", config_pooling, 4,
+              SHAPE3(5, 5, 3), 5, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 2x2 same on 5 x (5,5,3)", "AveragePooling2D", config_pooling,
+              4, SHAPE3(5, 5, 3), 5, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 3x3 s2 same on 4 x (4,4,3)", "MaxPooling2D", config_pooling, 5,
+              SHAPE3(4, 4, 3), 4, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 3x3 s2 same on 4 x (4,4,3)", "AveragePooling2D",
+              config_pooling, 5, SHAPE3(4, 4, 3), 4, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 3x3 s1 same on 3 x (5,4,2)", "MaxPooling2D", config_pooling, 6,
+              SHAPE3(5, 4, 2), 3, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 3x3 s1 same on 3 x (5,4,2)", "AveragePooling2D",
+              config_pooling, 6, SHAPE3(5, 4, 2), 3, ref_pooling),
+    PLAIN_ROW("MaxPooling2D 4x3 s1x2 same on 3 x (5,6,2)", "MaxPooling2D", config_pooling, 7,
+              SHAPE3(5, 6, 2), 3, ref_pooling),
+    PLAIN_ROW("AveragePooling2D 4x3 s1x2 same on 3 x (5,6,2)", "AveragePooling2D",
+              config_pooling, 7, SHAPE3(5, 6, 2), 3, ref_pooling),
+    PLAIN_ROW("GlobalMaxPooling2D on 4 x (5,5,3)", "GlobalMaxPooling2D", config_none, 0,
+              SHAPE3(5, 5, 3), 4, ref_global_pooling),
+    PLAIN_ROW("GlobalAveragePooling2D on 4 x (5,5,3)", "GlobalAveragePooling2D", config_none, 0,
+              SHAPE3(5, 5, 3), 4, ref_global_pooling),
+    PLAIN_ROW("GlobalMaxPooling2D on 3 x (1,1,2)", "GlobalMaxPooling2D", config_none, 0,
+              SHAPE3(1, 1, 2), 3, ref_global_pooling),
+    PLAIN_ROW("GlobalAveragePooling2D on 3 x (1,1,2)", "GlobalAveragePooling2D", config_none,
+              0, SHAPE3(1, 1, 2), 3, ref_global_pooling),
+    PLAIN_ROW("GlobalMaxPooling2D on 5 x (3,7,4)", "GlobalMaxPooling2D", config_none, 0,
+              SHAPE3(3, 7, 4), 5, ref_global_pooling),
+    PLAIN_ROW("GlobalAveragePooling2D on 5 x (3,7,4)", "GlobalAveragePooling2D", config_none,
+              0, SHAPE3(3, 7, 4), 5, ref_global_pooling),
+    PLAIN_ROW("Flatten on 4 x (2,3,4)", "Flatten", config_none, 0, SHAPE3(2, 3, 4), 4,
+              ref_flatten),
+    PLAIN_ROW("Flatten on 3 x (3,5)", "Flatten", config_none, 0, SHAPE2(3, 5), 3, ref_flatten),
+    PLAIN_ROW("Flatten on 3 x (7)", "Flatten", config_none, 0, SHAPE1(7), 3, ref_flatten),
+    PLAIN_ROW("Reshape(6,-1) on 4 x (2,3,4)", "Reshape", config_reshape, 0, SHAPE3(2, 3, 4), 4,
+              ref_reshape),
+    PLAIN_ROW("Reshape(-1,5,1) on 3 x (3,5)", "Reshape", config_reshape, 1, SHAPE2(3, 5), 3,
+              ref_reshape),
+    PLAIN_ROW("Reshape(-1) on 4 x (2,3,4)", "Reshape", config_reshape, 2, SHAPE3(2, 3, 4), 4,
+              ref_reshape),
+    PLAIN_ROW("Reshape(4,3,2) on 4 x (2,3,4)", "Reshape", config_reshape, 3, SHAPE3(2, 3, 4), 4,
+              ref_reshape),
+    PLAIN_ROW("Reshape(5,3) on 3 x (3,5)", "Reshape", config_reshape, 4, SHAPE2(3, 5), 3,
+              ref_reshape),
+    PLAIN_ROW("Dropout(0.5) on 8 x (7)", "Dropout", config_dropout, 5, SHAPE1(7), 8,
+              ref_dropout),
+    PLAIN_ROW("Dropout(0.3) on 4 x (3,4,5)", "Dropout", config_dropout, 3, SHAPE3(3, 4, 5), 4,
+              ref_dropout),
+    PLAIN_ROW("BatchNormalization on 16 x (6)", "BatchNormalization", config_batch_norm, 3,
+              SHAPE1(6), 16, ref_batch_norm),
+    PLAIN_ROW("BatchNormalization(center=0) on 16 x (6)", "BatchNormalization",
+              config_batch_norm, 2, SHAPE1(6), 16, ref_batch_norm),
+    PLAIN_ROW("BatchNormalization on 8 x (4,5,3)", "BatchNormalization", config_batch_norm, 3,
+              SHAPE3(4, 5, 3), 8, ref_batch_norm),
+    PLAIN_ROW("BatchNormalization(scale=0) on 8 x (4,5,3)", "BatchNormalization",
+              config_batch_norm, 1, SHAPE3(4, 5, 3), 8, ref_batch_norm),
+    PLAIN_ROW("BatchNormalization(center=0, scale=0) on 8 x (2,3,5)", "BatchNormalization",
+              config_batch_norm, 0, SHAPE3(2, 3, 5), 8, ref_batch_norm),
+    CONV_ROW("Conv2D(2) 1x1 on 3 x (1,1,3)", 0, SHAPE3(1, 1, 3), 3),
+    CONV_ROW_ACTS("Conv2D(2) 1x1 on 4 x (3,2,4)", 0, SHAPE3(3, 2, 4), 4, CONV_ACTS),
+    CONV_ROW("Conv2D(3) 3x4 on 4 x (3,4,2)", 1, SHAPE3(3, 4, 2), 4),
+    CONV_ROW("Conv2D(4) 3x3 s2 valid on 3 x (7,8,3)", 2, SHAPE3(7, 8, 3), 3),
+    CONV_ROW_ACTS("Conv2D(3) 3x3 s2x3 same on 3 x (5,8,4)", 3, SHAPE3(5, 8, 4), 3, CONV_ACTS),
+    CONV_ROW("Conv2D(3) 2x2 same on 3 x (5,5,2)", 4, SHAPE3(5, 5, 2), 3),
+    CONV_ROW("Conv2D(3) 4x3 same on 3 x (5,6,4)", 5, SHAPE3(5, 6, 4), 3),
+    CONV_ROW("Conv2D(3) 3x3 d2 valid on 3 x (7,6,2)", 6, SHAPE3(7, 6, 2), 3),
+    CONV_ROW("Conv2D(2) 3x2 d2x3 same on 2 x (5,6,4)", 7, SHAPE3(5, 6, 4), 2),
+    CONV_ROW_ACTS("Conv2D(5, use_bias=0) 3x3 on 3 x (5,5,6)", 8, SHAPE3(5, 5, 6), 3, CONV_ACTS),
+    CONV_ROW("Conv2D(3) 1x1 s2 same on 3 x (5,4,4)", 9, SHAPE3(5, 4, 4), 3),
+    /* no relu here: 1617 outputs a sample would take many kink redraws */
+    {"Conv2D(33) 3x3 same on 7 x (7,7,5)", "Conv2D", config_conv2d, 10, SHAPE3(7, 7, 5), 7,
+     ref_conv2d, CONV_ACTS & ~ON(CLSEQ_RELU), EVERY_FAMILY, REACH_ALL, 96},
+    {"Conv2D(2) 7x7 on 669 x (8,8,32)", "Conv2D", config_conv2d, 11, SHAPE3(8, 8, 32), 669,
+     ref_conv2d, ON(CLSEQ_LINEAR), BUILTIN, REACH_SMALL, 16},
 };
 
 #define CASE_COUNT ((int)(sizeof cases / sizeof cases[0]))
@@ -358,6 +760,8 @@ static const layer_case cases[] = {
  * here. */
 static int bounds_terms(const layer_case *c, const clseq_shape *out)
 {
+    if (c->reference == ref_conv2d)
+        return ref_conv2d_terms(c, out);
     return c->rows * (shape_size(&c->in) / shape_last(&c->in)) + shape_last(&c->in) +
            shape_last(out);
 }

@@ -4,6 +4,10 @@
  *   seed     the lesson's small fit: fused, layer by layer, plain C (bench_train.c)
  *   mlp      784-512-512-10 training samples/s (bench_train.c)
  *   predict  the same MLP's inference samples/s (bench_train.c)
+ *   cnn      a Conv2D/MaxPooling2D network's training and inference
+ *            samples/s (bench_cnn.c)
+ *   cnn-profile  that network's training step layer by layer
+ *            (bench_cnn.c; not part of all)
  *   startup  process start to first prediction, measured from a parent that
  *            fork/execs "clseq bench startup-child" (here)
  */
@@ -22,8 +26,10 @@
 #include "commands.h"
 
 static const char bench_usage[] =
-    "usage: clseq bench [gemm|seed|mlp|predict|startup|all] [--device S] [--repeat N]\n"
-    "  Prints NAME: VALUE UNIT lines (default section: all).\n"
+    "usage: clseq bench [gemm|seed|mlp|predict|cnn|startup|all|cnn-profile] [--device S]\n"
+    "                   [--repeat N]\n"
+    "  Prints NAME: VALUE UNIT lines (default section: all, which is every section but\n"
+    "  cnn-profile).\n"
     "  --device S   device spec as for every command (default $CLSEQ_DEVICE, else GPU, else first)\n"
     "  --repeat N   timed repetitions of each measurement (default: chosen per measurement)\n"
     "  OpenBLAS (libopenblas.so.0) and CLBlast (libclblast.so.1) are loaded at run time when\n"
@@ -204,13 +210,24 @@ static void print_load(void)
         fclose(f);
 }
 
-enum { SEC_GEMM = 1, SEC_SEED = 2, SEC_MLP = 4, SEC_PREDICT = 8, SEC_STARTUP = 16, SEC_ALL = 31 };
+enum {
+    SEC_GEMM = 1,
+    SEC_SEED = 2,
+    SEC_MLP = 4,
+    SEC_PREDICT = 8,
+    SEC_STARTUP = 16,
+    SEC_CNN = 32,
+    SEC_ALL = 63,
+    /* a diagnosis rather than a figure to track: asked for by name only */
+    SEC_CNN_PROFILE = 64
+};
 
 static int section_from_name(const char *name)
 {
     static const struct { const char *name; int bits; } sections[] = {
-        {"gemm", SEC_GEMM}, {"seed", SEC_SEED},       {"mlp", SEC_MLP},
-        {"predict", SEC_PREDICT}, {"startup", SEC_STARTUP}, {"all", SEC_ALL},
+        {"gemm", SEC_GEMM},       {"seed", SEC_SEED},         {"mlp", SEC_MLP},
+        {"predict", SEC_PREDICT}, {"cnn", SEC_CNN},           {"startup", SEC_STARTUP},
+        {"all", SEC_ALL},         {"cnn-profile", SEC_CNN_PROFILE},
     };
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         if (strcmp(name, sections[i].name) == 0)
@@ -266,6 +283,11 @@ int cmd_bench(int argc, char **argv)
     if (ok && (sections & SEC_PREDICT))
         ok = bench_predict(ctx, &o, &mlp);
     clseq_model_free(mlp);
+    mlp = NULL;
+    if (ok && (sections & SEC_CNN))
+        ok = bench_cnn(ctx, &o);
+    if (ok && (sections & SEC_CNN_PROFILE))
+        ok = bench_cnn_profile(ctx, &o);
     clseq_ctx_free(ctx);
     /* Last and without a context of our own open: the children get the
      * machine to themselves. */

@@ -27,6 +27,15 @@ int demo_classifier(demo_session *d);
 int demo_two_classes(demo_session *d);
 /* Part 5: regression of 1/(1+e^x) with noise. */
 int demo_regression(demo_session *d);
+/* Part 6: the 8x8 digits with a small CNN; its first filters, the test
+ * set's confusion matrix and the digits it got wrong. */
+int demo_digits(demo_session *d);
+
+/* The digits data set carried in the tool (demo_digits_data.c): the number
+ * of images, and image i as 64 pixels 0..16 in base-17 digits (0-9, a-g),
+ * row by row, then its label digit; NULL past the end. */
+size_t demo_digits_count(void);
+const char *demo_digits_row(size_t i);
 
 /* make_blobs(n, 2 features, centres, std, seed 101), split 80/20 with
  * seed 42 and one-hot encoded; prints the shapes. 1 on success. */

@@ -32,6 +32,35 @@ int plot_heatmap(const char *png_path, const char *title, const float *values, i
                  const char *const *row_names, const char *const *col_names,
                  char *err, size_t errlen);
 
+/* Colour maps of the matrix figures. */
+typedef enum plot_cmap {
+    PLOT_CMAP_DIVERGING = 0, /* blue-white-red over [-m, m], m = max |value|: weights */
+    PLOT_CMAP_SEQUENTIAL,    /* white to dark blue over [min(0, lo), hi]: counts */
+    PLOT_CMAP_GREY           /* white to black over [min(0, lo), hi]: ink, pixels */
+} plot_cmap;
+
+/* How plot_heatmap_styled draws its matrix. */
+typedef struct plot_heat_style {
+    plot_cmap cmap;
+    int decimals;                   /* digits after the point in each cell's annotation */
+    const char *x_label, *y_label;  /* under the columns and left of the rows; NULL: none */
+} plot_heat_style;
+
+/* plot_heatmap with a choice of colour map, annotation and axis titles; plot_heatmap is this
+ * with {PLOT_CMAP_DIVERGING, 2, NULL, NULL}. A confusion matrix is {PLOT_CMAP_SEQUENTIAL, 0,
+ * "predicted", "true"}. */
+int plot_heatmap_styled(const char *png_path, const char *title, const float *values, int rows,
+                        int cols, const char *const *row_names, const char *const *col_names,
+                        const plot_heat_style *style, char *err, size_t errlen);
+
+/* A grid of small images (count of them, each height x width values row-major, one after the
+ * other in `images`), per_row to a row, each with a caption under it (captions or any
+ * captions[i] may be NULL: none), all on one colour scale; with colour_bar != 0 a colour bar
+ * beside them. Used for a convolution's filters and for misclassified inputs. */
+int plot_image_grid(const char *png_path, const char *title, const float *images, int count,
+                    int height, int width, int per_row, const char *const *captions,
+                    plot_cmap cmap, int colour_bar, char *err, size_t errlen);
+
 /* Regression: scatter of data points (px, py: n) in a translucent colour, the fitted curve
  * (cx, cy: m points, joined by a line in the order given) and, if tx != NULL, the true curve
  * (tx, ty: tm points) dashed; axes with ticks and labels, a title and a legend ("data",
@@ -170,6 +199,24 @@ void plot_draw_marker(cairo_t *cr, double x, double y, const plot_style *st);
 /* Strokes the finite points of (x, y) as a polyline, breaking at NaNs. */
 void plot_draw_polyline(cairo_t *cr, const plot_frame *f, const float *x, const float *y,
                         size_t n, const plot_style *st);
+
+/* The range [*lo, *hi] (never empty) a colour map shows for n values. */
+void plot_cmap_range(plot_cmap map, const float *v, size_t n, double *lo, double *hi);
+/* The map's colour of v on [lo, hi] (clamped); grey for NaN. */
+plot_rgb plot_cmap_colour(plot_cmap map, double v, double lo, double hi);
+/* Near-black or white, whichever reads better on c. */
+plot_rgb plot_ink_on(plot_rgb c);
+/* Ticks for a colour bar `height` pixels tall showing [lo, hi]. */
+plot_ticks plot_colour_bar_ticks(double lo, double hi, double height);
+/* Width of a colour bar with these ticks, labels included. */
+double plot_colour_bar_width(cairo_t *cr, const plot_ticks *t);
+/* The bar with its top-left corner at (x, top), h pixels tall, ticks and labels right of it. */
+void plot_draw_colour_bar(cairo_t *cr, plot_cmap map, double lo, double hi, const plot_ticks *t,
+                          double x, double top, double h);
+/* Width a title needs (0 for none): it may widen a picture up to 900 px. */
+double plot_title_width(cairo_t *cr, const char *title);
+/* A bold title centred on a picture `width` wide, shrunk to fit, baseline at y. */
+void plot_draw_title_centred(cairo_t *cr, const char *title, double width, double baseline);
 
 /* Size of a legend box for these entries. */
 void plot_legend_size(cairo_t *cr, const plot_legend_entry *e, int n, double *w, double *h);

@@ -16,8 +16,8 @@
 #include "nn/train.h"
 
 /* totals: loss, accuracy, mse, mae sums, their 4 compensations, then the
- * parameters' sum (finite unless training diverged) */
-enum { TOTALS = 9, PARAM_SUM = 8 };
+ * parameters' and the state's sums (finite unless training diverged) */
+enum { TOTALS = 10, PARAM_SUM = 8, STATE_SUM = 9 };
 
 /* Device copies of the training and validation rows. */
 typedef struct fit_data {
@@ -27,6 +27,7 @@ typedef struct fit_data {
     int *host_perm;
     cl_mem totals;   /* this epoch's sums (TOTALS floats) */
     cl_mem backup;   /* parameters at the start of the epoch */
+    cl_mem state_backup; /* and the state (moving statistics) */
 } fit_data;
 
 clseq_fit_options clseq_fit_defaults(void)
@@ -89,6 +90,7 @@ static void release_data(fit_data *d)
     clseq_buffer_release(&d->perm);
     clseq_buffer_release(&d->totals);
     clseq_buffer_release(&d->backup);
+    clseq_buffer_release(&d->state_backup);
     free(d->host_perm);
 }
 
@@ -137,6 +139,9 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
         d->host_perm[i] = (int)i;
     if ((s = clseq_buffer_create(dev, d->n * sizeof(int), &d->perm)) != CLSEQ_OK ||
         (s = clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
+        return s;
+    if ((s = clseq_buffer_create(dev, m->state_count * sizeof(float), &d->state_backup)) !=
+        CLSEQ_OK)
         return s;
     return clseq_buffer_create(dev, m->param_count * sizeof(float), &d->backup);
 }
@@ -202,15 +207,27 @@ static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
     return s;
 }
 
-/* Copies the parameter vector between buffers (nothing to copy for a
- * model of activation layers only). */
-static clseq_status copy_params(clseq_model *m, cl_mem from, cl_mem to)
+/* Copies count floats of a variable vector between buffers (nothing to
+ * copy for a model without such variables). */
+static clseq_status copy_vector(clseq_model *m, cl_mem from, cl_mem to, size_t count)
 {
-    if (m->param_count == 0)
+    if (count == 0)
         return CLSEQ_OK;
     return clseq_cl_check(clEnqueueCopyBuffer(m->dev->queue, from, to, 0, 0,
-                                              m->param_count * sizeof(float), 0, NULL, NULL),
+                                              count * sizeof(float), 0, NULL, NULL),
                           "clEnqueueCopyBuffer");
+}
+
+/* The parameter and state vectors (the whole model's weights) from/to
+ * the epoch's backups. */
+static clseq_status copy_weights(clseq_model *m, fit_data *d, int to_backup)
+{
+    clseq_status s = to_backup ? copy_vector(m, m->params, d->backup, m->param_count)
+                               : copy_vector(m, d->backup, m->params, m->param_count);
+    if (s != CLSEQ_OK)
+        return s;
+    return to_backup ? copy_vector(m, m->state, d->state_backup, m->state_count)
+                     : copy_vector(m, d->state_backup, m->state, m->state_count);
 }
 
 static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_options *o,
@@ -226,7 +243,7 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     if (s == CLSEQ_OK)
         s = clseq_buffer_fill(dev, d->totals, 0, TOTALS, 0.0f);
     if (s == CLSEQ_OK)
-        s = copy_params(m, m->params, d->backup);
+        s = copy_weights(m, d, 1);
     if (s == CLSEQ_OK)
         s = clseq_fused_applies(m, o->batch_size)
                 ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
@@ -235,13 +252,16 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
      * their sum turns non-finite then */
     if (s == CLSEQ_OK && m->param_count > 0)
         s = clseq_op_sum_columns(dev, m->params, (int)m->param_count, 1, d->totals, PARAM_SUM, 0);
+    if (s == CLSEQ_OK && m->state_count > 0)
+        s = clseq_op_sum_columns(dev, m->state, (int)m->state_count, 1, d->totals, STATE_SUM, 0);
     if (s == CLSEQ_OK)
         s = clseq_buffer_read(dev, d->totals, 0, sizeof sums, sums);
     if (s != CLSEQ_OK)
         return s;
     for (int i = 0; i < 4; i++)
         totals[i] = sums[i];
-    *param_sum = sums[PARAM_SUM];
+    /* a non-finite moving statistic breaks inference as surely as a weight */
+    *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
     *count = clseq_totals_to_values(m, totals, d->n, values);
     if (d->val_n > 0) {
         if ((s = clseq_pass_totals(m, d->val_x, d->val_y, d->val_n, totals)) != CLSEQ_OK)
@@ -256,7 +276,7 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
 static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float loss,
                                    float param_sum)
 {
-    clseq_status s = copy_params(m, d->backup, m->params);
+    clseq_status s = copy_weights(m, d, 0);
     if (s == CLSEQ_OK)
         s = clseq_model_reset_optimizer(m);
     clFinish(m->dev->queue);

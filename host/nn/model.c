@@ -272,6 +272,20 @@ static clseq_status check_loss_fits_output(const clseq_model *m, clseq_loss loss
         return clseq_fail(CLSEQ_E_ARG, "clseq_compile: unknown loss code %d", (int)loss);
     if (loss == CLSEQ_MEAN_SQUARED_ERROR || loss == CLSEQ_MEAN_ABSOLUTE_ERROR)
         return CLSEQ_OK;
+    /* Keras takes a categorical cross-entropy per position of the last
+     * axis and averages over batch and positions (losses/loss.py,
+     * reduce_values); clseq's loss rows are whole samples, so it refuses
+     * what it would get wrong. Binary cross-entropy is a mean over all
+     * outputs either way. */
+    if (loss != CLSEQ_BINARY_CROSSENTROPY && last->out.rank > 1 &&
+        clseq_shape_size(&last->out) != clseq_shape_last(&last->out)) {
+        char shape[64];
+        clseq_shape_format(&last->out, shape, sizeof shape);
+        return clseq_fail(CLSEQ_E_ARG,
+                          "clseq_compile: %s over an output of shape %s (one distribution per "
+                          "position) is not supported; add a Flatten before the last Dense",
+                          clseq_loss_name(loss), shape);
+    }
     if (last->act != need)
         return clseq_fail(CLSEQ_E_ARG, "clseq_compile: %s needs a %s output, but layer %d is %s",
                           clseq_loss_name(loss), clseq_activation_name(need), m->layer_count,

@@ -42,9 +42,28 @@ static const struct {
     [K_RMSPROP_UPDATE] = {"rmsprop_update", "optim.cl"},
     [K_FUSED_TRAIN] = {"fused_train", "train_fused.cl"},
     /* conv.cl (Conv2D) */
+    [K_IM2COL] = {"im2col", "conv.cl"},
+    [K_IM2COL4] = {"im2col4", "conv.cl"},
+    [K_COL2IM] = {"col2im", "conv.cl"},
+    [K_COL2IM4] = {"col2im4", "conv.cl"},
+    [K_CONV_BLOCK_SUMS] = {"conv_block_sums", "conv.cl"},
+    [K_CONV_ACCUMULATE] = {"conv_accumulate", "conv.cl"},
     /* pool.cl (pooling layers) */
+    [K_MAX_POOL2D] = {"max_pool2d", "pool.cl"},
+    [K_MAX_POOL2D_BACKWARD] = {"max_pool2d_backward", "pool.cl"},
+    [K_AVG_POOL2D] = {"avg_pool2d", "pool.cl"},
+    [K_AVG_POOL2D_BACKWARD] = {"avg_pool2d_backward", "pool.cl"},
     /* batch_norm.cl (BatchNormalization) */
+    [K_BN_PARTIAL_SUMS] = {"bn_partial_sums", "batch_norm.cl"},
+    [K_BN_FINISH_MEAN] = {"bn_finish_mean", "batch_norm.cl"},
+    [K_BN_FINISH_VARIANCE] = {"bn_finish_variance", "batch_norm.cl"},
+    [K_BN_INFERENCE_STATS] = {"bn_inference_stats", "batch_norm.cl"},
+    [K_BN_NORMALIZE] = {"bn_normalize", "batch_norm.cl"},
+    [K_BN_FINISH_GRADS] = {"bn_finish_grads", "batch_norm.cl"},
+    [K_BN_BACKWARD_INPUT] = {"bn_backward_input", "batch_norm.cl"},
     /* dropout.cl (Dropout) */
+    [K_DROPOUT_FORWARD] = {"dropout_forward", "dropout.cl"},
+    [K_DROPOUT_BACKWARD] = {"dropout_backward", "dropout.cl"},
 };
 
 const char *clseq_kernel_name(clseq_kernel_id id)

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Reference fixtures from real Keras 3 for tests/test_keras.c.
+
+README. This script builds small Sequential models with Keras 3 (JAX
+backend, CPU), gives them deterministic non-trivial weights (seeded NumPy:
+nonzero biases, BatchNormalization moving statistics away from their
+initial 0 and 1) and writes, per model, one text file under
+tests/fixtures/keras/: the clseq layer spec that describes the model, its
+input shape, every variable in Keras's order, an input batch and targets,
+model.predict, model.evaluate, and for SGD(0.1) and Adam(0.01, epsilon
+1e-3) the loss that one model.fit step over the whole batch reports and
+every variable after that step (BatchNormalization's moving statistics
+included). The CI never
+runs this script; it only reads the committed fixtures. To regenerate them:
+
+    python3 -m venv /work/venv-keras
+    /work/venv-keras/bin/pip install -r tests/keras/requirements.txt
+    KERAS_BACKEND=jax /work/venv-keras/bin/python tests/keras/make_fixtures.py
+
+The Keras model is built FROM the clseq spec string (keras_layers below
+translates it), so a fixture's spec and its Keras model cannot drift apart.
+
+Each model also runs again in float64 with the same (float32-exact) weights
+and data. For every recorded tensor T the file holds T.err: the largest
+difference between Keras's float32 values and the float64 ones, i.e. the
+rounding error one valid float32 evaluation order actually makes on this
+computation. test_keras.c scales its tolerances from it (see there).
+
+Dropout's masks are random draws clseq cannot repeat, so models with a
+Dropout of rate > 0 record predict and evaluate only (@train says why);
+the CNNs that train keep a Dropout(0) to cover the layer's plumbing.
+
+File format (one record after another, read by test_keras.c):
+  # ...                 a comment line
+  @NAME TEXT            a text record: TEXT is the rest of the line
+  NAME COUNT            a numeric record: COUNT values follow, whitespace
+  v1 v2 ...             separated over one or more lines, each a float32
+                        printed with %.9g (exact round trip)
+Text records: @spec (clseq_add_layers's spec), @loss (Keras's loss name),
+@train ("yes", or why the model has no training records).
+Numeric records:
+  input_shape            the per-sample shape (rank values)
+  rows, layers           batch rows; Keras layer count (= clseq's)
+  x, y                   inputs (rows x input size), targets (rows x output
+                         size, or rows class indices for sparse targets)
+  predict, evaluate      model.predict(x); model.evaluate(x, y) loss
+  shape/L/I/NAME         layer L's variable I (Keras's order) named NAME:
+  init/L/I/NAME          its shape, and its values (row-major) before any step
+  OPT/config             OPT = sgd: lr momentum nesterov;
+                         OPT = adam: lr beta_1 beta_2 epsilon
+  OPT/loss               the loss model.fit reports for its one step
+  OPT/after/L/I/NAME     each variable after that step
+  R.err                  for every numeric record R above that Keras
+                         computes: max |float32 - float64|
+"""
+import os
+import sys
+import zlib
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+
+# float64 for the error estimates; float32 models stay float32.
+jax.config.update("jax_enable_x64", True)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "keras")
+
+SGD = ("sgd", [0.1, 0.0, 0.0])
+# Adam's first step is lr * m / (sqrt(v) + epsilon) with m and v bias
+# corrected: about lr * g / (|g| + epsilon). Its sensitivity to g is
+# lr * epsilon / (|g| + epsilon)^2, at most lr / epsilon: 1e5 with Keras's
+# default 1e-7, which turns the float32 noise of a gradient that is zero in
+# exact arithmetic (a bias right before a BatchNormalization, whose batch
+# mean removes it) into a step of +-lr that no two implementations share.
+# With epsilon 1e-3 that factor is 10, and epsilon's place in the rule
+# (outside the square root, not bias corrected) shows in every step.
+ADAM = ("adam", [0.01, 0.9, 0.999, 1e-3])
+
+# name, input shape, clseq spec, loss, rows, train: True (a step with each
+# of SGD and Adam) or why the model records no step.
+
+# Activation models: each activation inside a Dense (a hidden layer, whose
+# backward goes through the activation's derivative) and as an Activation
+# layer at the output (where the loss meets it).
+ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "selu",
+               "gelu", "softplus", "softsign", "silu", "hard_sigmoid", "exponential", "relu6",
+               "log_softmax"]
+
+
+def activation_model(act):
+    loss = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy",
+            "tanh": "mean_absolute_error"}.get(act, "mean_squared_error")
+    return ("act_" + act, (4,), "dense:6:%s,dense:3,activation:%s" % (act, act), loss, 6, True)
+
+
+MODELS = [activation_model(a) for a in ACTIVATIONS] + [
+    # Dense on a rank-2 sample acts on the last axis: (3, 5) -> (3, 4) -> (3, 2).
+    # MSE, like BCE and MAE, is a mean over every output either way; Keras's
+    # (sparse) categorical cross-entropy on a rank-2 output averages over the
+    # positions too, where clseq's loss sums over a sample's outputs (3x
+    # Keras's loss and gradient here), so no such fixture until that agrees.
+    ("dense_rank2", (3, 5), "dense:4:tanh,dense:2", "mean_squared_error", 5, True),
+    # Reshape with -1 between Dense layers, then a Conv2D on the reshaped
+    # sample: (3, 5) -> (3, 4) -> (2, 6) -> (2, 4) -> (2, 2, 2) -> conv -> (1, 1, 2)
+    ("reshape", (3, 5),
+     "dense:4:tanh,reshape:2x-1,dense:4:softplus,reshape:2x-1x2,conv2d:2:2x2:valid:sigmoid,"
+     "flatten,dense:2", "mean_squared_error", 5, True),
+    # The CNN: Conv2D(same, relu) -> MaxPooling2D -> Conv2D(valid, strides 2)
+    # -> BatchNormalization -> Flatten -> Dropout(0) -> Dense softmax, the
+    # Conv2D before the BatchNormalization without a bias as usual (its
+    # gradient would be zero).
+    ("cnn_strides", (8, 8, 2),
+     "conv2d:4:3x3:relu:same,maxpool2d:2x2:s1:valid,conv2d:3:3x3:valid:s2:nobias,batchnorm,flatten,"
+     "dropout:0,dense:3:softmax", "categorical_crossentropy", 6, True),
+    # ... with dilation 2 instead of strides, sparse targets, a BN of its own
+    # momentum and epsilon and a 3x3 'same' pool with strides 2 (padding 0
+    # before, 1 after)
+    ("cnn_dilation", (8, 8, 1),
+     "conv2d:3:3x3:relu:same,maxpool2d:3x3:s2:same,conv2d:4:2x2:valid:d2:nobias,"
+     "batchnorm:0.9:0.01,flatten,dropout:0,dense:3:softmax",
+     "sparse_categorical_crossentropy", 6, True),
+    # AveragePooling2D 'same' on an odd image (edge windows average fewer
+    # cells), after a Conv2D with an even kernel and 'same' (padding 0
+    # before, 1 after)
+    ("avgpool_same", (7, 7, 1),
+     "conv2d:2:2x2:same:tanh,avgpool2d:3x3:s2:same,flatten,dense:3",
+     "mean_squared_error", 5, True),
+    # pools with strides not dividing the image, 'same' max pooling
+    ("pool_same_strides", (7, 5, 2),
+     "conv2d:3:3x2:same:elu:s2,maxpool2d:2x2:s1:same,avgpool2d:2x3:valid,flatten,"
+     "dense:2:sigmoid", "binary_crossentropy", 4, True),
+    # Conv2D 'same' with strides 2 on an even image pads 0 before, 1 after
+    ("globalavgpool", (8, 8, 2),
+     "conv2d:3:3x3:same:s2:selu,globalavgpool2d,dense:2:sigmoid",
+     "binary_crossentropy", 5, True),
+    ("globalmaxpool_nobias", (6, 6, 3),
+     "conv2d:4:3x3:valid:nobias:gelu,globalmaxpool2d,dense:3:softmax",
+     "categorical_crossentropy", 5, True),
+    # fields left to the defaults: Conv2D 'valid', strides 1; pools 2x2,
+    # strides = pool size, 'valid' (clseq's spec documents Keras's defaults)
+    ("spec_defaults", (6, 6, 1), "conv2d:2:3x3:relu,maxpool2d,avgpool2d,flatten,dense:2",
+     "mean_squared_error", 4, True),
+    # BatchNormalization after Dense: training updates the moving statistics,
+    # predict and evaluate use them
+    ("dense_batchnorm", (5,),
+     "dense:6:tanh,batchnorm,dense:4:relu,batchnorm:0.8:0.1,dense:3:softmax",
+     "categorical_crossentropy", 8, True),
+    # ... and right after a linear Dense, whose bias then has no gradient in
+    # exact arithmetic (see ADAM)
+    ("dense_linear_batchnorm", (5,),
+     "dense:6,batchnorm,activation:relu,dense:3:softmax",
+     "categorical_crossentropy", 8, True),
+    # Dropout with a real rate: predict and evaluate pass values through
+    ("dropout_predict", (5,),
+     "dense:8:relu,dropout:0.5,dense:3:softmax", "categorical_crossentropy", 6,
+     "no: Dropout(0.5)'s masks are random draws clseq cannot repeat"),
+]
+
+
+def dims(text):
+    """'3x2' -> (3, 2); '3' -> (3, 3) (Keras's int for both axes)."""
+    parts = [int(p) for p in text.split("x")]
+    return tuple(parts) if len(parts) == 2 else (parts[0], parts[0])
+
+
+def keras_layers(spec, dtype):
+    """The Keras layers a clseq spec describes (the subset this script
+    uses). Fields a token leaves out take Keras's defaults, which clseq's
+    spec documents as its own."""
+    layers = []
+    for token in spec.split(","):
+        kind, *f = token.split(":")
+        kw = {"dtype": dtype}
+        if kind == "dense":
+            layers.append(keras.layers.Dense(int(f[0]), activation=f[1] if len(f) > 1 else None,
+                                             **kw))
+        elif kind == "activation":
+            layers.append(keras.layers.Activation(f[0], **kw))
+        elif kind == "conv2d":
+            args = dict(filters=int(f[0]), kernel_size=dims(f[1]), padding="valid",
+                        strides=(1, 1), dilation_rate=(1, 1), use_bias=True, activation=None)
+            for o in f[2:]:
+                if o in ("same", "valid"):
+                    args["padding"] = o
+                elif o == "nobias":
+                    args["use_bias"] = False
+                elif o[0] == "s" and o[1:2].isdigit():
+                    args["strides"] = dims(o[1:])
+                elif o[0] == "d" and o[1:2].isdigit():
+                    args["dilation_rate"] = dims(o[1:])
+                else:
+                    args["activation"] = o
+            layers.append(keras.layers.Conv2D(**args, **kw))
+        elif kind in ("maxpool2d", "avgpool2d"):
+            args = dict(pool_size=(2, 2), strides=None, padding="valid")  # Keras's defaults
+            if f and f[0][:1].isdigit():
+                args["pool_size"] = dims(f.pop(0))
+            for o in f:
+                if o in ("same", "valid"):
+                    args["padding"] = o
+                else:
+                    assert o[0] == "s", token
+                    args["strides"] = dims(o[1:])
+            pool = {"maxpool2d": keras.layers.MaxPooling2D,
+                    "avgpool2d": keras.layers.AveragePooling2D}[kind]
+            layers.append(pool(**args, **kw))
+        elif kind == "globalavgpool2d":
+            layers.append(keras.layers.GlobalAveragePooling2D(**kw))
+        elif kind == "globalmaxpool2d":
+            layers.append(keras.layers.GlobalMaxPooling2D(**kw))
+        elif kind == "flatten":
+            layers.append(keras.layers.Flatten(**kw))
+        elif kind == "reshape":
+            layers.append(keras.layers.Reshape(tuple(int(d) for d in f[0].split("x")), **kw))
+        elif kind == "dropout":
+            layers.append(keras.layers.Dropout(float(f[0]), **kw))
+        elif kind == "batchnorm":
+            momentum = float(f[0]) if f else 0.99
+            epsilon = float(f[1]) if len(f) > 1 else 1e-3
+            layers.append(keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, **kw))
+        else:
+            raise ValueError("unknown spec token " + token)
+    return layers
+
+
+def build(shape, spec, dtype):
+    return keras.Sequential([keras.Input(shape, dtype=dtype)] + keras_layers(spec, dtype))
+
+
+def initial_weights(model, rng):
+    """Per layer, its variables' values in Keras's order, as float32."""
+    out = []
+    for layer in model.layers:
+        values = []
+        for w in layer.weights:
+            name, shape = w.path.split("/")[-1], tuple(w.shape)
+            if name == "kernel":
+                fan_in = int(np.prod(shape[:-1]))
+                limit = np.sqrt(6.0 / (fan_in + shape[-1]))  # Glorot's range
+                v = rng.uniform(-limit, limit, shape)
+            elif name == "bias":
+                v = rng.uniform(-0.3, 0.3, shape)
+            elif name == "gamma":
+                v = rng.uniform(0.6, 1.4, shape)
+            elif name == "beta":
+                v = rng.uniform(-0.3, 0.3, shape)
+            elif name == "moving_mean":
+                v = rng.uniform(-0.3, 0.3, shape)
+            elif name == "moving_variance":
+                v = rng.uniform(0.6, 1.6, shape)
+            else:
+                raise ValueError("unexpected variable " + w.path)
+            values.append(v.astype(np.float32))
+        out.append(values)
+    return out
+
+
+def targets(loss, out_shape, rows, rng):
+    if loss == "sparse_categorical_crossentropy":
+        return rng.integers(0, out_shape[-1], rows).astype(np.float32)
+    if loss == "categorical_crossentropy":
+        labels = rng.integers(0, out_shape[-1], (rows,) + tuple(out_shape[:-1]))
+        return np.eye(out_shape[-1], dtype=np.float32)[labels]
+    if loss == "binary_crossentropy":
+        return rng.integers(0, 2, (rows,) + tuple(out_shape)).astype(np.float32)
+    return rng.normal(0.0, 1.0, (rows,) + tuple(out_shape)).astype(np.float32)
+
+
+def keras_y(loss, y, dtype):
+    return y.astype(np.int32) if loss == "sparse_categorical_crossentropy" else y.astype(dtype)
+
+
+def make_optimizer(opt):
+    name, c = opt
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=c[0], momentum=c[1], nesterov=bool(c[2]))
+    return keras.optimizers.Adam(learning_rate=c[0], beta_1=c[1], beta_2=c[2], epsilon=c[3])
+
+
+def run(shape, spec, loss, weights, x, y, dtype):
+    """Keras's numbers for one precision: predict, evaluate, and per
+    optimizer the step's loss and variables after it."""
+    res = {}
+    model = build(shape, spec, dtype)
+    for layer, values in zip(model.layers, weights):
+        layer.set_weights([v.astype(dtype) for v in values])
+    xs, ys = x.astype(dtype), keras_y(loss, y, dtype)
+    n = len(x)
+    res["predict"] = np.asarray(model.predict(xs, batch_size=n, verbose=0))
+    model.compile(optimizer=make_optimizer(SGD), loss=loss)
+    res["evaluate"] = np.asarray([model.evaluate(xs, ys, batch_size=n, verbose=0)])
+    for opt in (SGD, ADAM):
+        model = build(shape, spec, dtype)
+        for layer, values in zip(model.layers, weights):
+            layer.set_weights([v.astype(dtype) for v in values])
+        model.compile(optimizer=make_optimizer(opt), loss=loss)
+        hist = model.fit(xs, ys, batch_size=n, epochs=1, shuffle=False, verbose=0)
+        res[opt[0] + "/loss"] = np.asarray([hist.history["loss"][0]])
+        for li, layer in enumerate(model.layers):
+            for vi, w in enumerate(layer.weights):
+                res["%s/after/%d/%d/%s" % (opt[0], li, vi, w.path.split("/")[-1])] = \
+                    np.asarray(w.numpy())
+    return res, model
+
+
+def fmt(values):
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    for v in flat:
+        assert np.isfinite(v)
+    lines = []
+    for i in range(0, len(flat), 8):
+        lines.append(" ".join("%.9g" % np.float32(v) for v in flat[i:i + 8]))
+    return "\n".join(lines)
+
+
+def make(entry):
+    name, shape, spec, loss, rows, train = entry
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    probe = build(shape, spec, "float32")
+    weights = initial_weights(probe, rng)
+    x = rng.uniform(-1.0, 1.0, (rows,) + shape).astype(np.float32)
+    y = targets(loss, probe.output_shape[1:], rows, rng)
+    r32, model = run(shape, spec, loss, weights, x, y, "float32")
+    r64, _ = run(shape, spec, loss, weights, x, y, "float64")
+
+    records = []  # (name, values) or ("@name", text)
+    records.append(("@spec", spec))
+    records.append(("@loss", loss))
+    records.append(("@train", "yes" if train is True else train))
+    records.append(("input_shape", shape))
+    records.append(("rows", [rows]))
+    records.append(("layers", [len(model.layers)]))
+    records.append(("x", x))
+    records.append(("y", y))
+    for li, layer in enumerate(model.layers):
+        for vi, w in enumerate(layer.weights):
+            key = "%d/%d/%s" % (li, vi, w.path.split("/")[-1])
+            records.append(("shape/" + key, w.shape))
+            records.append(("init/" + key, weights[li][vi]))
+    computed = ["predict", "evaluate"]
+    for opt in (SGD, ADAM) if train is True else ():
+        records.append((opt[0] + "/config", opt[1]))
+        computed += [k for k in r32 if k.startswith(opt[0] + "/")]
+    worst = 0.0
+    for key in computed:
+        v32, v64 = r32[key].astype(np.float64), r64[key].astype(np.float64)
+        err = float(np.max(np.abs(v32 - v64)))
+        scale = float(np.max(np.abs(v64)))
+        # a float32 rounding error far above float32's resolution would mean
+        # the two runs took different branches (a relu at 0, a max tie):
+        # then the fixture would test nothing well; pick other data
+        if err > 1e-4 * max(scale, 1e-3):
+            raise RuntimeError("%s: %s: float32 and float64 differ by %g (scale %g)"
+                               % (name, key, err, scale))
+        worst = max(worst, err / max(scale, 1e-30))
+        records.append((key, r32[key]))
+        records.append((key + ".err", [err]))
+
+    lines = ["# clseq Keras fixture '%s': tests/keras/make_fixtures.py, keras %s, jax %s, "
+             "numpy %s (format: see the script)" % (name, keras.__version__, jax.__version__,
+                                                   np.__version__)]
+    for key, values in records:
+        if key.startswith("@"):
+            lines.append("%s %s" % (key, values))
+        else:
+            flat = np.asarray(values).ravel()
+            lines.append("%s %d" % (key, len(flat)))
+            if len(flat):
+                lines.append(fmt(flat))
+    with open(os.path.join(OUT, name + ".txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("%-22s %-28s worst float32 error / scale %.2e" % (name, loss, worst))
+
+
+def main():
+    keras.utils.set_random_seed(0)
+    os.makedirs(OUT, exist_ok=True)
+    only = sys.argv[1:]
+    for entry in MODELS:
+        if not only or entry[0] in only:
+            make(entry)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,473 @@
+/* clseq against real Keras 3: fixtures made by tests/keras/make_fixtures.py
+ * (Keras on JAX, CPU; versions in tests/keras/requirements.txt) and
+ * committed under tests/fixtures/keras/, one text file per model.
+ *
+ * For each fixture the test builds the model from its clseq spec
+ * (clseq_model_create_shaped + clseq_add_layers), checks that the layers
+ * and every variable's name and shape are Keras's, sets every variable to
+ * Keras's values, and compares clseq_predict with model.predict; then, for
+ * SGD(0.1) and Adam(0.01, epsilon 1e-3) each from the same start, it
+ * compiles with the fixture's loss, compares clseq_evaluate with
+ * model.evaluate (first optimizer only: evaluate does not depend on it),
+ * runs one clseq_fit step over the whole batch and compares the loss fit
+ * reports and every variable after the step (BatchNormalization's moving
+ * statistics included) with Keras's. Every fixture runs on both training
+ * paths (the layer path and, where the model allows it, the fused kernel).
+ * Models with a real Dropout rate have no step to compare: Keras's masks
+ * are random draws clseq cannot repeat, so they check predict and evaluate.
+ *
+ * File format (the script's docstring is the full description): records
+ *   # comment
+ *   @NAME TEXT          (text: spec, loss, train)
+ *   NAME COUNT          then COUNT whitespace-separated values
+ * with names input_shape, rows, layers, x, y, predict, evaluate,
+ * shape/L/I/VAR, init/L/I/VAR, OPT/config, OPT/loss, OPT/after/L/I/VAR,
+ * and R.err for each value R Keras computed.
+ *
+ * Tolerances. R.err is the largest |float32 - float64| difference between
+ * Keras's float32 run and a float64 run of the same model on the same
+ * (float32-exact) weights and data: the rounding error that one valid
+ * float32 evaluation of exactly this computation made, conditioning
+ * included (a BatchNormalization of a small variance, a softmax, Adam's
+ * division by sqrt(v) + epsilon all show in it). clseq evaluates the same
+ * expressions in float32 with other summation orders (tree reductions,
+ * im2col GEMM, fused loss gradients), so its own error is of the same size;
+ * |clseq - keras| <= |clseq - exact| + |keras - exact| is then about 2 err,
+ * and ERR_FACTOR 4 leaves a factor 2 for clseq's orders being less lucky
+ * than Keras's. Keras may also round a tensor unusually well (err can be 0
+ * when no value needed rounding), and OpenCL's built-ins are allowed more
+ * error than XLA's (exp, log 3 ulp, tanh 5 ulp, erf 16 ulp in the OpenCL
+ * 1.2 full profile), so a floor of FLOOR_ULP float32 ulp of the tensor's
+ * largest value is added: 32 ulp covers erf's 16 ulp through gelu's
+ * multiply and a few O(1) terms summed after it. The tolerance applies to
+ * the whole tensor, like the error of a sum, which scales with the sum of
+ * its terms' magnitudes rather than with the (possibly small) result.
+ *
+ * The checks can fail: a 1% change of one weight (the first layer's
+ * largest kernel entry) must put predict outside the tolerance for every
+ * fixture, which also shows how far the tolerances are from the errors a
+ * real mistake makes. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+enum { ERR_FACTOR = 4, FLOOR_ULP = 32 };
+
+/* The fixtures (tests/fixtures/keras/NAME.txt), one per model the script's
+ * MODELS lists. */
+static const char *const fixtures[] = {
+    "act_linear", "act_relu", "act_sigmoid", "act_tanh", "act_softmax", "act_leaky_relu",
+    "act_elu", "act_selu", "act_gelu", "act_softplus", "act_softsign", "act_silu",
+    "act_hard_sigmoid", "act_exponential", "act_relu6", "act_log_softmax", "dense_rank2",
+    "reshape", "cnn_strides", "cnn_dilation", "avgpool_same", "pool_same_strides",
+    "globalavgpool", "globalmaxpool_nobias", "spec_defaults", "dense_batchnorm",
+    "dense_linear_batchnorm", "dropout_predict",
+};
+enum { FIXTURES = sizeof fixtures / sizeof fixtures[0] };
+
+/* ---- reading a fixture ------------------------------------------------- */
+
+typedef struct record {
+    char name[96];
+    const char *text; /* text records: the rest of the line (in the file buffer) */
+    double *v;        /* numeric records: count values */
+    size_t count;
+} record;
+
+typedef struct fixture {
+    char name[64];
+    char *buf; /* the file, with text records' line ends made NULs */
+    record *r;
+    int count;
+} fixture;
+
+static void fixture_free(fixture *f)
+{
+    for (int i = 0; i < f->count; i++)
+        free(f->r[i].v);
+    free(f->r);
+    free(f->buf);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "cannot open %s (is $CLSEQ_FIXTURES set?)", path);
+    ck_assert(fseek(fp, 0, SEEK_END) == 0);
+    long size = ftell(fp);
+    ck_assert(size >= 0 && fseek(fp, 0, SEEK_SET) == 0);
+    char *buf = malloc((size_t)size + 1);
+    ck_assert(buf != NULL);
+    ck_assert_msg(fread(buf, 1, (size_t)size, fp) == (size_t)size, "cannot read %s", path);
+    buf[size] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+static void skip_space(char **p)
+{
+    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+        (*p)++;
+}
+
+/* The next whitespace-free word at *p into out (size bytes); empty at the end. */
+static void next_word(char **p, char *out, size_t size, const char *file)
+{
+    size_t n = 0;
+    while (**p && !strchr(" \t\r\n", **p)) {
+        ck_assert_msg(n + 1 < size, "%s: word '%.20s...' too long", file, *p - n);
+        out[n++] = *(*p)++;
+    }
+    out[n] = '\0';
+}
+
+static void fixture_load(fixture *f, const char *name)
+{
+    char file[80];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(file, sizeof file, "keras/%s.txt", name);
+    f->buf = read_file(test_fixture_path(file));
+    int capacity = 0;
+    char *p = f->buf;
+    for (;;) {
+        skip_space(&p);
+        if (!*p)
+            break;
+        if (*p == '#') {
+            p += strcspn(p, "\n");
+            continue;
+        }
+        if (f->count == capacity) {
+            capacity = capacity ? 2 * capacity : 64;
+            f->r = realloc(f->r, (size_t)capacity * sizeof *f->r);
+            ck_assert(f->r != NULL);
+        }
+        record *r = &f->r[f->count++];
+        memset(r, 0, sizeof *r);
+        next_word(&p, r->name, sizeof r->name, file);
+        if (r->name[0] == '@') {
+            if (*p == ' ')
+                p++;
+            r->text = p;
+            p += strcspn(p, "\r\n");
+            if (*p)
+                *p++ = '\0';
+            continue;
+        }
+        char *end;
+        unsigned long count = strtoul(p, &end, 10);
+        ck_assert_msg(end != p && count < (1ul << 24), "%s: record %s has no count", file, r->name);
+        p = end;
+        r->count = count;
+        r->v = malloc((count ? count : 1) * sizeof *r->v);
+        ck_assert(r->v != NULL);
+        for (size_t i = 0; i < count; i++) {
+            r->v[i] = strtod(p, &end);
+            ck_assert_msg(end != p && isfinite(r->v[i]), "%s: record %s: value %zu is bad", file,
+                          r->name, i);
+            p = end;
+        }
+    }
+}
+
+static const record *find(const fixture *f, const char *name)
+{
+    for (int i = 0; i < f->count; i++)
+        if (strcmp(f->r[i].name, name) == 0)
+            return &f->r[i];
+    return NULL;
+}
+
+/* A numeric record that must be there with count values (count 0: any). */
+static const record *need(const fixture *f, const char *name, size_t count)
+{
+    const record *r = find(f, name);
+    ck_assert_msg(r && !r->text, "%s: no numeric record '%s'", f->name, name);
+    ck_assert_msg(count == 0 || r->count == count, "%s: '%s' has %zu values, expected %zu",
+                  f->name, name, r->count, count);
+    return r;
+}
+
+static const char *need_text(const fixture *f, const char *name)
+{
+    const record *r = find(f, name);
+    ck_assert_msg(r && r->text, "%s: no text record '%s'", f->name, name);
+    return r->text;
+}
+
+static float *to_floats(const record *r)
+{
+    float *out = malloc((r->count ? r->count : 1) * sizeof *out);
+    ck_assert(out != NULL);
+    for (size_t i = 0; i < r->count; i++)
+        out[i] = (float)r->v[i]; /* exact: the script wrote float32 values */
+    return out;
+}
+
+/* ---- comparing --------------------------------------------------------- */
+
+/* The worst |got - ref| / tolerance over one comparison, with where. */
+typedef struct worst {
+    double ratio;
+    char what[160];
+} worst;
+
+/* Compares got[0..n) with the record name (and name.err; see the header
+ * for the tolerance); returns the largest |difference| / tolerance, its
+ * index into *where (may be NULL), and keeps the fixture's worst in *w
+ * (may be NULL). */
+static double compare(const fixture *f, const char *name, const float *got, size_t n,
+                      const char *path, size_t *where, worst *w)
+{
+    char err_name[120];
+    const record *ref = need(f, name, n);
+    snprintf(err_name, sizeof err_name, "%s.err", name);
+    double err = need(f, err_name, 1)->v[0], scale = 0;
+    for (size_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs(ref->v[i]));
+    /* an all-zero tensor computed exactly leaves nothing to scale from:
+     * then only (practically) exact values pass */
+    double tol = fmax(ERR_FACTOR * err + FLOOR_ULP * FLT_EPSILON * scale, FLT_MIN);
+    double ratio = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - ref->v[i]);
+        ck_assert_msg(isfinite(got[i]), "%s, %s: %s[%zu] is %g", f->name, path, name, i,
+                      (double)got[i]);
+        if (d / tol > ratio)
+            ratio = d / tol, at = i;
+    }
+    if (where)
+        *where = at;
+    if (w && ratio > w->ratio) {
+        w->ratio = ratio;
+        snprintf(w->what, sizeof w->what, "%s[%zu] (%s): clseq %.9g, Keras %.9g, tolerance %.3g",
+                 name, at, path, (double)got[at], ref->v[at], tol);
+    }
+    return ratio;
+}
+
+static void check(const fixture *f, const char *name, const float *got, size_t n,
+                  const char *path, worst *w)
+{
+    size_t at;
+    double ratio = compare(f, name, got, n, path, &at, w);
+    ck_assert_msg(ratio <= 1.0, "%s, %s: %s[%zu] is %.9g, Keras gives %.9g: %.3g times the "
+                  "tolerance", f->name, path, name, at, (double)got[at], need(f, name, n)->v[at],
+                  ratio);
+}
+
+/* ---- building and running ---------------------------------------------- */
+
+static clseq_model *build(const fixture *f, clseq_ctx *ctx)
+{
+    const record *shape = need(f, "input_shape", 0);
+    int dims[CLSEQ_MAX_RANK], rank = (int)shape->count;
+    ck_assert(rank >= 1 && rank <= CLSEQ_MAX_RANK);
+    for (int i = 0; i < rank; i++)
+        dims[i] = (int)shape->v[i];
+    clseq_model *m;
+    ck_assert_clseq_ok(clseq_model_create_shaped(ctx, rank, dims, &m));
+    const char *spec = need_text(f, "@spec");
+    clseq_status s = clseq_add_layers(m, spec);
+    ck_assert_msg(s == CLSEQ_OK, "%s: clseq_add_layers(\"%s\"): %s", f->name, spec,
+                  clseq_last_error());
+    ck_assert_msg(clseq_layer_count(m) == (int)need(f, "layers", 1)->v[0],
+                  "%s: %d layers, Keras has %g", f->name, clseq_layer_count(m),
+                  need(f, "layers", 1)->v[0]);
+    return m;
+}
+
+/* Sets every variable to the fixture's init/ values after checking its
+ * name and shape against Keras's; the fixture has no variable clseq lacks. */
+static void set_initial(const fixture *f, clseq_model *m)
+{
+    int total = 0, in_file = 0;
+    char key[96];
+    for (int l = 0; l < clseq_layer_count(m); l++)
+        for (int i = 0; i < clseq_variable_count(m, l); i++, total++) {
+            clseq_variable_info info;
+            ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
+            snprintf(key, sizeof key, "shape/%d/%d/%s", l, i, info.name);
+            const record *shape = find(f, key);
+            ck_assert_msg(shape != NULL, "%s: clseq's layer %d variable %d '%s' is not Keras's",
+                          f->name, l, i, info.name);
+            ck_assert_msg(shape->count == (size_t)info.rank, "%s: %s: rank %d, Keras's %zu",
+                          f->name, key, info.rank, shape->count);
+            for (int d = 0; d < info.rank; d++)
+                ck_assert_msg(info.shape[d] == (int)shape->v[d],
+                              "%s: %s: dimension %d is %d, Keras's %g", f->name, key, d,
+                              info.shape[d], shape->v[d]);
+            snprintf(key, sizeof key, "init/%d/%d/%s", l, i, info.name);
+            float *v = to_floats(need(f, key, info.count));
+            ck_assert_clseq_ok(clseq_set_variable(m, l, i, v));
+            free(v);
+        }
+    for (int i = 0; i < f->count; i++)
+        in_file += strncmp(f->r[i].name, "init/", 5) == 0;
+    ck_assert_msg(in_file == total, "%s: Keras has %d variables, clseq %d", f->name, in_file,
+                  total);
+}
+
+static clseq_optimizer optimizer(const fixture *f, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%s/config", name);
+    if (strcmp(name, "sgd") == 0) {
+        const double *c = need(f, key, 3)->v;
+        return clseq_sgd((float)c[0], (float)c[1], c[2] != 0);
+    }
+    const double *c = need(f, key, 4)->v;
+    return clseq_adam((float)c[0], (float)c[1], (float)c[2], (float)c[3]);
+}
+
+static const char *path_name(int fused)
+{
+    return fused ? "fused option 1" : "layer path";
+}
+
+/* Runs fixture f on ctx (fused: which option ctx has, for messages);
+ * the worst comparison goes to w. */
+static void run_fixture(const fixture *f, clseq_ctx *ctx, int fused, worst *w)
+{
+    const char *path = path_name(fused);
+    char what[96], key[96];
+    clseq_model *m = build(f, ctx);
+    set_initial(f, m);
+    size_t rows = (size_t)need(f, "rows", 1)->v[0];
+    size_t in = (size_t)clseq_model_input_dim(m), out = (size_t)clseq_model_output_dim(m);
+    float *x = to_floats(need(f, "x", rows * in));
+    float *p = malloc(rows * out * sizeof *p);
+    ck_assert(p != NULL);
+    ck_assert_clseq_ok(clseq_predict(m, x, rows, p));
+    check(f, "predict", p, rows * out, path, w);
+
+    clseq_loss loss;
+    ck_assert_clseq_ok(clseq_loss_from_name(need_text(f, "@loss"), &loss));
+    size_t y_width = loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : out;
+    float *y = to_floats(need(f, "y", rows * y_width));
+    int train = strcmp(need_text(f, "@train"), "yes") == 0;
+    static const char *const opts[] = {"sgd", "adam"};
+    for (int o = 0; o < (train ? 2 : 1); o++) {
+        clseq_optimizer opt = train ? optimizer(f, opts[o]) : clseq_sgd(0.01f, 0, 0);
+        set_initial(f, m); /* the same start for each optimizer */
+        ck_assert_clseq_ok(clseq_compile(m, opt, loss, 0));
+        if (o == 0) {
+            float ev;
+            ck_assert_clseq_ok(clseq_evaluate(m, x, y, rows, &ev, NULL));
+            check(f, "evaluate", &ev, 1, path, w);
+        }
+        if (!train)
+            break;
+        clseq_fit_options fo = clseq_fit_defaults();
+        fo.epochs = 1;
+        fo.batch_size = (int)rows;
+        fo.shuffle = 0;
+        fo.verbose = 0;
+        clseq_history *h;
+        ck_assert_clseq_ok(clseq_fit(m, x, y, rows, &fo, &h));
+        snprintf(what, sizeof what, "%s, %s", path, opts[o]);
+        snprintf(key, sizeof key, "%s/loss", opts[o]);
+        check(f, key, clseq_history_values(h, "loss"), 1, what, w);
+        clseq_history_free(h);
+        for (int l = 0; l < clseq_layer_count(m); l++)
+            for (int i = 0; i < clseq_variable_count(m, l); i++) {
+                clseq_variable_info info;
+                ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
+                float *v = malloc(info.count * sizeof *v);
+                ck_assert(v != NULL);
+                ck_assert_clseq_ok(clseq_get_variable(m, l, i, v));
+                snprintf(key, sizeof key, "%s/after/%d/%d/%s", opts[o], l, i, info.name);
+                check(f, key, v, info.count, what, w);
+                free(v);
+            }
+    }
+    free(x);
+    free(y);
+    free(p);
+    clseq_model_free(m);
+}
+
+/* One context per training path, made once. */
+static clseq_ctx *path_ctx(int fused)
+{
+    static clseq_ctx *ctx[2];
+    if (!ctx[fused])
+        ctx[fused] = test_ctx_with_fused(fused);
+    return ctx[fused];
+}
+
+START_TEST(matches_keras)
+{
+    fixture f;
+    fixture_load(&f, fixtures[_i]);
+    worst w[2] = {{0, ""}, {0, ""}};
+    for (int fused = 0; fused < 2; fused++)
+        run_fixture(&f, path_ctx(fused), fused, &w[fused]);
+    const worst *ww = w[1].ratio > w[0].ratio ? &w[1] : &w[0];
+    printf("keras %-23s worst %.3f of tolerance: %s\n", f.name, ww->ratio, ww->what);
+    fixture_free(&f);
+}
+END_TEST
+
+/* A 1% change of the first layer's largest kernel entry must take predict
+ * outside the tolerance: the comparison can fail. */
+START_TEST(one_percent_weight_change_is_caught)
+{
+    fixture f;
+    fixture_load(&f, fixtures[_i]);
+    clseq_model *m = build(&f, path_ctx(0));
+    set_initial(&f, m);
+    int layer = 0;
+    while (layer < clseq_layer_count(m) && clseq_variable_count(m, layer) == 0)
+        layer++;
+    ck_assert(layer < clseq_layer_count(m));
+    clseq_variable_info info;
+    ck_assert_clseq_ok(clseq_get_variable_info(m, layer, 0, &info));
+    float *v = malloc(info.count * sizeof *v);
+    ck_assert(v != NULL);
+    ck_assert_clseq_ok(clseq_get_variable(m, layer, 0, v));
+    size_t at = 0;
+    for (size_t i = 1; i < info.count; i++)
+        if (fabsf(v[i]) > fabsf(v[at]))
+            at = i;
+    v[at] *= 1.01f;
+    ck_assert_clseq_ok(clseq_set_variable(m, layer, 0, v));
+    size_t rows = (size_t)need(&f, "rows", 1)->v[0];
+    size_t out = (size_t)clseq_model_output_dim(m);
+    float *x = to_floats(need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
+    float *p = malloc(rows * out * sizeof *p);
+    ck_assert(p != NULL);
+    ck_assert_clseq_ok(clseq_predict(m, x, rows, p));
+    double ratio = compare(&f, "predict", p, rows * out, "layer path", NULL, NULL);
+    ck_assert_msg(ratio > 1.0, "%s: predict with %s[%zu] 1%% larger is still within tolerance "
+                  "(%.3g of it)", f.name, info.name, at, ratio);
+    printf("keras %-23s 1%% weight change: %.3g times the tolerance\n", f.name, ratio);
+    free(v);
+    free(x);
+    free(p);
+    clseq_model_free(m);
+    fixture_free(&f);
+}
+END_TEST
+
+static Suite *keras_suite(void)
+{
+    Suite *s = suite_create("keras");
+    TCase *tc = tcase_create("keras");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, matches_keras, 0, FIXTURES);
+    tcase_add_loop_test(tc, one_percent_weight_change_is_caught, 0, FIXTURES);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(keras_suite());
+}
