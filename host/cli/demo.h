@@ -31,11 +31,11 @@ int demo_regression(demo_session *d);
  * set's confusion matrix and the digits it got wrong. */
 int demo_digits(demo_session *d);
 
-/* The digits data set carried in the tool (demo_digits_data.c): the number
- * of images, and image i as 64 pixels 0..16 in base-17 digits (0-9, a-g),
- * row by row, then its label digit; NULL past the end. */
-size_t demo_digits_count(void);
-const char *demo_digits_row(size_t i);
+/* The digits data set carried in the tool: tests/fixtures/digits_8x8.csv
+ * (scikit-learn's load_digits, 64 pixels 0..16 row by row, then the
+ * label), embedded at build time by cmake/embed_text.cmake. */
+extern const char demo_digits_csv[];
+extern const size_t demo_digits_csv_length;
 
 /* make_blobs(n, 2 features, centres, std, seed 101), split 80/20 with
  * seed 42 and one-hot encoded; prints the shapes. 1 on success. */

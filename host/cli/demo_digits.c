@@ -2,7 +2,8 @@
  * scikit-learn's 8x8 digits (load_digits), split 80/20 as
  * train_test_split(random_state=42) does, then pictures of what it learned
  * and where it goes wrong. The images come from inside the tool
- * (demo_digits_data.c), so the lesson needs no file beside it. */
+ * (tests/fixtures/digits_8x8.csv, embedded at build time), so the lesson
+ * needs no file beside it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,44 +34,25 @@ static void digits_free(digits *g)
     free(g->y_test);
 }
 
-/* One base-17 pixel digit, or -1. */
-static int pixel_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'g')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* The embedded rows as floats: pixels scaled from 0..16 to [0, 1], as the
+/* The embedded CSV as floats: pixels scaled from 0..16 to [0, 1], as the
  * lesson does with X / 16. */
 static int decode(digits *g)
 {
-    g->n = demo_digits_count();
-    g->x = malloc(g->n * PIXELS * sizeof *g->x);
-    g->y = malloc(g->n * sizeof *g->y);
-    if (g->x == NULL || g->y == NULL) {
-        fprintf(stderr, "clseq demo: out of memory for %zu digits\n", g->n);
+    clseq_dataset d = {0};
+    if (!demo_check(clseq_csv_parse(demo_digits_csv, demo_digits_csv_length, "digits_8x8.csv",
+                                    &d), "the embedded digits"))
+        return 0;
+    if (d.features != PIXELS) {
+        fprintf(stderr, "clseq demo: the embedded digits have %d pixels per row, not %d\n",
+                d.features, PIXELS);
+        clseq_dataset_free(&d);
         return 0;
     }
-    for (size_t i = 0; i < g->n; i++) {
-        const char *row = demo_digits_row(i);
-        /* A broken row means a bad regeneration of demo_digits_data.c. */
-        if (row == NULL || strlen(row) != PIXELS + 1 || row[PIXELS] < '0' || row[PIXELS] > '9') {
-            fprintf(stderr, "clseq demo: embedded digit %zu is malformed\n", i);
-            return 0;
-        }
-        for (int p = 0; p < PIXELS; p++) {
-            int v = pixel_value(row[p]);
-            if (v < 0) {
-                fprintf(stderr, "clseq demo: embedded digit %zu, pixel %d is '%c'\n", i, p, row[p]);
-                return 0;
-            }
-            g->x[i * PIXELS + (size_t)p] = (float)v / 16.0f;
-        }
-        g->y[i] = (float)(row[PIXELS] - '0');
-    }
+    for (size_t i = 0; i < d.rows * PIXELS; i++)
+        d.x[i] /= 16.0f;
+    g->n = d.rows;
+    g->x = d.x;
+    g->y = d.y;
     return 1;
 }
 
