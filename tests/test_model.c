@@ -504,6 +504,13 @@ START_TEST(shaped_model_variables_and_summary)
     for (int i = 0; i < 30; i++)
         x[i] = (float)(i % 7) * 0.3f - 1.0f;
     ck_assert_clseq_ok(clseq_predict(m, x, 2, y));
+    /* a softmax per position: Keras's cross-entropy would average over the
+     * positions, clseq's loss rows are samples, so compile refuses it and
+     * names the shape; a mean of all outputs (MSE) is fine */
+    EXPECT(CLSEQ_E_ARG, clseq_compile(m, clseq_sgd(0.1f, 0, 0), CLSEQ_CATEGORICAL_CROSSENTROPY, 0));
+    ck_assert_msg(strstr(clseq_last_error(), "3x4"), "%s", clseq_last_error());
+    EXPECT(CLSEQ_E_ARG,
+           clseq_compile(m, clseq_sgd(0.1f, 0, 0), CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY, 0));
     for (int p = 0; p < 6; p++) {
         float sum = 0;
         for (int u = 0; u < 4; u++)
