@@ -174,6 +174,9 @@ awk '
         ratio("ratio_cnn_predict_clseq_to_torch", v["cnn_predict:"], r["torch_cnn_predict:"], "x")
         ratio("ratio_cnn_predict_clseq_to_keras", v["cnn_predict:"], r["keras_cnn_predict:"], "x")
         best("predict", v["cnn_predict:"], r["torch_cnn_predict:"], r["keras_cnn_predict:"], r["torch_cnn_predict_thread_count:"])
+        ratio("ratio_cnn_predict_bs128_clseq_to_torch", v["cnn_predict_bs128:"], r["torch_cnn_predict_bs128:"], "x")
+        ratio("ratio_cnn_predict_bs128_clseq_to_keras", v["cnn_predict_bs128:"], r["keras_cnn_predict_bs128:"], "x")
+        best("predict_bs128", v["cnn_predict_bs128:"], r["torch_cnn_predict_bs128:"], r["keras_cnn_predict_bs128:"], r["torch_cnn_predict_bs128_thread_count:"])
         ratio("ratio_gemm_1024_clseq_to_torch", v["gemm_clseq_1024:"], r["torch_gemm_1024:"], "x")
         ratio("ratio_gemm_2048_clseq_to_torch", v["gemm_clseq_2048:"], r["torch_gemm_2048:"], "x")
     }
