@@ -1,13 +1,20 @@
 /* Row softmax and its backward pass; one work-item per row. The per-row
  * bodies are inline functions shared with the fused trainer. */
 
-/* y = softmax(x) over cols values. Subtracting the row maximum keeps exp()
- * finite for any input; y may be x. */
-inline void softmax_row(__global const float *x, __global float *y, const int cols)
+/* The largest of cols values: both forward rows subtract it, which keeps
+ * exp() finite for any input. */
+inline float row_max(__global const float *x, const int cols)
 {
     float top = x[0];
     for (int c = 1; c < cols; c++)
         top = fmax(top, x[c]);
+    return top;
+}
+
+/* y = softmax(x) over cols values; y may be x. */
+inline void softmax_row(__global const float *x, __global float *y, const int cols)
+{
+    const float top = row_max(x, cols);
     float sum = 0.0f;
     for (int c = 0; c < cols; c++) {
         const float e = exp(x[c] - top);
@@ -32,9 +39,7 @@ inline void softmax_backward_row(__global float *d, __global const float *p, con
 /* y = log_softmax(x) = x - max - log(sum(exp(x - max))); y may be x. */
 inline void log_softmax_row(__global const float *x, __global float *y, const int cols)
 {
-    float top = x[0];
-    for (int c = 1; c < cols; c++)
-        top = fmax(top, x[c]);
+    const float top = row_max(x, cols);
     float sum = 0.0f;
     for (int c = 0; c < cols; c++)
         sum += exp(x[c] - top);

@@ -479,9 +479,9 @@ static void ref_reshape(ref_call *r, clseq_shape *out, double *y)
 
 /* A row of these kinds: linear only (they have no activation), the
  * default context only (no products, so no GEMM family matters), every
- * gradient element checked. */
-#define PLAIN_ROW(name, cls, config, arg, in, rows, ref) \
-    {name, cls, config, arg, in, rows, ref, ON(CLSEQ_LINEAR), ON(FAM_DEFAULT), REACH_SMALL, 0}
+ * gradient element checked. PLAIN is those last four fields. */
+#define PLAIN ON(CLSEQ_LINEAR), ON(FAM_DEFAULT), REACH_SMALL, 0
+#define PLAIN_ROW(name, cls, config, arg, in, rows, ref) {name, cls, config, arg, in, rows, ref, PLAIN}
 
 /* Dropout(rate = arg / 10): inference passes (the only ones this table
  * runs) are the identity, and so is their backward. Training-mode masks
@@ -641,6 +641,18 @@ static int ref_conv2d_terms(const layer_case *c, const clseq_shape *out)
     {name, "Conv2D", config_conv2d, arg, in, rows, ref_conv2d, ON(CLSEQ_LINEAR) | ON(CLSEQ_RELU), \
      BUILTIN, REACH_SMALL, 0}
 
+/* Every pooling row runs both kinds of its form, max then average, on
+ * the same geometry: name goes on after the class. */
+#define POOL_ROWS(name, arg, in, rows)                                                      \
+    {"MaxPooling2D " name, "MaxPooling2D", config_pooling, arg, in, rows, ref_pooling, PLAIN}, \
+    {"AveragePooling2D " name, "AveragePooling2D", config_pooling, arg, in, rows, ref_pooling, \
+     PLAIN}
+#define GLOBAL_POOL_ROWS(name, in, rows)                                                    \
+    {"GlobalMaxPooling2D " name, "GlobalMaxPooling2D", config_none, 0, in, rows,            \
+     ref_global_pooling, PLAIN},                                                            \
+    {"GlobalAveragePooling2D " name, "GlobalAveragePooling2D", config_none, 0, in, rows,    \
+     ref_global_pooling, PLAIN}
+
 #define SHAPE1(a) {1, {a}}
 #define SHAPE2(a, b) {2, {a, b}}
 #define SHAPE3(a, b, c) {3, {a, b, c}}
@@ -662,50 +674,17 @@ static const layer_case cases[] = {
      EVERY_ACTIVATION, BUILTIN, REACH_SMALL, 0},
     {"Activation on 8 x (2,3,4)", "Activation", config_activation, 0, SHAPE3(2, 3, 4), 8,
      ref_activation, EVERY_ACTIVATION, BUILTIN, REACH_SMALL, 0},
-    PLAIN_ROW("MaxPooling2D 1x1 on 3 x (1,1,3)", "MaxPooling2D", config_pooling, 0,
-              SHAPE3(1, 1, 3), 3, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 1x1 on 3 x (1,1,3)", "AveragePooling2D", config_pooling, 0,
-              SHAPE3(1, 1, 3), 3, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 3x5 on 4 x (3,5,2)", "MaxPooling2D", config_pooling, 1,
-              SHAPE3(3, 5, 2), 4, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 3x5 on 4 x (3,5,2)", "AveragePooling2D", config_pooling, 1,
-              SHAPE3(3, 5, 2), 4, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 3x3 s2 valid on 4 x (7,6,3)", "MaxPooling2D", config_pooling, 2,
-              SHAPE3(7, 6, 3), 4, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 3x3 s2 valid on 4 x (7,6,3)", "AveragePooling2D",
-              config_pooling, 2, SHAPE3(7, 6, 3), 4, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 2x2 s3 valid on 3 x (7,8,2)", "MaxPooling2D", config_pooling, 3,
-              SHAPE3(7, 8, 2), 3, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 2x2 s3 valid on 3 x (7,8,2)", "AveragePooling2D",
-              config_pooling, 3, SHAPE3(7, 8, 2), 3, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 2x2 same on 5 x (5,5,3)", "MaxPooling2D", config_pooling, 4,
-              SHAPE3(5, 5, 3), 5, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 2x2 same on 5 x (5,5,3)", "AveragePooling2D", config_pooling,
-              4, SHAPE3(5, 5, 3), 5, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 3x3 s2 same on 4 x (4,4,3)", "MaxPooling2D", config_pooling, 5,
-              SHAPE3(4, 4, 3), 4, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 3x3 s2 same on 4 x (4,4,3)", "AveragePooling2D",
-              config_pooling, 5, SHAPE3(4, 4, 3), 4, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 3x3 s1 same on 3 x (5,4,2)", "MaxPooling2D", config_pooling, 6,
-              SHAPE3(5, 4, 2), 3, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 3x3 s1 same on 3 x (5,4,2)", "AveragePooling2D",
-              config_pooling, 6, SHAPE3(5, 4, 2), 3, ref_pooling),
-    PLAIN_ROW("MaxPooling2D 4x3 s1x2 same on 3 x (5,6,2)", "MaxPooling2D", config_pooling, 7,
-              SHAPE3(5, 6, 2), 3, ref_pooling),
-    PLAIN_ROW("AveragePooling2D 4x3 s1x2 same on 3 x (5,6,2)", "AveragePooling2D",
-              config_pooling, 7, SHAPE3(5, 6, 2), 3, ref_pooling),
-    PLAIN_ROW("GlobalMaxPooling2D on 4 x (5,5,3)", "GlobalMaxPooling2D", config_none, 0,
-              SHAPE3(5, 5, 3), 4, ref_global_pooling),
-    PLAIN_ROW("GlobalAveragePooling2D on 4 x (5,5,3)", "GlobalAveragePooling2D", config_none, 0,
-              SHAPE3(5, 5, 3), 4, ref_global_pooling),
-    PLAIN_ROW("GlobalMaxPooling2D on 3 x (1,1,2)", "GlobalMaxPooling2D", config_none, 0,
-              SHAPE3(1, 1, 2), 3, ref_global_pooling),
-    PLAIN_ROW("GlobalAveragePooling2D on 3 x (1,1,2)", "GlobalAveragePooling2D", config_none,
-              0, SHAPE3(1, 1, 2), 3, ref_global_pooling),
-    PLAIN_ROW("GlobalMaxPooling2D on 5 x (3,7,4)", "GlobalMaxPooling2D", config_none, 0,
-              SHAPE3(3, 7, 4), 5, ref_global_pooling),
-    PLAIN_ROW("GlobalAveragePooling2D on 5 x (3,7,4)", "GlobalAveragePooling2D", config_none,
-              0, SHAPE3(3, 7, 4), 5, ref_global_pooling),
+    POOL_ROWS("1x1 on 3 x (1,1,3)", 0, SHAPE3(1, 1, 3), 3),
+    POOL_ROWS("3x5 on 4 x (3,5,2)", 1, SHAPE3(3, 5, 2), 4),
+    POOL_ROWS("3x3 s2 valid on 4 x (7,6,3)", 2, SHAPE3(7, 6, 3), 4),
+    POOL_ROWS("2x2 s3 valid on 3 x (7,8,2)", 3, SHAPE3(7, 8, 2), 3),
+    POOL_ROWS("2x2 same on 5 x (5,5,3)", 4, SHAPE3(5, 5, 3), 5),
+    POOL_ROWS("3x3 s2 same on 4 x (4,4,3)", 5, SHAPE3(4, 4, 3), 4),
+    POOL_ROWS("3x3 s1 same on 3 x (5,4,2)", 6, SHAPE3(5, 4, 2), 3),
+    POOL_ROWS("4x3 s1x2 same on 3 x (5,6,2)", 7, SHAPE3(5, 6, 2), 3),
+    GLOBAL_POOL_ROWS("on 4 x (5,5,3)", SHAPE3(5, 5, 3), 4),
+    GLOBAL_POOL_ROWS("on 3 x (1,1,2)", SHAPE3(1, 1, 2), 3),
+    GLOBAL_POOL_ROWS("on 5 x (3,7,4)", SHAPE3(3, 7, 4), 5),
     PLAIN_ROW("Flatten on 4 x (2,3,4)", "Flatten", config_none, 0, SHAPE3(2, 3, 4), 4,
               ref_flatten),
     PLAIN_ROW("Flatten on 3 x (3,5)", "Flatten", config_none, 0, SHAPE2(3, 5), 3, ref_flatten),

@@ -108,6 +108,15 @@ static size_t out_values(const clseq_model *m, int rows)
     return (size_t)rows * (size_t)clseq_model_output_dim(m);
 }
 
+/* fit's defaults without progress lines, batch_size rows a step. */
+static clseq_fit_options quiet_fit(int batch_size)
+{
+    clseq_fit_options o = clseq_fit_defaults();
+    o.verbose = 0;
+    o.batch_size = batch_size;
+    return o;
+}
+
 /* x -> the model's input buffer (device current, workspace for rows). */
 static void upload_input(clseq_model *m, const float *x, int rows)
 {
@@ -385,10 +394,8 @@ static void fit_with_dropout(uint64_t seed, float *weights, size_t count)
     ck_assert_clseq_ok(clseq_add_layers(m, "dense:16:relu,dropout:0.4,dense:1"));
     ck_assert_clseq_ok(clseq_compile(m, clseq_adam(0.01f, 0.9f, 0.999f, 1e-7f),
                                      CLSEQ_MEAN_SQUARED_ERROR, 0));
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = quiet_fit(16);
     o.epochs = 3;
-    o.batch_size = 16;
     ck_assert_clseq_ok(clseq_fit(m, x, y, N, &o, NULL));
     ck_assert_uint_eq(m->param_count, count);
     ck_assert_clseq_ok(clseq_model_sync_host(m));
@@ -694,10 +701,8 @@ START_TEST(batch_norm_fit_updates_moving_statistics)
     float x[MS_ROWS * MS_C], y[MS_ROWS * MS_C];
     test_fill_uniform(x, MS_ROWS * MS_C, 78, -2, 3);
     test_fill_uniform(y, MS_ROWS * MS_C, 79, -1, 1);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = quiet_fit(MS_ROWS); /* one step */
     o.shuffle = 0;
-    o.batch_size = MS_ROWS; /* one step */
     ck_assert_clseq_ok(clseq_fit(m, x, y, MS_ROWS, &o, NULL));
 
     double xd[MS_ROWS * MS_C], yd[MS_ROWS * MS_C], mean[MS_C], var[MS_C];
@@ -781,10 +786,8 @@ START_TEST(batch_norm_fit_reduces_loss)
                                      CLSEQ_MEAN_SQUARED_ERROR, 0));
     float before, after;
     ck_assert_clseq_ok(clseq_evaluate(m, x, y, N, &before, NULL));
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = quiet_fit(32);
     o.epochs = 30;
-    o.batch_size = 32;
     clseq_history *h = NULL;
     ck_assert_clseq_ok(clseq_fit(m, x, y, N, &o, &h));
     const float *loss = clseq_history_values(h, "loss");
@@ -819,9 +822,7 @@ START_TEST(batch_norm_divergence_restores_state)
     test_fill_uniform(mv, 8, 74, 0.5f, 2);
     ck_assert_clseq_ok(clseq_set_variable(m, 1, 2, mm));
     ck_assert_clseq_ok(clseq_set_variable(m, 1, 3, mv));
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
-    o.batch_size = 8;
+    clseq_fit_options o = quiet_fit(8);
     ck_assert_int_eq(clseq_fit(m, x, y, N, &o, NULL), CLSEQ_E_NUMERIC);
     ck_assert_clseq_ok(clseq_get_variable(m, 1, 2, mm2));
     ck_assert_clseq_ok(clseq_get_variable(m, 1, 3, mv2));

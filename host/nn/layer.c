@@ -25,6 +25,55 @@ void clseq_variable_describe(clseq_variable_info *out, const char *name, int tra
     }
 }
 
+int clseq_layer_no_variables(const clseq_layer *l)
+{
+    (void)l;
+    return 0;
+}
+
+void clseq_layer_no_variable(const clseq_layer *l, int index, clseq_variable_info *out)
+{
+    (void)l, (void)index, (void)out;
+}
+
+void clseq_layer_no_init(const clseq_layer *l, clseq_rng *rng, float *const *vars)
+{
+    (void)l, (void)rng, (void)vars;
+}
+
+clseq_status clseq_layer_decode_nothing(clseq_layer *l, const clseq_layer_config *cfg)
+{
+    char what[48];
+    clseq_layer_label(l, what, sizeof what);
+    return clseq_config_only(cfg, NULL, 0, what);
+}
+
+clseq_status clseq_layer_encode_nothing(const clseq_layer *l, clseq_layer_config *cfg)
+{
+    (void)l, (void)cfg;
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_layer_same_shape(clseq_layer *l)
+{
+    l->out = l->in;
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_layer_copy_forward(const clseq_layer *l, clseq_pass *p, int training)
+{
+    (void)training;
+    size_t bytes = (size_t)p->rows * (size_t)clseq_shape_size(&l->in) * sizeof(float);
+    return clseq_cl_check(clEnqueueCopyBuffer(p->dev->queue, p->in, p->out, 0, 0, bytes, 0, NULL,
+                                              NULL),
+                          "clEnqueueCopyBuffer");
+}
+
+int clseq_layer_positions(const clseq_layer *l, int rows)
+{
+    return rows * (clseq_shape_size(&l->in) / clseq_shape_last(&l->in));
+}
+
 clseq_status clseq_config_get_activation(const clseq_layer_config *cfg, const char *what,
                                          clseq_activation *out)
 {

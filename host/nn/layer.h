@@ -132,6 +132,20 @@ void clseq_variable_describe(clseq_variable_info *out, const char *name, int tra
 /* The activation's Keras name in cfg ("activation"), default linear. */
 clseq_status clseq_config_get_activation(const clseq_layer_config *cfg, const char *what,
                                          clseq_activation *out);
+/* Table entries for what many kinds share: no variables (a count of 0;
+ * variable and init do nothing), no config values (decode refuses every
+ * key, encode writes none), an output of the input's shape, and a
+ * forward pass that copies the input to the output. */
+int clseq_layer_no_variables(const clseq_layer *l);
+void clseq_layer_no_variable(const clseq_layer *l, int index, clseq_variable_info *out);
+void clseq_layer_no_init(const clseq_layer *l, clseq_rng *rng, float *const *vars);
+clseq_status clseq_layer_decode_nothing(clseq_layer *l, const clseq_layer_config *cfg);
+clseq_status clseq_layer_encode_nothing(const clseq_layer *l, clseq_layer_config *cfg);
+clseq_status clseq_layer_same_shape(clseq_layer *l);
+clseq_status clseq_layer_copy_forward(const clseq_layer *l, clseq_pass *p, int training);
+/* Rows of the input's last axis in rows samples: rows times its leading
+ * dimensions (1 per sample for a rank-1 input). */
+int clseq_layer_positions(const clseq_layer *l, int rows);
 /* Enqueues y = act(x) over rows x cols (softmax and log_softmax per
  * row); x may be y. */
 clseq_status clseq_layer_activate(clseq_device *dev, clseq_activation act, cl_mem x, cl_mem y,

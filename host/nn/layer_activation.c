@@ -34,32 +34,10 @@ static clseq_status activation_parse_spec(const char *const *fields, int count,
                          : s;
 }
 
-static clseq_status activation_output_shape(clseq_layer *l)
-{
-    l->out = l->in;
-    return CLSEQ_OK;
-}
-
-static int activation_variable_count(const clseq_layer *l)
-{
-    (void)l;
-    return 0;
-}
-
-static void activation_variable(const clseq_layer *l, int index, clseq_variable_info *out)
-{
-    (void)l, (void)index, (void)out;
-}
-
-static void activation_init(const clseq_layer *l, clseq_rng *rng, float *const *vars)
-{
-    (void)l, (void)rng, (void)vars;
-}
-
 /* Rows of the last axis: softmax normalises each. */
 static int axis_rows(const clseq_layer *l, int rows)
 {
-    return rows * (clseq_shape_size(&l->in) / clseq_shape_last(&l->in));
+    return clseq_layer_positions(l, rows);
 }
 
 static clseq_status activation_forward(const clseq_layer *l, clseq_pass *p, int training)
@@ -97,10 +75,10 @@ const clseq_layer_kind clseq_activation_kind = {
     .decode = activation_decode,
     .encode = activation_encode,
     .parse_spec = activation_parse_spec,
-    .output_shape = activation_output_shape,
-    .variable_count = activation_variable_count,
-    .variable = activation_variable,
-    .init = activation_init,
+    .output_shape = clseq_layer_same_shape,
+    .variable_count = clseq_layer_no_variables,
+    .variable = clseq_layer_no_variable,
+    .init = clseq_layer_no_init,
     .forward = activation_forward,
     .backward = activation_backward,
     .fused_row = activation_fused_row,

@@ -117,12 +117,6 @@ static clseq_status batch_norm_parse_spec(const char *const *fields, int count,
     return s == CLSEQ_OK ? clseq_config_put_int(cfg, "scale", 1) : s;
 }
 
-static clseq_status batch_norm_output_shape(clseq_layer *l)
-{
-    l->out = l->in;
-    return CLSEQ_OK;
-}
-
 static int batch_norm_variable_count(const clseq_layer *l)
 {
     return l->arg[SCALE] + l->arg[CENTER] + 2;
@@ -171,11 +165,6 @@ static void batch_norm_init(const clseq_layer *l, clseq_rng *rng, float *const *
     }
 }
 
-static int positions(const clseq_layer *l, int rows)
-{
-    return rows * (clseq_shape_size(&l->in) / clseq_shape_last(&l->in));
-}
-
 /* An offset into params, grads or state for role, -1 if absent. */
 static int offset_of(const clseq_layer *l, const clseq_pass *p, int role)
 {
@@ -186,7 +175,7 @@ static int offset_of(const clseq_layer *l, const clseq_pass *p, int role)
 static clseq_bn_pass bn_pass(const clseq_layer *l, const clseq_pass *p)
 {
     clseq_bn_pass b;
-    b.positions = positions(l, p->rows);
+    b.positions = clseq_layer_positions(l, p->rows);
     b.channels = clseq_shape_last(&l->in);
     b.params = p->params;
     b.grads = p->grads;
@@ -225,7 +214,7 @@ static size_t batch_norm_saved_floats(const clseq_layer *l, int rows)
 
 static size_t batch_norm_scratch_floats(const clseq_layer *l, int rows)
 {
-    return clseq_bn_scratch_floats(positions(l, rows), clseq_shape_last(&l->in));
+    return clseq_bn_scratch_floats(clseq_layer_positions(l, rows), clseq_shape_last(&l->in));
 }
 
 const clseq_layer_kind clseq_batch_normalization_kind = {
@@ -235,7 +224,7 @@ const clseq_layer_kind clseq_batch_normalization_kind = {
     .decode = batch_norm_decode,
     .encode = batch_norm_encode,
     .parse_spec = batch_norm_parse_spec,
-    .output_shape = batch_norm_output_shape,
+    .output_shape = clseq_layer_same_shape,
     .variable_count = batch_norm_variable_count,
     .variable = batch_norm_variable,
     .init = batch_norm_init,

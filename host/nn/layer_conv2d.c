@@ -1,11 +1,10 @@
 /* Conv2D(filters, kernel_size, strides, padding, dilation_rate,
  * activation, use_bias) on (H, W, C) samples, channels last, with Keras
  * 3's semantics:
- *  - output size per axis, with the dilated kernel k' = (k - 1) d + 1:
- *    'valid' floor((H - k') / s) + 1 (the input must hold one whole
- *    dilated kernel), 'same' ceil(H / s), padded with
- *    pad_total = max((OH - 1) s + k' - H, 0) zeros of which pad_total / 2
- *    go before the image (TensorFlow's and XLA's SAME);
+ *  - output size and padding per axis as nn/window.h gives them for a
+ *    window spanning the dilated kernel k' = (k - 1) d + 1: 'valid'
+ *    floor((H - k') / s) + 1 (the input must hold one whole dilated
+ *    kernel), 'same' ceil(H / s), the padding being zeros;
  *  - strides above 1 together with a dilation above 1 are refused, as
  *    Keras's BaseConv refuses them;
  *  - variables in Keras's order: kernel (kh, kw, C, filters), Glorot
@@ -31,9 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "nn/layer.h"
+#include "nn/window.h"
 #include "ops/ops.h"
 #include "ops/ops_conv.h"
 #include "sys/error.h"
@@ -62,47 +61,19 @@ static int has_bias(const clseq_layer *l)
 
 /* ---- config ---------------------------------------------------------------- */
 
-/* Both values of a (height, width) pair in 1..CLSEQ_MAX_UNITS, which keeps
- * the window arithmetic far from overflow. */
-static clseq_status check_pair(const int *v, const char *name, const char *what)
-{
-    if (v[0] < 1 || v[1] < 1 || v[0] > CLSEQ_MAX_UNITS || v[1] > CLSEQ_MAX_UNITS)
-        return clseq_fail(CLSEQ_E_ARG, "%s: %s must be in 1..%d, got %dx%d", what, name,
-                          CLSEQ_MAX_UNITS, v[0], v[1]);
-    return CLSEQ_OK;
-}
-
-/* Reads the optional pair name into v (left at Keras's default if absent)
- * and checks it. */
-static clseq_status optional_pair(const clseq_layer_config *cfg, const char *name,
-                                  const char *what, int *v)
-{
-    clseq_status s = CLSEQ_OK;
-    if (clseq_config_find(cfg, name))
-        s = clseq_config_get_ints(cfg, name, what, 2, v);
-    return s == CLSEQ_OK ? check_pair(v, name, what) : s;
-}
-
-/* padding ('valid' by default, any case as Keras lower-cases it) and
- * use_bias (1 by default, 0 or 1) into FLAGS. */
+/* padding ('valid' by default, window.h) and use_bias (1 by default, 0
+ * or 1) into FLAGS. */
 static clseq_status decode_flags(clseq_layer *l, const clseq_layer_config *cfg, const char *what)
 {
-    const char *padding = "valid";
-    int use_bias = 1;
-    clseq_status s = CLSEQ_OK;
-    if (clseq_config_find(cfg, "padding"))
-        s = clseq_config_get_string(cfg, "padding", what, &padding);
+    int same = 0, use_bias = 1;
+    clseq_status s = clseq_window_get_padding(cfg, what, &same);
     if (s == CLSEQ_OK && clseq_config_find(cfg, "use_bias"))
         s = clseq_config_get_int(cfg, "use_bias", what, &use_bias);
     if (s != CLSEQ_OK)
         return s;
-    if (strcasecmp(padding, "valid") != 0 && strcasecmp(padding, "same") != 0)
-        return clseq_fail(CLSEQ_E_ARG, "%s: padding '%s' is not 'valid' or 'same'", what,
-                          padding);
     if (use_bias != 0 && use_bias != 1)
         return clseq_fail(CLSEQ_E_ARG, "%s: use_bias must be 0 or 1, got %d", what, use_bias);
-    l->arg[FLAGS] = (strcasecmp(padding, "same") == 0 ? SAME_PADDING : 0) |
-                    (use_bias ? USE_BIAS : 0);
+    l->arg[FLAGS] = (same ? SAME_PADDING : 0) | (use_bias ? USE_BIAS : 0);
     return CLSEQ_OK;
 }
 
@@ -121,13 +92,11 @@ static clseq_status conv_decode(clseq_layer *l, const clseq_layer_config *cfg)
         return clseq_fail(CLSEQ_E_ARG, "%s: filters must be in 1..%d, got %d", what,
                           CLSEQ_MAX_UNITS, a[FILTERS]);
     if (s == CLSEQ_OK)
-        s = clseq_config_get_ints(cfg, "kernel_size", what, 2, &a[KERNEL_H]);
+        s = clseq_window_get_pair(cfg, "kernel_size", what, 1, &a[KERNEL_H]);
     if (s == CLSEQ_OK)
-        s = check_pair(&a[KERNEL_H], "kernel_size", what);
+        s = clseq_window_get_pair(cfg, "strides", what, 0, &a[STRIDE_H]);
     if (s == CLSEQ_OK)
-        s = optional_pair(cfg, "strides", what, &a[STRIDE_H]);
-    if (s == CLSEQ_OK)
-        s = optional_pair(cfg, "dilation_rate", what, &a[DILATION_H]);
+        s = clseq_window_get_pair(cfg, "dilation_rate", what, 0, &a[DILATION_H]);
     if (s == CLSEQ_OK && (a[STRIDE_H] > 1 || a[STRIDE_W] > 1) &&
         (a[DILATION_H] > 1 || a[DILATION_W] > 1))
         return clseq_fail(CLSEQ_E_ARG, "%s: strides %dx%d cannot go with dilation_rate %dx%d "
@@ -150,7 +119,7 @@ static clseq_status conv_encode(const clseq_layer *l, clseq_layer_config *cfg)
         s = clseq_config_put_ints(cfg, "strides", 2, &a[STRIDE_H]);
     if (s == CLSEQ_OK)
         s = clseq_config_put_string(cfg, "padding",
-                                    a[FLAGS] & SAME_PADDING ? "same" : "valid");
+                                    clseq_window_padding_name(a[FLAGS] & SAME_PADDING));
     if (s == CLSEQ_OK)
         s = clseq_config_put_ints(cfg, "dilation_rate", 2, &a[DILATION_H]);
     if (s == CLSEQ_OK)
@@ -160,20 +129,9 @@ static clseq_status conv_encode(const clseq_layer *l, clseq_layer_config *cfg)
 
 /* ---- spec ------------------------------------------------------------------ */
 
-/* A spec's "N" (square) or "NxM" into out[0..2). */
-static clseq_status spec_pair(const char *text, const char *what, int *out)
-{
-    int n = 0;
-    clseq_status s = clseq_spec_dims(text, what, 2, 1, out, &n);
-    if (s == CLSEQ_OK && n == 1)
-        out[1] = out[0];
-    return s;
-}
-
 /* The parsed options of a spec, 0 where not given. */
 typedef struct spec_options {
-    int padding;        /* 0 not given, 1 valid, 2 same */
-    int strides[2];
+    clseq_window_options window; /* padding and strides */
     int dilation[2];
     int nobias;
     int has_act;
@@ -183,15 +141,11 @@ typedef struct spec_options {
 /* One OPT field; CLSEQ_E_ARG for an unknown or repeated option. */
 static clseq_status spec_option(const char *f, spec_options *o)
 {
-    int digit = f[0] && isdigit((unsigned char)f[1]);
-    if ((strcmp(f, "same") == 0 || strcmp(f, "valid") == 0) && !o->padding) {
-        o->padding = f[0] == 's' ? 2 : 1;
-        return CLSEQ_OK;
-    }
-    if (f[0] == 's' && digit && !o->strides[0])
-        return spec_pair(f + 1, "strides", o->strides);
-    if (f[0] == 'd' && digit && !o->dilation[0])
-        return spec_pair(f + 1, "dilation", o->dilation);
+    clseq_status s;
+    if (clseq_window_spec_option(f, &o->window, &s))
+        return s;
+    if (f[0] == 'd' && isdigit((unsigned char)f[1]) && !o->dilation[0])
+        return clseq_window_spec_pair(f + 1, "dilation", o->dilation);
     if (strcmp(f, "nobias") == 0 && !o->nobias) {
         o->nobias = 1;
         return CLSEQ_OK;
@@ -219,23 +173,25 @@ static clseq_status conv_parse_spec(const char *const *fields, int count, clseq_
         return clseq_fail(CLSEQ_E_ARG, "filters '%s' must be an integer in 1..%d", fields[0],
                           CLSEQ_MAX_UNITS);
     int kernel[2];
-    clseq_status s = spec_pair(fields[1], "kernel size", kernel);
+    clseq_status s = clseq_window_spec_pair(fields[1], "kernel size", kernel);
     spec_options o = {0};
     for (int i = 2; i < count && s == CLSEQ_OK; i++)
         s = spec_option(fields[i], &o);
     if (s != CLSEQ_OK)
         return s;
-    if (!o.strides[0])
-        o.strides[0] = o.strides[1] = 1;
+    int *strides = o.window.strides;
+    if (!strides[0])
+        strides[0] = strides[1] = 1;
     if (!o.dilation[0])
         o.dilation[0] = o.dilation[1] = 1;
     s = clseq_config_put_int(cfg, "filters", (int)filters);
     if (s == CLSEQ_OK)
         s = clseq_config_put_ints(cfg, "kernel_size", 2, kernel);
     if (s == CLSEQ_OK)
-        s = clseq_config_put_ints(cfg, "strides", 2, o.strides);
+        s = clseq_config_put_ints(cfg, "strides", 2, strides);
     if (s == CLSEQ_OK)
-        s = clseq_config_put_string(cfg, "padding", o.padding == 2 ? "same" : "valid");
+        s = clseq_config_put_string(cfg, "padding",
+                                    clseq_window_padding_name(o.window.padding == 2));
     if (s == CLSEQ_OK)
         s = clseq_config_put_ints(cfg, "dilation_rate", 2, o.dilation);
     if (s == CLSEQ_OK)
@@ -246,39 +202,18 @@ static clseq_status conv_parse_spec(const char *const *fields, int count, clseq_
 
 /* ---- shapes ---------------------------------------------------------------- */
 
-/* The span of a kernel of k taps d apart: (k - 1) d + 1. */
-static long long span(int k, int d)
-{
-    return (long long)(k - 1) * d + 1;
-}
-
-/* Positions along an axis of size cells (Keras's formulas; 'valid' has
- * been checked to fit one span). */
-static int positions(int size, int k, int stride, int dilation, int same)
-{
-    return same ? (int)(((long long)size + stride - 1) / stride)
-                : (int)((size - span(k, dilation)) / stride + 1);
-}
-
-/* Cells of 'same' padding before the image: half the total, rounded down
- * (the odd one goes after, as TensorFlow and XLA pad); 0 for 'valid'. */
-static int pad_before(int size, int out, int k, int stride, int dilation, int same)
-{
-    long long total = (long long)(out - 1) * stride + span(k, dilation) - size;
-    return same && total > 0 ? (int)(total / 2) : 0;
-}
-
 static clseq_status conv_output_shape(clseq_layer *l)
 {
     char what[48], in[64];
     clseq_layer_label(l, what, sizeof what);
+    clseq_status s = clseq_window_check_input(l, what);
+    if (s != CLSEQ_OK)
+        return s;
     clseq_shape_format(&l->in, in, sizeof in);
-    if (l->in.rank != 3)
-        return clseq_fail(CLSEQ_E_SHAPE, "%s: input %s has rank %d; it needs (height, width, "
-                          "channels)", what, in, l->in.rank);
     const int *a = l->arg;
     int same = a[FLAGS] & SAME_PADDING;
-    long long span_h = span(a[KERNEL_H], a[DILATION_H]), span_w = span(a[KERNEL_W], a[DILATION_W]);
+    long long span_h = clseq_window_span(a[KERNEL_H], a[DILATION_H]);
+    long long span_w = clseq_window_span(a[KERNEL_W], a[DILATION_W]);
     if (!same && (l->in.dims[0] < span_h || l->in.dims[1] < span_w)) {
         char dilated[64] = "";
         if (a[DILATION_H] > 1 || a[DILATION_W] > 1)
@@ -293,8 +228,8 @@ static clseq_status conv_output_shape(clseq_layer *l)
                           "filter, more than %d", what, a[KERNEL_H], a[KERNEL_W], in, taps,
                           CLSEQ_MAX_UNITS);
     l->out = l->in;
-    l->out.dims[0] = positions(l->in.dims[0], a[KERNEL_H], a[STRIDE_H], a[DILATION_H], same);
-    l->out.dims[1] = positions(l->in.dims[1], a[KERNEL_W], a[STRIDE_W], a[DILATION_W], same);
+    l->out.dims[0] = clseq_window_count(l->in.dims[0], span_h, a[STRIDE_H], same);
+    l->out.dims[1] = clseq_window_count(l->in.dims[1], span_w, a[STRIDE_W], same);
     l->out.dims[2] = a[FILTERS];
     return clseq_shape_check(&l->out, what);
 }
@@ -345,8 +280,8 @@ static clseq_conv_geometry geometry(const clseq_layer *l)
         .kh = a[KERNEL_H], .kw = a[KERNEL_W], .sh = a[STRIDE_H], .sw = a[STRIDE_W],
         .dh = a[DILATION_H], .dw = a[DILATION_W],
     };
-    g.pad_top = pad_before(g.H, g.OH, g.kh, g.sh, g.dh, same);
-    g.pad_left = pad_before(g.W, g.OW, g.kw, g.sw, g.dw, same);
+    g.pad_top = clseq_window_pad_before(g.H, g.OH, clseq_window_span(g.kh, g.dh), g.sh, same);
+    g.pad_left = clseq_window_pad_before(g.W, g.OW, clseq_window_span(g.kw, g.dw), g.sw, same);
     return g;
 }
 

@@ -97,7 +97,7 @@ static void dense_init(const clseq_layer *l, clseq_rng *rng, float *const *vars)
  * leading dimensions are the product's rows. */
 static int product_rows(const clseq_layer *l, int rows)
 {
-    return rows * (clseq_shape_size(&l->in) / clseq_shape_last(&l->in));
+    return clseq_layer_positions(l, rows);
 }
 
 static clseq_status dense_forward(const clseq_layer *l, clseq_pass *p, int training)

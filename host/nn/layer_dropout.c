@@ -52,28 +52,6 @@ static clseq_status dropout_parse_spec(const char *const *fields, int count,
     return s == CLSEQ_OK ? clseq_config_put_float(cfg, "rate", rate) : s;
 }
 
-static clseq_status dropout_output_shape(clseq_layer *l)
-{
-    l->out = l->in;
-    return CLSEQ_OK;
-}
-
-static int dropout_variable_count(const clseq_layer *l)
-{
-    (void)l;
-    return 0;
-}
-
-static void dropout_variable(const clseq_layer *l, int index, clseq_variable_info *out)
-{
-    (void)l, (void)index, (void)out;
-}
-
-static void dropout_init(const clseq_layer *l, clseq_rng *rng, float *const *vars)
-{
-    (void)l, (void)rng, (void)vars;
-}
-
 static int values(const clseq_layer *l, int rows)
 {
     return rows * clseq_shape_size(&l->in);
@@ -82,19 +60,17 @@ static int values(const clseq_layer *l, int rows)
 /* rate 0 is the identity in every pass: a copy, no key drawn. */
 static clseq_status dropout_forward(const clseq_layer *l, clseq_pass *p, int training)
 {
-    int n = values(l, p->rows);
     float rate = l->farg[RATE];
     if (rate == 0.0f)
-        return clseq_cl_check(clEnqueueCopyBuffer(p->dev->queue, p->in, p->out, 0, 0,
-                                                  (size_t)n * sizeof(float), 0, NULL, NULL),
-                              "clEnqueueCopyBuffer");
+        return clseq_layer_copy_forward(l, p, training);
     if (training && !p->rng) {
         char what[48];
         clseq_layer_label(l, what, sizeof what);
         return clseq_fail(CLSEQ_E_STATE, "%s: a training pass without a dropout stream", what);
     }
     uint64_t key = training ? clseq_rng_next(p->rng) : 0;
-    return clseq_op_dropout_forward(p->dev, p->in, p->out, n, rate, key, training, p->saved);
+    return clseq_op_dropout_forward(p->dev, p->in, p->out, values(l, p->rows), rate, key,
+                                    training, p->saved);
 }
 
 /* In place: the forward mask and scale again, or nothing after an
@@ -120,10 +96,10 @@ const clseq_layer_kind clseq_dropout_kind = {
     .decode = dropout_decode,
     .encode = dropout_encode,
     .parse_spec = dropout_parse_spec,
-    .output_shape = dropout_output_shape,
-    .variable_count = dropout_variable_count,
-    .variable = dropout_variable,
-    .init = dropout_init,
+    .output_shape = clseq_layer_same_shape,
+    .variable_count = clseq_layer_no_variables,
+    .variable = clseq_layer_no_variable,
+    .init = clseq_layer_no_init,
     .forward = dropout_forward,
     .backward = dropout_backward,
     .saved_floats = dropout_saved_floats,

@@ -9,31 +9,6 @@
 
 enum { RANK = 0, DIMS = 1 }; /* Reshape's l->arg: the target's rank, then its dims as given */
 
-static int no_variables(const clseq_layer *l)
-{
-    (void)l;
-    return 0;
-}
-
-static void no_variable(const clseq_layer *l, int index, clseq_variable_info *out)
-{
-    (void)l, (void)index, (void)out;
-}
-
-static void no_init(const clseq_layer *l, clseq_rng *rng, float *const *vars)
-{
-    (void)l, (void)rng, (void)vars;
-}
-
-static clseq_status copy_forward(const clseq_layer *l, clseq_pass *p, int training)
-{
-    (void)training;
-    size_t bytes = (size_t)p->rows * (size_t)clseq_shape_size(&l->in) * sizeof(float);
-    return clseq_cl_check(clEnqueueCopyBuffer(p->dev->queue, p->in, p->out, 0, 0, bytes, 0, NULL,
-                                              NULL),
-                          "clEnqueueCopyBuffer");
-}
-
 static clseq_status pass_through_backward(const clseq_layer *l, clseq_pass *p)
 {
     (void)l;
@@ -42,19 +17,6 @@ static clseq_status pass_through_backward(const clseq_layer *l, clseq_pass *p)
 }
 
 /* ---- Flatten ------------------------------------------------------------ */
-
-static clseq_status flatten_decode(clseq_layer *l, const clseq_layer_config *cfg)
-{
-    char what[48];
-    clseq_layer_label(l, what, sizeof what);
-    return clseq_config_only(cfg, NULL, 0, what);
-}
-
-static clseq_status flatten_encode(const clseq_layer *l, clseq_layer_config *cfg)
-{
-    (void)l, (void)cfg;
-    return CLSEQ_OK;
-}
 
 /* "flatten": no fields. */
 static clseq_status flatten_parse_spec(const char *const *fields, int count,
@@ -172,14 +134,14 @@ static clseq_status reshape_output_shape(clseq_layer *l)
 const clseq_layer_kind clseq_flatten_kind = {
     .keras_class = "Flatten",
     .name = "flatten",
-    .decode = flatten_decode,
-    .encode = flatten_encode,
+    .decode = clseq_layer_decode_nothing,
+    .encode = clseq_layer_encode_nothing,
     .parse_spec = flatten_parse_spec,
     .output_shape = flatten_output_shape,
-    .variable_count = no_variables,
-    .variable = no_variable,
-    .init = no_init,
-    .forward = copy_forward,
+    .variable_count = clseq_layer_no_variables,
+    .variable = clseq_layer_no_variable,
+    .init = clseq_layer_no_init,
+    .forward = clseq_layer_copy_forward,
     .backward = pass_through_backward,
 };
 
@@ -190,9 +152,9 @@ const clseq_layer_kind clseq_reshape_kind = {
     .encode = reshape_encode,
     .parse_spec = reshape_parse_spec,
     .output_shape = reshape_output_shape,
-    .variable_count = no_variables,
-    .variable = no_variable,
-    .init = no_init,
-    .forward = copy_forward,
+    .variable_count = clseq_layer_no_variables,
+    .variable = clseq_layer_no_variable,
+    .init = clseq_layer_no_init,
+    .forward = clseq_layer_copy_forward,
     .backward = pass_through_backward,
 };

@@ -12,8 +12,7 @@ static size_t round_up(size_t n, size_t multiple)
     return (n + multiple - 1) / multiple * multiple;
 }
 
-/* The largest power of two <= limit (and <= cap). */
-static size_t power_of_two_at_most(size_t limit, size_t cap)
+size_t clseq_pow2_at_most(size_t limit, size_t cap)
 {
     size_t p = 1;
     while (p * 2 <= limit && p * 2 <= cap)
@@ -21,8 +20,8 @@ static size_t power_of_two_at_most(size_t limit, size_t cap)
     return p;
 }
 
-static clseq_status enqueue(clseq_device *dev, clseq_kernel_id id, cl_uint dims,
-                            const size_t *global, const size_t *local, cl_int bind_err)
+clseq_status clseq_launch_nd(clseq_device *dev, clseq_kernel_id id, cl_uint dims,
+                             const size_t *global, const size_t *local, cl_int bind_err)
 {
     if (bind_err != CL_SUCCESS)
         return clseq_cl_fail(bind_err, "clSetKernelArg");
@@ -33,27 +32,50 @@ static clseq_status enqueue(clseq_device *dev, clseq_kernel_id id, cl_uint dims,
 
 clseq_status clseq_launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, cl_int bind_err)
 {
-    size_t local = power_of_two_at_most(dev->kernel_wg[id], 256);
+    size_t local = clseq_pow2_at_most(dev->kernel_wg[id], 256);
     if (local > dev->max_item[0])
-        local = power_of_two_at_most(dev->max_item[0], local);
+        local = clseq_pow2_at_most(dev->max_item[0], local);
     size_t global = round_up(n ? n : 1, local);
-    return enqueue(dev, id, 1, &global, &local, bind_err);
+    return clseq_launch_nd(dev, id, 1, &global, &local, bind_err);
 }
 
 /* 2-D launch over (cols, rows) with a square-ish group the kernel allows. */
 clseq_status clseq_launch_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
                               cl_int bind_err)
 {
-    size_t budget = power_of_two_at_most(dev->kernel_wg[id], 256);
-    size_t lx = power_of_two_at_most(budget, 16);
+    size_t budget = clseq_pow2_at_most(dev->kernel_wg[id], 256);
+    size_t lx = clseq_pow2_at_most(budget, 16);
     if (lx > dev->max_item[0])
-        lx = power_of_two_at_most(dev->max_item[0], lx);
-    size_t ly = power_of_two_at_most(budget / lx, 16);
+        lx = clseq_pow2_at_most(dev->max_item[0], lx);
+    size_t ly = clseq_pow2_at_most(budget / lx, 16);
     if (ly > dev->max_item[1])
-        ly = power_of_two_at_most(dev->max_item[1], ly);
+        ly = clseq_pow2_at_most(dev->max_item[1], ly);
     size_t local[2] = {lx, ly};
     size_t global[2] = {round_up(cols ? cols : 1, lx), round_up(rows ? rows : 1, ly)};
-    return enqueue(dev, id, 2, global, local, bind_err);
+    return clseq_launch_nd(dev, id, 2, global, local, bind_err);
+}
+
+cl_int clseq_bind_args(clseq_device *dev, clseq_kernel_id id, const clseq_arg *args,
+                       size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        cl_int err = clSetKernelArg(dev->kernels[id], (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS)
+            return err;
+    }
+    return CL_SUCCESS;
+}
+
+clseq_status clseq_run_1d(clseq_device *dev, clseq_kernel_id id, size_t n, const clseq_arg *args,
+                          size_t count)
+{
+    return clseq_launch_1d(dev, id, n, clseq_bind_args(dev, id, args, count));
+}
+
+clseq_status clseq_run_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
+                          const clseq_arg *args, size_t count)
+{
+    return clseq_launch_2d(dev, id, cols, rows, clseq_bind_args(dev, id, args, count));
 }
 
 /* Products this small run faster one element per work-item than through
@@ -87,11 +109,11 @@ static clseq_status launch_cpu_gemm(clseq_device *dev, clseq_kernel_id id, int M
     size_t col_block = dots ? CPU_NT_BLOCK : CPU_CN;
     size_t rows = ((size_t)M + row_block - 1) / row_block;
     size_t cols = ((size_t)N + col_block - 1) / col_block;
-    size_t local[2] = {power_of_two_at_most(dev->kernel_wg[id], 8), 1};
+    size_t local[2] = {clseq_pow2_at_most(dev->kernel_wg[id], 8), 1};
     if (local[0] > dev->max_item[0])
-        local[0] = power_of_two_at_most(dev->max_item[0], local[0]);
+        local[0] = clseq_pow2_at_most(dev->max_item[0], local[0]);
     size_t global[2] = {round_up(rows, local[0]), cols};
-    return enqueue(dev, id, 2, global, local, bind_err);
+    return clseq_launch_nd(dev, id, 2, global, local, bind_err);
 }
 
 /* CLBlast's product, then the bias and activation it cannot fuse. */
@@ -103,20 +125,12 @@ static clseq_status clblast_gemm(clseq_device *dev, int trans_a, int trans_b, in
                                         B.off, B.ld, C.buf, C.off, C.ld);
     if (s != CLSEQ_OK || (!bias.buf && act == CLSEQ_LINEAR))
         return s;
-    cl_kernel k = dev->kernels[K_BIAS_ACTIVATE];
-    cl_int err = CL_SUCCESS;
     int has_bias = bias.buf != NULL, act_code = (int)act;
     cl_mem bias_buf = has_bias ? bias.buf : C.buf;
-    CLSEQ_BIND(k, 0, C.buf, &err);
-    CLSEQ_BIND(k, 1, C.off, &err);
-    CLSEQ_BIND(k, 2, C.ld, &err);
-    CLSEQ_BIND(k, 3, M, &err);
-    CLSEQ_BIND(k, 4, N, &err);
-    CLSEQ_BIND(k, 5, bias_buf, &err);
-    CLSEQ_BIND(k, 6, bias.off, &err);
-    CLSEQ_BIND(k, 7, has_bias, &err);
-    CLSEQ_BIND(k, 8, act_code, &err);
-    return clseq_launch_2d(dev, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, err);
+    const clseq_arg args[] = {CLSEQ_ARG(C.buf), CLSEQ_ARG(C.off), CLSEQ_ARG(C.ld),
+                              CLSEQ_ARG(M), CLSEQ_ARG(N), CLSEQ_ARG(bias_buf),
+                              CLSEQ_ARG(bias.off), CLSEQ_ARG(has_bias), CLSEQ_ARG(act_code)};
+    return clseq_run_2d(dev, K_BIAS_ACTIVATE, (size_t)N, (size_t)M, args, CLSEQ_ARG_COUNT(args));
 }
 
 /* dev->pack[which] with room for bytes. */
@@ -144,45 +158,29 @@ static clseq_status packed_gemm(clseq_device *dev, int trans_a, int trans_b, int
         s = pack_buffer(dev, 1, panels * CPU_CN * (size_t)K * sizeof(float));
     if (s != CLSEQ_OK)
         return s;
-    cl_int err = CL_SUCCESS;
-    cl_kernel k = dev->kernels[K_PACK_A];
-    CLSEQ_BIND(k, 0, A.buf, &err);
-    CLSEQ_BIND(k, 1, A.off, &err);
-    CLSEQ_BIND(k, 2, A.ld, &err);
-    CLSEQ_BIND(k, 3, trans_a, &err);
-    CLSEQ_BIND(k, 4, M, &err);
-    CLSEQ_BIND(k, 5, K, &err);
-    CLSEQ_BIND(k, 6, dev->pack[0], &err);
-    if ((s = clseq_launch_2d(dev, K_PACK_A, (size_t)K, blocks, err)) != CLSEQ_OK)
+    const clseq_arg pack_a[] = {CLSEQ_ARG(A.buf), CLSEQ_ARG(A.off), CLSEQ_ARG(A.ld),
+                                CLSEQ_ARG(trans_a), CLSEQ_ARG(M), CLSEQ_ARG(K),
+                                CLSEQ_ARG(dev->pack[0])};
+    s = clseq_run_2d(dev, K_PACK_A, (size_t)K, blocks, pack_a, CLSEQ_ARG_COUNT(pack_a));
+    if (s != CLSEQ_OK)
         return s;
-    k = dev->kernels[K_PACK_B];
-    CLSEQ_BIND(k, 0, B.buf, &err);
-    CLSEQ_BIND(k, 1, B.off, &err);
-    CLSEQ_BIND(k, 2, B.ld, &err);
-    CLSEQ_BIND(k, 3, trans_b, &err);
-    CLSEQ_BIND(k, 4, K, &err);
-    CLSEQ_BIND(k, 5, N, &err);
-    CLSEQ_BIND(k, 6, dev->pack[1], &err);
-    if ((s = clseq_launch_2d(dev, K_PACK_B, panels * CPU_CN, (size_t)K, err)) != CLSEQ_OK)
+    const clseq_arg pack_b[] = {CLSEQ_ARG(B.buf), CLSEQ_ARG(B.off), CLSEQ_ARG(B.ld),
+                                CLSEQ_ARG(trans_b), CLSEQ_ARG(K), CLSEQ_ARG(N),
+                                CLSEQ_ARG(dev->pack[1])};
+    s = clseq_run_2d(dev, K_PACK_B, panels * CPU_CN, (size_t)K, pack_b, CLSEQ_ARG_COUNT(pack_b));
+    if (s != CLSEQ_OK)
         return s;
-    k = dev->kernels[K_GEMM_CPU_PACKED];
     int has_bias = bias.buf != NULL, act_code = (int)act;
     cl_mem bias_buf = has_bias ? bias.buf : C.buf;
-    CLSEQ_BIND(k, 0, M, &err);
-    CLSEQ_BIND(k, 1, N, &err);
-    CLSEQ_BIND(k, 2, K, &err);
-    CLSEQ_BIND(k, 3, dev->pack[0], &err);
-    CLSEQ_BIND(k, 4, dev->pack[1], &err);
-    CLSEQ_BIND(k, 5, C.buf, &err);
-    CLSEQ_BIND(k, 6, C.off, &err);
-    CLSEQ_BIND(k, 7, C.ld, &err);
-    CLSEQ_BIND(k, 8, bias_buf, &err);
-    CLSEQ_BIND(k, 9, bias.off, &err);
-    CLSEQ_BIND(k, 10, has_bias, &err);
-    CLSEQ_BIND(k, 11, act_code, &err);
-    size_t local[2] = {power_of_two_at_most(dev->kernel_wg[K_GEMM_CPU_PACKED], 8), 1};
+    const clseq_arg args[] = {CLSEQ_ARG(M), CLSEQ_ARG(N), CLSEQ_ARG(K),
+                              CLSEQ_ARG(dev->pack[0]), CLSEQ_ARG(dev->pack[1]),
+                              CLSEQ_ARG(C.buf), CLSEQ_ARG(C.off), CLSEQ_ARG(C.ld),
+                              CLSEQ_ARG(bias_buf), CLSEQ_ARG(bias.off), CLSEQ_ARG(has_bias),
+                              CLSEQ_ARG(act_code)};
+    cl_int err = clseq_bind_args(dev, K_GEMM_CPU_PACKED, args, CLSEQ_ARG_COUNT(args));
+    size_t local[2] = {clseq_pow2_at_most(dev->kernel_wg[K_GEMM_CPU_PACKED], 8), 1};
     size_t global[2] = {round_up(blocks, local[0]), panels};
-    return enqueue(dev, K_GEMM_CPU_PACKED, 2, global, local, err);
+    return clseq_launch_nd(dev, K_GEMM_CPU_PACKED, 2, global, local, err);
 }
 
 clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, int N, int K,
@@ -198,27 +196,16 @@ clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, i
     static const clseq_kernel_id tiled[3] = {K_GEMM_NN, K_GEMM_TN, K_GEMM_NT};
     static const clseq_kernel_id cpu[3] = {K_GEMM_CPU_NN, K_GEMM_CPU_TN, K_GEMM_CPU_NT};
     clseq_kernel_id id = !blocked ? small[form] : dev->cpu_gemm ? cpu[form] : tiled[form];
-    cl_kernel k = dev->kernels[id];
-    cl_int err = CL_SUCCESS;
     int has_bias = bias.buf != NULL;
     cl_mem bias_buf = has_bias ? bias.buf : C.buf; /* never read when has_bias is 0 */
     int act_code = (int)act;
-    CLSEQ_BIND(k, 0, M, &err);
-    CLSEQ_BIND(k, 1, N, &err);
-    CLSEQ_BIND(k, 2, K, &err);
-    CLSEQ_BIND(k, 3, A.buf, &err);
-    CLSEQ_BIND(k, 4, A.off, &err);
-    CLSEQ_BIND(k, 5, A.ld, &err);
-    CLSEQ_BIND(k, 6, B.buf, &err);
-    CLSEQ_BIND(k, 7, B.off, &err);
-    CLSEQ_BIND(k, 8, B.ld, &err);
-    CLSEQ_BIND(k, 9, C.buf, &err);
-    CLSEQ_BIND(k, 10, C.off, &err);
-    CLSEQ_BIND(k, 11, C.ld, &err);
-    CLSEQ_BIND(k, 12, bias_buf, &err);
-    CLSEQ_BIND(k, 13, bias.off, &err);
-    CLSEQ_BIND(k, 14, has_bias, &err);
-    CLSEQ_BIND(k, 15, act_code, &err);
+    const clseq_arg args[] = {CLSEQ_ARG(M), CLSEQ_ARG(N), CLSEQ_ARG(K),
+                              CLSEQ_ARG(A.buf), CLSEQ_ARG(A.off), CLSEQ_ARG(A.ld),
+                              CLSEQ_ARG(B.buf), CLSEQ_ARG(B.off), CLSEQ_ARG(B.ld),
+                              CLSEQ_ARG(C.buf), CLSEQ_ARG(C.off), CLSEQ_ARG(C.ld),
+                              CLSEQ_ARG(bias_buf), CLSEQ_ARG(bias.off), CLSEQ_ARG(has_bias),
+                              CLSEQ_ARG(act_code)};
+    cl_int err = clseq_bind_args(dev, id, args, CLSEQ_ARG_COUNT(args));
     if (!blocked)
         return clseq_launch_2d(dev, id, (size_t)N, (size_t)M, err);
     if (dev->gemm_clblast)
@@ -228,47 +215,33 @@ clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, i
     size_t local[2] = {(size_t)(dev->tiles.tn / dev->tiles.wn), (size_t)(dev->tiles.tm / dev->tiles.wm)};
     size_t global[2] = {round_up((size_t)N, (size_t)dev->tiles.tn) / dev->tiles.wn,
                         round_up((size_t)M, (size_t)dev->tiles.tm) / dev->tiles.wm};
-    return enqueue(dev, id, 2, global, local, err);
+    return clseq_launch_nd(dev, id, 2, global, local, err);
 }
 
 clseq_status clseq_op_activate(clseq_device *dev, cl_mem X, cl_mem Y, int n, clseq_activation act)
 {
-    cl_kernel k = dev->kernels[K_ACTIVATE];
-    cl_int err = CL_SUCCESS;
     int act_code = (int)act;
-    CLSEQ_BIND(k, 0, X, &err);
-    CLSEQ_BIND(k, 1, Y, &err);
-    CLSEQ_BIND(k, 2, n, &err);
-    CLSEQ_BIND(k, 3, act_code, &err);
-    return clseq_launch_1d(dev, K_ACTIVATE, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(X), CLSEQ_ARG(Y), CLSEQ_ARG(n), CLSEQ_ARG(act_code)};
+    return clseq_run_1d(dev, K_ACTIVATE, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_activation_backward(clseq_device *dev, cl_mem D, cl_mem A, cl_mem Z, int n,
                                           clseq_activation act)
 {
-    cl_kernel k = dev->kernels[K_ACTIVATION_BACKWARD];
-    cl_int err = CL_SUCCESS;
     int act_code = (int)act;
     cl_mem z = Z ? Z : A; /* read only for ACT_NEEDS_INPUT activations */
-    CLSEQ_BIND(k, 0, D, &err);
-    CLSEQ_BIND(k, 1, A, &err);
-    CLSEQ_BIND(k, 2, z, &err);
-    CLSEQ_BIND(k, 3, n, &err);
-    CLSEQ_BIND(k, 4, act_code, &err);
-    return clseq_launch_1d(dev, K_ACTIVATION_BACKWARD, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(D), CLSEQ_ARG(A), CLSEQ_ARG(z), CLSEQ_ARG(n),
+                              CLSEQ_ARG(act_code)};
+    return clseq_run_1d(dev, K_ACTIVATION_BACKWARD, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
 /* Shared by the two row kernels of softmax.cl: (X or D, Y or P, rows, cols). */
 static clseq_status launch_rows(clseq_device *dev, clseq_kernel_id id, cl_mem first, cl_mem second,
                                 int rows, int cols)
 {
-    cl_kernel k = dev->kernels[id];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, first, &err);
-    CLSEQ_BIND(k, 1, second, &err);
-    CLSEQ_BIND(k, 2, rows, &err);
-    CLSEQ_BIND(k, 3, cols, &err);
-    return clseq_launch_1d(dev, id, (size_t)rows, err);
+    const clseq_arg args[] = {CLSEQ_ARG(first), CLSEQ_ARG(second), CLSEQ_ARG(rows),
+                              CLSEQ_ARG(cols)};
+    return clseq_run_1d(dev, id, (size_t)rows, args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_softmax(clseq_device *dev, cl_mem X, cl_mem Y, int rows, int cols)
@@ -295,117 +268,71 @@ clseq_status clseq_op_log_softmax_backward(clseq_device *dev, cl_mem D, cl_mem Y
 clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, int start, int rows,
                                   int cols, cl_mem dst)
 {
-    cl_kernel k = dev->kernels[K_GATHER_ROWS];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, src, &err);
-    CLSEQ_BIND(k, 1, perm, &err);
-    CLSEQ_BIND(k, 2, start, &err);
-    CLSEQ_BIND(k, 3, rows, &err);
-    CLSEQ_BIND(k, 4, cols, &err);
-    CLSEQ_BIND(k, 5, dst, &err);
-    return clseq_launch_2d(dev, K_GATHER_ROWS, (size_t)cols, (size_t)rows, err);
+    const clseq_arg args[] = {CLSEQ_ARG(src), CLSEQ_ARG(perm), CLSEQ_ARG(start),
+                              CLSEQ_ARG(rows), CLSEQ_ARG(cols), CLSEQ_ARG(dst)};
+    return clseq_run_2d(dev, K_GATHER_ROWS, (size_t)cols, (size_t)rows, args,
+                        CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out,
                                   int out_off, int accumulate)
 {
-    cl_kernel k = dev->kernels[K_SUM_COLUMNS];
-    cl_int err = CL_SUCCESS;
-    size_t local = power_of_two_at_most(dev->kernel_wg[K_SUM_COLUMNS], 256);
+    size_t local = clseq_pow2_at_most(dev->kernel_wg[K_SUM_COLUMNS], 256);
     if (local > dev->max_item[0])
-        local = power_of_two_at_most(dev->max_item[0], local);
+        local = clseq_pow2_at_most(dev->max_item[0], local);
     /* No more work-items than rows: the rest would add empty partial sums. */
     while (local > 1 && local / 2 >= (size_t)rows)
         local /= 2;
     size_t global = local * (size_t)cols;
-    CLSEQ_BIND(k, 0, X, &err);
-    CLSEQ_BIND(k, 1, rows, &err);
-    CLSEQ_BIND(k, 2, cols, &err);
-    CLSEQ_BIND(k, 3, out, &err);
-    CLSEQ_BIND(k, 4, out_off, &err);
-    CLSEQ_BIND(k, 5, accumulate, &err);
-    cl_int local_err = clSetKernelArg(k, 6, local * sizeof(float), NULL);
-    if (err == CL_SUCCESS)
-        err = local_err;
-    return enqueue(dev, K_SUM_COLUMNS, 1, &global, &local, err);
+    const clseq_arg args[] = {CLSEQ_ARG(X), CLSEQ_ARG(rows), CLSEQ_ARG(cols),
+                              CLSEQ_ARG(out), CLSEQ_ARG(out_off), CLSEQ_ARG(accumulate),
+                              CLSEQ_LOCAL_ARG(local * sizeof(float))};
+    cl_int err = clseq_bind_args(dev, K_SUM_COLUMNS, args, CLSEQ_ARG_COUNT(args));
+    return clseq_launch_nd(dev, K_SUM_COLUMNS, 1, &global, &local, err);
 }
 
 clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out)
 {
-    cl_kernel k = dev->kernels[K_ARGMAX_ROWS];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, X, &err);
-    CLSEQ_BIND(k, 1, rows, &err);
-    CLSEQ_BIND(k, 2, cols, &err);
-    CLSEQ_BIND(k, 3, out, &err);
-    return clseq_launch_1d(dev, K_ARGMAX_ROWS, (size_t)rows, err);
+    const clseq_arg args[] = {CLSEQ_ARG(X), CLSEQ_ARG(rows), CLSEQ_ARG(cols), CLSEQ_ARG(out)};
+    return clseq_run_1d(dev, K_ARGMAX_ROWS, (size_t)rows, args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
                                 clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
                                 cl_mem stats)
 {
-    cl_kernel k = dev->kernels[K_LOSS_ROWS];
-    cl_int err = CL_SUCCESS;
     int loss_code = (int)loss;
     int want_grad = D != NULL;
     cl_mem grad_buf = want_grad ? D : stats; /* never written when want_grad is 0 */
-    CLSEQ_BIND(k, 0, P, &err);
-    CLSEQ_BIND(k, 1, Y, &err);
-    CLSEQ_BIND(k, 2, rows, &err);
-    CLSEQ_BIND(k, 3, cols, &err);
-    CLSEQ_BIND(k, 4, loss_code, &err);
-    CLSEQ_BIND(k, 5, acc_kind, &err);
-    CLSEQ_BIND(k, 6, grad_scale, &err);
-    CLSEQ_BIND(k, 7, want_grad, &err);
-    CLSEQ_BIND(k, 8, grad_buf, &err);
-    CLSEQ_BIND(k, 9, stats, &err);
-    return clseq_launch_1d(dev, K_LOSS_ROWS, (size_t)rows, err);
+    const clseq_arg args[] = {CLSEQ_ARG(P), CLSEQ_ARG(Y), CLSEQ_ARG(rows),
+                              CLSEQ_ARG(cols), CLSEQ_ARG(loss_code), CLSEQ_ARG(acc_kind),
+                              CLSEQ_ARG(grad_scale), CLSEQ_ARG(want_grad), CLSEQ_ARG(grad_buf),
+                              CLSEQ_ARG(stats)};
+    return clseq_run_1d(dev, K_LOSS_ROWS, (size_t)rows, args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
                           float momentum, int nesterov)
 {
-    cl_kernel k = dev->kernels[K_SGD_UPDATE];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, W, &err);
-    CLSEQ_BIND(k, 1, G, &err);
-    CLSEQ_BIND(k, 2, M, &err);
-    CLSEQ_BIND(k, 3, n, &err);
-    CLSEQ_BIND(k, 4, lr, &err);
-    CLSEQ_BIND(k, 5, momentum, &err);
-    CLSEQ_BIND(k, 6, nesterov, &err);
-    return clseq_launch_1d(dev, K_SGD_UPDATE, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(W), CLSEQ_ARG(G), CLSEQ_ARG(M),
+                              CLSEQ_ARG(n), CLSEQ_ARG(lr), CLSEQ_ARG(momentum),
+                              CLSEQ_ARG(nesterov)};
+    return clseq_run_1d(dev, K_SGD_UPDATE, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_adam(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, cl_mem V, int n,
                            float alpha, float beta1, float beta2, float epsilon)
 {
-    cl_kernel k = dev->kernels[K_ADAM_UPDATE];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, W, &err);
-    CLSEQ_BIND(k, 1, G, &err);
-    CLSEQ_BIND(k, 2, M, &err);
-    CLSEQ_BIND(k, 3, V, &err);
-    CLSEQ_BIND(k, 4, n, &err);
-    CLSEQ_BIND(k, 5, alpha, &err);
-    CLSEQ_BIND(k, 6, beta1, &err);
-    CLSEQ_BIND(k, 7, beta2, &err);
-    CLSEQ_BIND(k, 8, epsilon, &err);
-    return clseq_launch_1d(dev, K_ADAM_UPDATE, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(W), CLSEQ_ARG(G), CLSEQ_ARG(M),
+                              CLSEQ_ARG(V), CLSEQ_ARG(n), CLSEQ_ARG(alpha),
+                              CLSEQ_ARG(beta1), CLSEQ_ARG(beta2), CLSEQ_ARG(epsilon)};
+    return clseq_run_1d(dev, K_ADAM_UPDATE, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_rmsprop(clseq_device *dev, cl_mem W, cl_mem G, cl_mem V, int n, float lr,
                               float rho, float epsilon)
 {
-    cl_kernel k = dev->kernels[K_RMSPROP_UPDATE];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, W, &err);
-    CLSEQ_BIND(k, 1, G, &err);
-    CLSEQ_BIND(k, 2, V, &err);
-    CLSEQ_BIND(k, 3, n, &err);
-    CLSEQ_BIND(k, 4, lr, &err);
-    CLSEQ_BIND(k, 5, rho, &err);
-    CLSEQ_BIND(k, 6, epsilon, &err);
-    return clseq_launch_1d(dev, K_RMSPROP_UPDATE, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(W), CLSEQ_ARG(G), CLSEQ_ARG(V), CLSEQ_ARG(n),
+                              CLSEQ_ARG(lr), CLSEQ_ARG(rho), CLSEQ_ARG(epsilon)};
+    return clseq_run_1d(dev, K_RMSPROP_UPDATE, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }

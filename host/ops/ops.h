@@ -7,8 +7,33 @@
 #include "codes.h"
 #include "runtime/runtime.h"
 
+/* One kernel argument: its size and where its value lies, or with a NULL
+ * value, size bytes of local memory. Listed in an array in the kernel's
+ * order, the arguments of a launch through clseq_run_1d / clseq_run_2d:
+ *     const clseq_arg args[] = {CLSEQ_ARG(x), CLSEQ_ARG(n)};
+ *     return clseq_run_1d(dev, K_ACTIVATE, (size_t)n, args, CLSEQ_ARG_COUNT(args)); */
+typedef struct clseq_arg {
+    size_t size;
+    const void *value;
+} clseq_arg;
+#define CLSEQ_ARG(lvalue) ((clseq_arg){sizeof(lvalue), &(lvalue)})
+#define CLSEQ_LOCAL_ARG(bytes) ((clseq_arg){(bytes), NULL})
+#define CLSEQ_ARG_COUNT(args) (sizeof(args) / sizeof((args)[0]))
+
+/* Binds args[0..count) to kernel id's arguments 0..count-1: CL_SUCCESS or
+ * the first failure, for a launch to report (the bind_err below). */
+cl_int clseq_bind_args(clseq_device *dev, clseq_kernel_id id, const clseq_arg *args,
+                       size_t count);
+/* Binds args and launches as clseq_launch_1d / clseq_launch_2d do: what
+ * nearly every operation is. */
+clseq_status clseq_run_1d(clseq_device *dev, clseq_kernel_id id, size_t n, const clseq_arg *args,
+                          size_t count);
+clseq_status clseq_run_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
+                          const clseq_arg *args, size_t count);
+
 /* Binds one kernel argument; the first failure is kept in *err for the
- * launch to report. */
+ * launch to report (for code that binds argument by argument: the fused
+ * trainer's launch, nn/fused.c). */
 #define CLSEQ_BIND(kernel, index, value, err)                                          \
     do {                                                                               \
         cl_int bind_err_ = clSetKernelArg((kernel), (index), sizeof(value), &(value)); \
@@ -16,13 +41,20 @@
             *(err) = bind_err_;                                                        \
     } while (0)
 
-/* Launches kernel id (its arguments bound; bind_err from CLSEQ_BIND) over
- * n work-items, or over a (cols, rows) grid, with a work-group size the
- * kernel allows and the global size padded up to it: kernels guard their
- * edges. Every ops file launches through these. */
+/* Launches kernel id (its arguments bound; bind_err from clseq_bind_args
+ * or CLSEQ_BIND) over n work-items, or over a (cols, rows) grid, with a
+ * work-group size the kernel allows and the global size padded up to it:
+ * kernels guard their edges. Every ops file launches through these. */
 clseq_status clseq_launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, cl_int bind_err);
 clseq_status clseq_launch_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
                              cl_int bind_err);
+/* Launches over dims (1 or 2) global sizes in local groups the caller
+ * chose (global a multiple of local), for kernels with their own group
+ * shapes. */
+clseq_status clseq_launch_nd(clseq_device *dev, clseq_kernel_id id, cl_uint dims,
+                             const size_t *global, const size_t *local, cl_int bind_err);
+/* The largest power of two <= limit and <= cap: work-group sizes. */
+size_t clseq_pow2_at_most(size_t limit, size_t cap);
 
 /* A matrix inside a buffer: element offset and leading dimension. */
 typedef struct clseq_mat {

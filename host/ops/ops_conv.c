@@ -29,80 +29,74 @@ static int vector_width(const clseq_conv_geometry *g)
     return g->C % 4 == 0 ? 4 : 1;
 }
 
-/* The geometry's ints, arguments first .. first + 12 of both kernels, with
- * C counted in elements of vec floats. */
-static void bind_geometry(cl_kernel k, cl_uint first, const clseq_conv_geometry *g, int vec,
-                          cl_int *err)
+/* What im2col and col2im both take between their own arguments: the
+ * geometry's ints (C counted in elements of vec floats), then five
+ * divisors (conv_div), each kernel its own. The arguments point here. */
+typedef struct geometry_values {
+    int ints[13];
+    cl_uint2 divs[5];
+} geometry_values;
+
+/* Fills v with g's ints and the divisors of divide_by[0..5), and appends
+ * them to args from *count on. */
+static void geometry_args(const clseq_conv_geometry *g, int vec, const int *divide_by,
+                          geometry_values *v, clseq_arg *args, size_t *count)
 {
-    const int v[13] = {g->H,  g->W,  g->C / vec, g->OH, g->OW,      g->kh,      g->kw,
-                       g->sh, g->sw, g->dh,      g->dw, g->pad_top, g->pad_left};
-    for (cl_uint i = 0; i < 13; i++)
-        CLSEQ_BIND(k, first + i, v[i], err);
+    const int ints[13] = {g->H,  g->W,  g->C / vec, g->OH, g->OW,      g->kh,      g->kw,
+                          g->sh, g->sw, g->dh,      g->dw, g->pad_top, g->pad_left};
+    for (size_t i = 0; i < 13; i++) {
+        v->ints[i] = ints[i];
+        args[(*count)++] = CLSEQ_ARG(v->ints[i]);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        v->divs[i] = divisor(divide_by[i]);
+        args[(*count)++] = CLSEQ_ARG(v->divs[i]);
+    }
 }
 
 clseq_status clseq_op_im2col(clseq_device *dev, const clseq_conv_geometry *g, cl_mem in,
                              int in_off, int rows, cl_mem cols)
 {
     int vec = vector_width(g), C = g->C / vec, K = g->kh * g->kw * C, off = in_off / vec;
-    clseq_kernel_id id = vec == 4 ? K_IM2COL4 : K_IM2COL;
-    cl_kernel k = dev->kernels[id];
-    cl_int err = CL_SUCCESS;
-    const cl_uint2 divs[5] = {divisor(K), divisor(C), divisor(g->kw), divisor(g->OW),
-                              divisor(g->OH)};
-    CLSEQ_BIND(k, 0, in, &err);
-    CLSEQ_BIND(k, 1, off, &err);
-    CLSEQ_BIND(k, 2, rows, &err);
-    bind_geometry(k, 3, g, vec, &err);
-    for (cl_uint i = 0; i < 5; i++)
-        CLSEQ_BIND(k, 16 + i, divs[i], &err);
-    CLSEQ_BIND(k, 21, cols, &err);
+    const int divide_by[5] = {K, C, g->kw, g->OW, g->OH};
+    geometry_values v;
+    clseq_arg args[22] = {CLSEQ_ARG(in), CLSEQ_ARG(off), CLSEQ_ARG(rows)};
+    size_t count = 3;
+    geometry_args(g, vec, divide_by, &v, args, &count);
+    args[count++] = CLSEQ_ARG(cols);
     size_t n = (size_t)rows * (size_t)g->OH * (size_t)g->OW * (size_t)K;
-    return clseq_launch_1d(dev, id, n, err);
+    return clseq_run_1d(dev, vec == 4 ? K_IM2COL4 : K_IM2COL, n, args, count);
 }
 
 clseq_status clseq_op_col2im(clseq_device *dev, const clseq_conv_geometry *g, cl_mem d_cols,
                              int rows, cl_mem d_in, int d_off)
 {
     int vec = vector_width(g), C = g->C / vec, off = d_off / vec;
-    clseq_kernel_id id = vec == 4 ? K_COL2IM4 : K_COL2IM;
-    cl_kernel k = dev->kernels[id];
-    cl_int err = CL_SUCCESS;
-    const cl_uint2 divs[5] = {divisor(C), divisor(g->W), divisor(g->H), divisor(g->sh),
-                              divisor(g->sw)};
-    CLSEQ_BIND(k, 0, d_cols, &err);
-    CLSEQ_BIND(k, 1, rows, &err);
-    bind_geometry(k, 2, g, vec, &err);
-    for (cl_uint i = 0; i < 5; i++)
-        CLSEQ_BIND(k, 15 + i, divs[i], &err);
-    CLSEQ_BIND(k, 20, d_in, &err);
-    CLSEQ_BIND(k, 21, off, &err);
+    const int divide_by[5] = {C, g->W, g->H, g->sh, g->sw};
+    geometry_values v;
+    clseq_arg args[22] = {CLSEQ_ARG(d_cols), CLSEQ_ARG(rows)};
+    size_t count = 2;
+    geometry_args(g, vec, divide_by, &v, args, &count);
+    args[count++] = CLSEQ_ARG(d_in);
+    args[count++] = CLSEQ_ARG(off);
     size_t n = (size_t)rows * (size_t)g->H * (size_t)g->W * (size_t)C;
-    return clseq_launch_1d(dev, id, n, err);
+    return clseq_run_1d(dev, vec == 4 ? K_COL2IM4 : K_COL2IM, n, args, count);
 }
 
 clseq_status clseq_op_conv_block_sums(clseq_device *dev, cl_mem X, int rows, int cols,
                                       int block_rows, cl_mem partial)
 {
-    cl_kernel k = dev->kernels[K_CONV_BLOCK_SUMS];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, X, &err);
-    CLSEQ_BIND(k, 1, rows, &err);
-    CLSEQ_BIND(k, 2, cols, &err);
-    CLSEQ_BIND(k, 3, block_rows, &err);
-    CLSEQ_BIND(k, 4, partial, &err);
+    const clseq_arg args[] = {CLSEQ_ARG(X), CLSEQ_ARG(rows), CLSEQ_ARG(cols),
+                              CLSEQ_ARG(block_rows), CLSEQ_ARG(partial)};
     size_t blocks = ((size_t)rows + (size_t)block_rows - 1) / (size_t)block_rows;
-    return clseq_launch_2d(dev, K_CONV_BLOCK_SUMS, (size_t)cols, blocks, err);
+    return clseq_run_2d(dev, K_CONV_BLOCK_SUMS, (size_t)cols, blocks, args,
+                        CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_conv_accumulate(clseq_device *dev, cl_mem dst, int dst_off, cl_mem src,
                                       int src_off, int n)
 {
-    cl_kernel k = dev->kernels[K_CONV_ACCUMULATE];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, dst, &err);
-    CLSEQ_BIND(k, 1, dst_off, &err);
-    CLSEQ_BIND(k, 2, src, &err);
-    CLSEQ_BIND(k, 3, src_off, &err);
-    CLSEQ_BIND(k, 4, n, &err);
-    return clseq_launch_1d(dev, K_CONV_ACCUMULATE, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(dst), CLSEQ_ARG(dst_off), CLSEQ_ARG(src),
+                              CLSEQ_ARG(src_off), CLSEQ_ARG(n)};
+    return clseq_run_1d(dev, K_CONV_ACCUMULATE, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }

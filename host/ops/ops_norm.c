@@ -57,34 +57,19 @@ clseq_status clseq_op_dropout_forward(clseq_device *dev, cl_mem x, cl_mem y, int
 {
     dropout_rule r = dropout_rule_for(rate);
     cl_uint key_lo = (cl_uint)(key & 0xFFFFFFFFu), key_hi = (cl_uint)(key >> 32);
-    cl_kernel k = dev->kernels[K_DROPOUT_FORWARD];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, x, &err);
-    CLSEQ_BIND(k, 1, y, &err);
-    CLSEQ_BIND(k, 2, n, &err);
-    CLSEQ_BIND(k, 3, key_lo, &err);
-    CLSEQ_BIND(k, 4, key_hi, &err);
-    CLSEQ_BIND(k, 5, r.threshold, &err);
-    CLSEQ_BIND(k, 6, r.keep, &err);
-    CLSEQ_BIND(k, 7, r.inv_keep, &err);
-    CLSEQ_BIND(k, 8, active, &err);
-    CLSEQ_BIND(k, 9, saved, &err);
-    return clseq_launch_1d(dev, K_DROPOUT_FORWARD, dropout_items(n), err);
+    const clseq_arg args[] = {CLSEQ_ARG(x), CLSEQ_ARG(y), CLSEQ_ARG(n), CLSEQ_ARG(key_lo),
+                              CLSEQ_ARG(key_hi), CLSEQ_ARG(r.threshold), CLSEQ_ARG(r.keep),
+                              CLSEQ_ARG(r.inv_keep), CLSEQ_ARG(active), CLSEQ_ARG(saved)};
+    return clseq_run_1d(dev, K_DROPOUT_FORWARD, dropout_items(n), args, CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_dropout_backward(clseq_device *dev, cl_mem d, int n, float rate,
                                        cl_mem saved)
 {
     dropout_rule r = dropout_rule_for(rate);
-    cl_kernel k = dev->kernels[K_DROPOUT_BACKWARD];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, d, &err);
-    CLSEQ_BIND(k, 1, n, &err);
-    CLSEQ_BIND(k, 2, r.threshold, &err);
-    CLSEQ_BIND(k, 3, r.keep, &err);
-    CLSEQ_BIND(k, 4, r.inv_keep, &err);
-    CLSEQ_BIND(k, 5, saved, &err);
-    return clseq_launch_1d(dev, K_DROPOUT_BACKWARD, dropout_items(n), err);
+    const clseq_arg args[] = {CLSEQ_ARG(d), CLSEQ_ARG(n), CLSEQ_ARG(r.threshold),
+                              CLSEQ_ARG(r.keep), CLSEQ_ARG(r.inv_keep), CLSEQ_ARG(saved)};
+    return clseq_run_1d(dev, K_DROPOUT_BACKWARD, dropout_items(n), args, CLSEQ_ARG_COUNT(args));
 }
 
 /* ---- BatchNormalization --------------------------------------------------- */
@@ -115,26 +100,18 @@ size_t clseq_bn_scratch_floats(int positions, int channels)
     return 2 * (size_t)channels * (size_t)bn_segments(positions);
 }
 
-static size_t pow2_at_most(size_t limit, size_t cap)
-{
-    size_t p = 1;
-    while (p * 2 <= limit && p * 2 <= cap)
-        p *= 2;
-    return p;
-}
-
 /* The partial-sum groups: up to 16 channels side by side (consecutive
  * addresses), the rest of the group as lanes over positions, no more
  * lanes than positions need. */
 static void bn_group_shape(const clseq_device *dev, int positions, int channels, size_t *lx,
                            size_t *ly)
 {
-    size_t budget = pow2_at_most(dev->kernel_wg[K_BN_PARTIAL_SUMS], 256);
+    size_t budget = clseq_pow2_at_most(dev->kernel_wg[K_BN_PARTIAL_SUMS], 256);
     size_t x = 1;
     while (x < (size_t)channels && x < 16 && x < budget)
         x *= 2;
-    x = pow2_at_most(dev->max_item[0], x);
-    size_t y = pow2_at_most(dev->max_item[1], budget / x);
+    x = clseq_pow2_at_most(dev->max_item[0], x);
+    size_t y = clseq_pow2_at_most(dev->max_item[1], budget / x);
     while (y > 1 && y / 2 >= (size_t)positions)
         y /= 2;
     *lx = x;
@@ -149,40 +126,23 @@ static clseq_status bn_partial_sums(clseq_device *dev, const clseq_bn_pass *b, c
     size_t lx, ly;
     bn_group_shape(dev, b->positions, b->channels, &lx, &ly);
     int span = BN_SPAN;
-    cl_kernel k = dev->kernels[K_BN_PARTIAL_SUMS];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, x, &err);
-    CLSEQ_BIND(k, 1, d, &err);
-    CLSEQ_BIND(k, 2, b->saved, &err);
-    CLSEQ_BIND(k, 3, b->positions, &err);
-    CLSEQ_BIND(k, 4, b->channels, &err);
-    CLSEQ_BIND(k, 5, what, &err);
-    CLSEQ_BIND(k, 6, span, &err);
-    CLSEQ_BIND(k, 7, b->scratch, &err);
-    cl_int local_err = clSetKernelArg(k, 8, 2 * lx * ly * sizeof(float), NULL);
-    if (err == CL_SUCCESS)
-        err = local_err;
-    if (err != CL_SUCCESS)
-        return clseq_cl_fail(err, "clSetKernelArg");
+    const clseq_arg args[] = {CLSEQ_ARG(x), CLSEQ_ARG(d), CLSEQ_ARG(b->saved),
+                              CLSEQ_ARG(b->positions), CLSEQ_ARG(b->channels), CLSEQ_ARG(what),
+                              CLSEQ_ARG(span), CLSEQ_ARG(b->scratch),
+                              CLSEQ_LOCAL_ARG(2 * lx * ly * sizeof(float))};
+    cl_int err = clseq_bind_args(dev, K_BN_PARTIAL_SUMS, args, CLSEQ_ARG_COUNT(args));
     size_t local[2] = {lx, ly};
     size_t global[2] = {((size_t)b->channels + lx - 1) / lx * lx,
                         (size_t)bn_segments(b->positions) * ly};
-    return clseq_cl_check(
-        clEnqueueNDRangeKernel(dev->queue, k, 2, NULL, global, local, 0, NULL, NULL),
-        "clEnqueueNDRangeKernel");
+    return clseq_launch_nd(dev, K_BN_PARTIAL_SUMS, 2, global, local, err);
 }
 
 static clseq_status bn_finish_mean(clseq_device *dev, const clseq_bn_pass *b)
 {
     int segments = bn_segments(b->positions);
-    cl_kernel k = dev->kernels[K_BN_FINISH_MEAN];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, b->scratch, &err);
-    CLSEQ_BIND(k, 1, segments, &err);
-    CLSEQ_BIND(k, 2, b->positions, &err);
-    CLSEQ_BIND(k, 3, b->channels, &err);
-    CLSEQ_BIND(k, 4, b->saved, &err);
-    return clseq_launch_1d(dev, K_BN_FINISH_MEAN, (size_t)b->channels, err);
+    const clseq_arg args[] = {CLSEQ_ARG(b->scratch), CLSEQ_ARG(segments), CLSEQ_ARG(b->positions),
+                              CLSEQ_ARG(b->channels), CLSEQ_ARG(b->saved)};
+    return clseq_run_1d(dev, K_BN_FINISH_MEAN, (size_t)b->channels, args, CLSEQ_ARG_COUNT(args));
 }
 
 /* 1 - momentum as Keras forms it (as_written). */
@@ -190,36 +150,21 @@ static clseq_status bn_finish_variance(clseq_device *dev, const clseq_bn_pass *b
 {
     int segments = bn_segments(b->positions);
     float one_minus = (float)(1.0 - as_written(b->momentum));
-    cl_kernel k = dev->kernels[K_BN_FINISH_VARIANCE];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, b->scratch, &err);
-    CLSEQ_BIND(k, 1, segments, &err);
-    CLSEQ_BIND(k, 2, b->positions, &err);
-    CLSEQ_BIND(k, 3, b->channels, &err);
-    CLSEQ_BIND(k, 4, b->saved, &err);
-    CLSEQ_BIND(k, 5, b->state, &err);
-    CLSEQ_BIND(k, 6, b->mean_off, &err);
-    CLSEQ_BIND(k, 7, b->var_off, &err);
-    CLSEQ_BIND(k, 8, b->momentum, &err);
-    CLSEQ_BIND(k, 9, one_minus, &err);
-    CLSEQ_BIND(k, 10, b->epsilon, &err);
-    return clseq_launch_1d(dev, K_BN_FINISH_VARIANCE, (size_t)b->channels, err);
+    const clseq_arg args[] = {CLSEQ_ARG(b->scratch), CLSEQ_ARG(segments), CLSEQ_ARG(b->positions),
+                              CLSEQ_ARG(b->channels), CLSEQ_ARG(b->saved), CLSEQ_ARG(b->state),
+                              CLSEQ_ARG(b->mean_off), CLSEQ_ARG(b->var_off),
+                              CLSEQ_ARG(b->momentum), CLSEQ_ARG(one_minus), CLSEQ_ARG(b->epsilon)};
+    return clseq_run_1d(dev, K_BN_FINISH_VARIANCE, (size_t)b->channels, args,
+                        CLSEQ_ARG_COUNT(args));
 }
 
 static clseq_status bn_normalize(clseq_device *dev, const clseq_bn_pass *b, cl_mem x, cl_mem y)
 {
     int n = b->positions * b->channels;
-    cl_kernel k = dev->kernels[K_BN_NORMALIZE];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, x, &err);
-    CLSEQ_BIND(k, 1, y, &err);
-    CLSEQ_BIND(k, 2, n, &err);
-    CLSEQ_BIND(k, 3, b->channels, &err);
-    CLSEQ_BIND(k, 4, b->saved, &err);
-    CLSEQ_BIND(k, 5, b->params, &err);
-    CLSEQ_BIND(k, 6, b->gamma_off, &err);
-    CLSEQ_BIND(k, 7, b->beta_off, &err);
-    return clseq_launch_1d(dev, K_BN_NORMALIZE, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(x), CLSEQ_ARG(y), CLSEQ_ARG(n), CLSEQ_ARG(b->channels),
+                              CLSEQ_ARG(b->saved), CLSEQ_ARG(b->params), CLSEQ_ARG(b->gamma_off),
+                              CLSEQ_ARG(b->beta_off)};
+    return clseq_run_1d(dev, K_BN_NORMALIZE, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
 /* Two passes over x (mean, then deviations), then the normalisation. */
@@ -239,48 +184,30 @@ clseq_status clseq_op_bn_forward_train(clseq_device *dev, const clseq_bn_pass *b
 clseq_status clseq_op_bn_forward_infer(clseq_device *dev, const clseq_bn_pass *b, cl_mem x,
                                        cl_mem y)
 {
-    cl_kernel k = dev->kernels[K_BN_INFERENCE_STATS];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, b->state, &err);
-    CLSEQ_BIND(k, 1, b->mean_off, &err);
-    CLSEQ_BIND(k, 2, b->var_off, &err);
-    CLSEQ_BIND(k, 3, b->epsilon, &err);
-    CLSEQ_BIND(k, 4, b->channels, &err);
-    CLSEQ_BIND(k, 5, b->saved, &err);
-    clseq_status s = clseq_launch_1d(dev, K_BN_INFERENCE_STATS, (size_t)b->channels, err);
+    const clseq_arg args[] = {CLSEQ_ARG(b->state), CLSEQ_ARG(b->mean_off), CLSEQ_ARG(b->var_off),
+                              CLSEQ_ARG(b->epsilon), CLSEQ_ARG(b->channels), CLSEQ_ARG(b->saved)};
+    clseq_status s = clseq_run_1d(dev, K_BN_INFERENCE_STATS, (size_t)b->channels, args,
+                                  CLSEQ_ARG_COUNT(args));
     return s == CLSEQ_OK ? bn_normalize(dev, b, x, y) : s;
 }
 
 static clseq_status bn_finish_grads(clseq_device *dev, const clseq_bn_pass *b)
 {
     int segments = bn_segments(b->positions);
-    cl_kernel k = dev->kernels[K_BN_FINISH_GRADS];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, b->scratch, &err);
-    CLSEQ_BIND(k, 1, segments, &err);
-    CLSEQ_BIND(k, 2, b->channels, &err);
-    CLSEQ_BIND(k, 3, b->saved, &err);
-    CLSEQ_BIND(k, 4, b->grads, &err);
-    CLSEQ_BIND(k, 5, b->gamma_off, &err);
-    CLSEQ_BIND(k, 6, b->beta_off, &err);
-    return clseq_launch_1d(dev, K_BN_FINISH_GRADS, (size_t)b->channels, err);
+    const clseq_arg args[] = {CLSEQ_ARG(b->scratch), CLSEQ_ARG(segments), CLSEQ_ARG(b->channels),
+                              CLSEQ_ARG(b->saved), CLSEQ_ARG(b->grads), CLSEQ_ARG(b->gamma_off),
+                              CLSEQ_ARG(b->beta_off)};
+    return clseq_run_1d(dev, K_BN_FINISH_GRADS, (size_t)b->channels, args, CLSEQ_ARG_COUNT(args));
 }
 
 static clseq_status bn_backward_input(clseq_device *dev, const clseq_bn_pass *b, cl_mem x,
                                       cl_mem d)
 {
     int n = b->positions * b->channels;
-    cl_kernel k = dev->kernels[K_BN_BACKWARD_INPUT];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, x, &err);
-    CLSEQ_BIND(k, 1, d, &err);
-    CLSEQ_BIND(k, 2, n, &err);
-    CLSEQ_BIND(k, 3, b->channels, &err);
-    CLSEQ_BIND(k, 4, b->positions, &err);
-    CLSEQ_BIND(k, 5, b->saved, &err);
-    CLSEQ_BIND(k, 6, b->params, &err);
-    CLSEQ_BIND(k, 7, b->gamma_off, &err);
-    return clseq_launch_1d(dev, K_BN_BACKWARD_INPUT, (size_t)n, err);
+    const clseq_arg args[] = {CLSEQ_ARG(x), CLSEQ_ARG(d), CLSEQ_ARG(n), CLSEQ_ARG(b->channels),
+                              CLSEQ_ARG(b->positions), CLSEQ_ARG(b->saved), CLSEQ_ARG(b->params),
+                              CLSEQ_ARG(b->gamma_off)};
+    return clseq_run_1d(dev, K_BN_BACKWARD_INPUT, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
 /* The sums first: the input gradient of a training pass needs them, and

@@ -5,16 +5,20 @@
 
 #include "ops/ops.h"
 
-/* Binds rows and the geometry from argument index first on; returns the
- * first bind error (or the one already in err). */
-static cl_int bind_geometry(cl_kernel k, cl_uint first, int rows, const clseq_pool_geometry *g,
-                            cl_int err)
+/* Launches kernel id over n work-items: its count buffers, then rows and
+ * the geometry. */
+static clseq_status run_pool(clseq_device *dev, clseq_kernel_id id, size_t n, const cl_mem *buffers,
+                             size_t count, int rows, const clseq_pool_geometry *g)
 {
-    const int values[] = {rows, g->H,  g->W,  g->C,  g->OH,      g->OW,
-                          g->ph, g->pw, g->sh, g->sw, g->pad_top, g->pad_left};
-    for (cl_uint i = 0; i < sizeof values / sizeof values[0]; i++)
-        CLSEQ_BIND(k, first + i, values[i], &err);
-    return err;
+    const int values[12] = {rows, g->H,  g->W,  g->C,  g->OH,      g->OW,
+                            g->ph, g->pw, g->sh, g->sw, g->pad_top, g->pad_left};
+    clseq_arg args[3 + 12];
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++)
+        args[k++] = CLSEQ_ARG(buffers[i]);
+    for (size_t i = 0; i < 12; i++)
+        args[k++] = CLSEQ_ARG(values[i]);
+    return clseq_run_1d(dev, id, n, args, k);
 }
 
 static size_t out_elements(const clseq_pool_geometry *g, int rows)
@@ -30,45 +34,27 @@ static size_t in_elements(const clseq_pool_geometry *g, int rows)
 clseq_status clseq_op_max_pool2d(clseq_device *dev, const clseq_pool_geometry *g, int rows,
                                  cl_mem in, cl_mem out, cl_mem argmax)
 {
-    cl_kernel k = dev->kernels[K_MAX_POOL2D];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, in, &err);
-    CLSEQ_BIND(k, 1, out, &err);
-    CLSEQ_BIND(k, 2, argmax, &err);
-    err = bind_geometry(k, 3, rows, g, err);
-    return clseq_launch_1d(dev, K_MAX_POOL2D, out_elements(g, rows), err);
+    const cl_mem buffers[] = {in, out, argmax};
+    return run_pool(dev, K_MAX_POOL2D, out_elements(g, rows), buffers, 3, rows, g);
 }
 
 clseq_status clseq_op_max_pool2d_backward(clseq_device *dev, const clseq_pool_geometry *g,
                                           int rows, cl_mem d_out, cl_mem argmax, cl_mem d_in)
 {
-    cl_kernel k = dev->kernels[K_MAX_POOL2D_BACKWARD];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, d_out, &err);
-    CLSEQ_BIND(k, 1, argmax, &err);
-    CLSEQ_BIND(k, 2, d_in, &err);
-    err = bind_geometry(k, 3, rows, g, err);
-    return clseq_launch_1d(dev, K_MAX_POOL2D_BACKWARD, in_elements(g, rows), err);
+    const cl_mem buffers[] = {d_out, argmax, d_in};
+    return run_pool(dev, K_MAX_POOL2D_BACKWARD, in_elements(g, rows), buffers, 3, rows, g);
 }
 
 clseq_status clseq_op_avg_pool2d(clseq_device *dev, const clseq_pool_geometry *g, int rows,
                                  cl_mem in, cl_mem out)
 {
-    cl_kernel k = dev->kernels[K_AVG_POOL2D];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, in, &err);
-    CLSEQ_BIND(k, 1, out, &err);
-    err = bind_geometry(k, 2, rows, g, err);
-    return clseq_launch_1d(dev, K_AVG_POOL2D, out_elements(g, rows), err);
+    const cl_mem buffers[] = {in, out};
+    return run_pool(dev, K_AVG_POOL2D, out_elements(g, rows), buffers, 2, rows, g);
 }
 
 clseq_status clseq_op_avg_pool2d_backward(clseq_device *dev, const clseq_pool_geometry *g,
                                           int rows, cl_mem d_out, cl_mem d_in)
 {
-    cl_kernel k = dev->kernels[K_AVG_POOL2D_BACKWARD];
-    cl_int err = CL_SUCCESS;
-    CLSEQ_BIND(k, 0, d_out, &err);
-    CLSEQ_BIND(k, 1, d_in, &err);
-    err = bind_geometry(k, 2, rows, g, err);
-    return clseq_launch_1d(dev, K_AVG_POOL2D_BACKWARD, in_elements(g, rows), err);
+    const cl_mem buffers[] = {d_out, d_in};
+    return run_pool(dev, K_AVG_POOL2D_BACKWARD, in_elements(g, rows), buffers, 2, rows, g);
 }

@@ -1,6 +1,7 @@
 /* Launches of cl/pool.cl: pooling windows over (H, W, C) samples. The
- * pooling layers (nn/layer_pooling.c, nn/layer_global_pooling.c) fill the
- * geometry; a global pooling is one window the size of the image. */
+ * pooling layers' passes (nn/layer_pooling.c, for the global kinds too)
+ * fill the geometry; a global pooling is one window the size of the
+ * image. */
 #ifndef CLSEQ_OPS_POOL_H
 #define CLSEQ_OPS_POOL_H
 
