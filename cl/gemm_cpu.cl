@@ -240,6 +240,16 @@ __kernel void pack_b(__global const float *B, const int b_off, const int ldb, co
     Bp[((size_t)(n / CPU_CN) * K + k) * CPU_CN + n % CPU_CN] = v;
 }
 
+/* Bt[k, n] = B[n, k] (at b_off, leading dimension ldb) for n < N, k < K:
+ * a small transposed B made plain, so an nt product runs as nn. */
+__kernel void transpose_b(__global const float *B, const int b_off, const int ldb, const int K,
+                          const int N, __global float *Bt)
+{
+    const int n = get_global_id(0), k = get_global_id(1);
+    if (n < N && k < K)
+        Bt[k * N + n] = B[b_off + n * ldb + k];
+}
+
 /* C[M,N] = act(Ap Bp + bias): one work-item per (row block, column panel). */
 __kernel void gemm_cpu_packed(const int M, const int N, const int K, __global const float *Ap,
                               __global const float *Bp, __global float *C, const int c_off,

@@ -183,6 +183,28 @@ static clseq_status packed_gemm(clseq_device *dev, int trans_a, int trans_b, int
     return clseq_launch_nd(dev, K_GEMM_CPU_PACKED, 2, global, local, err);
 }
 
+/* Whether a CPU nt product runs as nn on a plain transposed copy of B:
+ * the nt kernel's 4 x 4 dot products end in 16 horizontal sums, which a
+ * short k (a layer's 64 filters, 128 units) cannot pay for; a B of a
+ * layer's size costs little to transpose (conv2d's input gradient on
+ * PoCL: 11.6 ms as nt). */
+static int transpose_b_first(const clseq_device *dev, int trans_b, int N, int K)
+{
+    return trans_b && dev->kernels[K_TRANSPOSE_B] && (size_t)N * (size_t)K <= ((size_t)1 << 21);
+}
+
+/* op(B) = B^T made plain in dev->pack[1] (K x N, leading dimension N). */
+static clseq_status transpose_b(clseq_device *dev, int N, int K, clseq_mat B, clseq_mat *out)
+{
+    clseq_status s = pack_buffer(dev, 1, (size_t)N * (size_t)K * sizeof(float));
+    if (s != CLSEQ_OK)
+        return s;
+    const clseq_arg args[] = {CLSEQ_ARG(B.buf), CLSEQ_ARG(B.off), CLSEQ_ARG(B.ld), CLSEQ_ARG(K),
+                              CLSEQ_ARG(N), CLSEQ_ARG(dev->pack[1])};
+    *out = (clseq_mat){dev->pack[1], 0, N};
+    return clseq_run_2d(dev, K_TRANSPOSE_B, (size_t)N, (size_t)K, args, CLSEQ_ARG_COUNT(args));
+}
+
 clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, int N, int K,
                            clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
                            clseq_activation act)
@@ -190,6 +212,12 @@ clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, i
     if (dev->cpu_gemm && !dev->gemm_clblast && use_blocked_gemm(dev, M, N, K) &&
         pack_operands(dev, trans_b, M, N, K))
         return packed_gemm(dev, trans_a, trans_b, M, N, K, A, B, C, bias, act);
+    if (dev->cpu_gemm && !dev->gemm_clblast && use_blocked_gemm(dev, M, N, K) &&
+        transpose_b_first(dev, trans_b, N, K)) {
+        clseq_mat plain;
+        clseq_status s = transpose_b(dev, N, K, B, &plain);
+        return s == CLSEQ_OK ? clseq_op_gemm(dev, trans_a, 0, M, N, K, A, plain, C, bias, act) : s;
+    }
     int blocked = use_blocked_gemm(dev, M, N, K);
     int form = trans_a ? 1 : trans_b ? 2 : 0;
     static const clseq_kernel_id small[3] = {K_GEMM_SMALL_NN, K_GEMM_SMALL_TN, K_GEMM_SMALL_NT};

@@ -26,6 +26,7 @@ static const struct {
     [K_PACK_A] = {"pack_a", "gemm_cpu.cl"},
     [K_PACK_B] = {"pack_b", "gemm_cpu.cl"},
     [K_GEMM_CPU_PACKED] = {"gemm_cpu_packed", "gemm_cpu.cl"},
+    [K_TRANSPOSE_B] = {"transpose_b", "gemm_cpu.cl"},
     [K_ACTIVATE] = {"activate", "elementwise.cl"},
     [K_BIAS_ACTIVATE] = {"bias_activate", "elementwise.cl"},
     [K_ACTIVATION_BACKWARD] = {"activation_backward", "elementwise.cl"},
