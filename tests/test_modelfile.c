@@ -415,7 +415,7 @@ START_TEST(test_loads_independently_written_files)
     static const char *const v2_files[] = {
         "v2_in2_dense3_relu_dense2_softmax_sgd.clseq", "v2_in3_dense4_act_softmax_adam.clseq",
         "v2_in4x2_dense3_uncompiled.clseq", "v2_in2_dense4_tanh_dense1_sigmoid_rmsprop.clseq",
-        "v2_in2_dense2_sgd_plain.clseq"};
+        "v2_in2_dense2_sgd_plain.clseq", "v2_in6x6x2_cnn_adam.clseq"};
     clseq_optimizer opt;
     clseq_loss loss;
     unsigned metrics;

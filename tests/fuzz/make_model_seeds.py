@@ -17,6 +17,7 @@ import zlib
 ACT = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3, "softmax": 4}
 LOSS = {"cce": 0, "scce": 1, "bce": 2, "mse": 3, "mae": 4}
 LOSS_NAME = {"cce": "categorical_crossentropy", "bce": "binary_crossentropy",
+             "scce": "sparse_categorical_crossentropy",
              "mse": "mean_squared_error"}
 OPT = {"sgd": 0, "adam": 1, "rmsprop": 2}
 
@@ -64,11 +65,14 @@ def string(s):
 
 
 def values(pairs):
-    """Named values: int -> type 1 (i32), float -> type 2 (f32), str -> 3."""
+    """Named values: int -> type 1 (i32), float -> type 2 (f32), str -> 3,
+    tuple of ints -> 4 (u8 count, then i32s)."""
     out = struct.pack("<I", len(pairs))
     for name, v in pairs:
         out += string(name)
-        if isinstance(v, int):
+        if isinstance(v, tuple):
+            out += struct.pack("<BB", 4, len(v)) + b"".join(struct.pack("<i", x) for x in v)
+        elif isinstance(v, int):
             out += struct.pack("<Bi", 1, v)
         elif isinstance(v, float):
             out += struct.pack("<Bf", 2, v)
@@ -86,13 +90,35 @@ def variable(name, shape, first):
     return out + struct.pack("<B", 1) + weights(first, count), count
 
 
+def state_variable(name, count, value):
+    """A non-trainable variable (rank 1) holding value everywhere."""
+    out = string(name) + struct.pack("<II", 1, count) + struct.pack("<B", 0)
+    return out + struct.pack("<f", value) * count
+
+
 def layers_v2(shape, layers):
-    """layers: ('Dense', units, activation) or ('Activation', activation).
-    Returns the bytes and the number of trainable values."""
+    """layers: ('Dense', units, activation), ('Activation', activation), or
+    (class, config pairs, [(variable, shape)], channels after) for the image
+    layers (their trainable variables in order; BatchNormalization adds its
+    two moving statistics). Returns the bytes and the number of trainable
+    values."""
     out = struct.pack("<I", len(layers))
     last, done = shape[-1], 0
     for layer in layers:
-        if layer[0] == "Dense":
+        if layer[0] not in ("Dense", "Activation"):
+            cls, config, trainable, channels = layer
+            state = [("moving_mean", 0.25), ("moving_variance", 1.5)] \
+                if cls == "BatchNormalization" else []
+            out += string(cls) + values(config)
+            out += struct.pack("<I", len(trainable) + len(state))
+            for name, var_shape in trainable:
+                v, n = variable(name, var_shape, done)
+                out += v
+                done += n
+            for name, value in state:
+                out += state_variable(name, channels, value)
+            last = channels
+        elif layer[0] == "Dense":
             _, units, act = layer
             out += string("Dense") + values([("units", units), ("activation", act)])
             kernel, n = variable("kernel", (last, units), done)
@@ -161,6 +187,23 @@ SEEDS = {
         ("rmsprop", (0.001, 0.9, 1e-7), "bce", 1, 12)),
     "v2_in2_dense2_sgd_plain.clseq": encode_v2(
         1, (2,), [("Dense", 2, "softmax")], ("sgd", (0.1, 0.0, 0), "mse", 6, 0)),
+    # (6, 6, 2) -> Conv2D 'same' (6, 6, 3) -> MaxPooling2D (3, 3, 3) ->
+    # BatchNormalization -> Reshape (9, 3) -> Flatten (27) -> Dropout ->
+    # Dense(2, softmax), Adam: every value type, trainable and state variables
+    "v2_in6x6x2_cnn_adam.clseq": encode_v2(
+        5, (6, 6, 2), [
+            ("Conv2D", [("filters", 3), ("kernel_size", (3, 3)), ("strides", (1, 1)),
+                        ("padding", "same"), ("dilation_rate", (1, 1)), ("activation", "relu"),
+                        ("use_bias", 1)], [("kernel", (3, 3, 2, 3)), ("bias", (3,))], 3),
+            ("MaxPooling2D", [("pool_size", (2, 2)), ("strides", (2, 2)), ("padding", "valid")],
+             [], 3),
+            ("BatchNormalization", [("momentum", 0.99), ("epsilon", 0.001), ("center", 1),
+                                    ("scale", 1)], [("gamma", (3,)), ("beta", (3,))], 3),
+            ("Reshape", [("target_shape", (-1, 3))], [], 3),
+            ("Flatten", [], [], 27),
+            ("Dropout", [("rate", 0.25)], [], 27),
+            ("Dense", 2, "softmax")],
+        ("adam", (0.001, 0.9, 0.999, 1e-7), "scce", 1, 4)),
 }
 
 if __name__ == "__main__":
