@@ -23,7 +23,9 @@ typedef struct clseq_pool_geometry {
  * y W + x in the sample, for the backward pass. */
 clseq_status clseq_op_max_pool2d(clseq_device *dev, const clseq_pool_geometry *g, int rows,
                                  cl_mem in, cl_mem out, cl_mem argmax);
-/* d_in (every element written) = d_out routed to the positions in argmax. */
+/* d_in (every element written) = d_out routed to the positions in argmax:
+ * scattered from the outputs where windows do not overlap, else gathered
+ * per input cell. */
 clseq_status clseq_op_max_pool2d_backward(clseq_device *dev, const clseq_pool_geometry *g,
                                           int rows, cl_mem d_out, cl_mem argmax, cl_mem d_in);
 /* out = each window's mean over its cells inside the image. */
