@@ -13,7 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"devices", cmd_devices, "list platforms and devices, mark the default"},
-    {"demo", cmd_demo, "the seed session, end to end, pictures in DIR"},
+    {"demo", cmd_demo, "the lessons (seed session, digits CNN), pictures in DIR"},
     {"blobs", cmd_blobs, "make_blobs data as CSV"},
     {"train", cmd_train, "train a model on a CSV file and save it"},
     {"evaluate", cmd_evaluate, "loss and metrics of a saved model on a CSV file"},
