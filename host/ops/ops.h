@@ -48,7 +48,7 @@ clseq_status clseq_run_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, si
 clseq_status clseq_launch_1d(clseq_device *dev, clseq_kernel_id id, size_t n, cl_int bind_err);
 clseq_status clseq_launch_2d(clseq_device *dev, clseq_kernel_id id, size_t cols, size_t rows,
                              cl_int bind_err);
-/* Launches over dims (1 or 2) global sizes in local groups the caller
+/* Launches over dims (1 to 3) global sizes in local groups the caller
  * chose (global a multiple of local), for kernels with their own group
  * shapes. */
 clseq_status clseq_launch_nd(clseq_device *dev, clseq_kernel_id id, cl_uint dims,

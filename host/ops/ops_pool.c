@@ -11,12 +11,14 @@
 static const int widths[] = {1, 4, 8, 16};
 
 /* Lines a CPU work-group walks: enough work per group to hide PoCL's
- * per-group cost, still tens of groups for the two threads of a batch
- * of 128 (measured: 8 to 32 run alike). */
+ * per-group cost, still tens of groups for the threads at batch 128
+ * (measured on the benchmark CNN's pools, PoCL on 2 cores: 4 to 64 run
+ * alike). */
 #define CPU_LINES_PER_GROUP 16
 
-/* The index into widths of the widest width dividing C; GPUs stop at 4
- * (16-byte loads, which neighbouring work-items' still coalesce). */
+/* The index into widths of the widest width dividing C. Other devices
+ * than CPUs stop at 4: 16-byte loads, neighbouring work-items reading
+ * neighbouring ones. */
 static int width_index(const clseq_device *dev, int C)
 {
     int top = (dev->type & CL_DEVICE_TYPE_CPU) ? 3 : 1;
@@ -43,9 +45,10 @@ static size_t pow2_at_least(size_t n, size_t cap)
 /* Launches the family whose width-1 kernel is first over lines of cells
  * cells each (output lines rows OH of OW, or input lines rows H of W): its
  * count buffers, then rows and the geometry. CPUs run one work-item per
- * line, which walks the line's cells and channel groups (PoCL compiles
- * the walk into wide vector loops); other devices one work-item per
- * (group, cell, line), the channel groups fastest. */
+ * line, which walks the line's cells and channel groups (a few thousand
+ * work-items, each running floatN loops: 16 lanes of AVX-512 for the
+ * benchmark's pools); other devices one work-item per (group, cell,
+ * line), the channel groups fastest. */
 static clseq_status run_pool(clseq_device *dev, clseq_kernel_id first, int over_input,
                              const cl_mem *buffers, size_t count, int rows,
                              const clseq_pool_geometry *g)
