@@ -58,6 +58,20 @@ clseq_status clseq_op_im2col(clseq_device *dev, const clseq_conv_geometry *g, cl
                              int in_off, int rows, cl_mem cols)
 {
     int vec = vector_width(g), C = g->C / vec, K = g->kh * g->kw * C, off = in_off / vec;
+    size_t positions = (size_t)rows * (size_t)g->OH * (size_t)g->OW;
+    /* per-line copies on CPUs where a tap is at least a float4 of channels
+     * (measured on PoCL: conv 13x13x32 -> 64 forward 6.8 -> 3.4 ms per 128
+     * rows; a 1-channel first layer is faster element by element) */
+    if ((dev->type & CL_DEVICE_TYPE_CPU) && vec == 4) {
+        const int ints[13] = {g->H,  g->W,  C,     g->OH, g->OW,      g->kh,      g->kw,
+                              g->sh, g->sw, g->dh, g->dw, g->pad_top, g->pad_left};
+        clseq_arg args[17] = {CLSEQ_ARG(in), CLSEQ_ARG(off), CLSEQ_ARG(rows)};
+        size_t count = 3;
+        for (int i = 0; i < 13; i++)
+            args[count++] = CLSEQ_ARG(ints[i]);
+        args[count++] = CLSEQ_ARG(cols);
+        return clseq_run_2d(dev, K_IM2COL_LINES4, positions, (size_t)g->kh, args, count);
+    }
     const int divide_by[5] = {K, C, g->kw, g->OW, g->OH};
     geometry_values v;
     clseq_arg args[22] = {CLSEQ_ARG(in), CLSEQ_ARG(off), CLSEQ_ARG(rows)};

@@ -45,6 +45,7 @@ static const struct {
     /* conv.cl (Conv2D) */
     [K_IM2COL] = {"im2col", "conv.cl"},
     [K_IM2COL4] = {"im2col4", "conv.cl"},
+    [K_IM2COL_LINES4] = {"im2col_lines4", "conv.cl"},
     [K_COL2IM] = {"col2im", "conv.cl"},
     [K_COL2IM4] = {"col2im4", "conv.cl"},
     [K_CONV_BLOCK_SUMS] = {"conv_block_sums", "conv.cl"},
