@@ -21,8 +21,14 @@ double bench_now_ms(void);
 void bench_print(const char *name, double value, const char *unit);
 /* Prints "name: n/a" (a reference that is absent) and flushes. */
 void bench_print_na(const char *name);
+/* The most repeats a benchmark keeps times for. */
+enum { BENCH_MAX_RUNS = 100 };
 /* The median of count values (sorts them in place). */
 double bench_median(double *values, int count);
+/* The smallest of count (> 0) values. */
+double bench_min(const double *values, int count);
+/* Repeats: --repeat when given, else fallback, at most BENCH_MAX_RUNS. */
+int bench_runs(const bench_options *o, int fallback);
 /* Uniform floats in [lo, hi) from a small deterministic generator. */
 void bench_fill_uniform(float *x, size_t n, float lo, float hi, uint64_t seed);
 /* Reports a failed clseq call on stderr; returns 0 when s is not CLSEQ_OK. */

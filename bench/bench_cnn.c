@@ -42,23 +42,8 @@ enum {
      * clseq, Keras and PyTorch reach on two cores */
     CNN_TRAIN_ROWS = 2048,
     CNN_WARMUP_ROWS = 2 * CNN_BATCH,
-    CNN_PREDICT_ROWS = 1024,
-    MAX_RUNS = 100
+    CNN_PREDICT_ROWS = 1024
 };
-
-static int runs_or(const bench_options *o, int fallback)
-{
-    int r = o->repeat > 0 ? o->repeat : fallback;
-    return r > MAX_RUNS ? MAX_RUNS : r;
-}
-
-static double min_of(const double *v, int n)
-{
-    double m = v[0];
-    for (int i = 1; i < n; i++)
-        m = v[i] < m ? v[i] : m;
-    return m;
-}
 
 static int cnn_create(clseq_ctx *ctx, clseq_model **out)
 {
@@ -120,21 +105,21 @@ int bench_cnn(clseq_ctx *ctx, const bench_options *o)
 {
     float *x = NULL, *y = NULL, *px = NULL, *py = NULL, *out = NULL;
     clseq_model *m = NULL;
-    double times[MAX_RUNS];
+    double times[BENCH_MAX_RUNS];
     int ok = cnn_data(CNN_TRAIN_ROWS, 11, &x, &y) && cnn_data(CNN_PREDICT_ROWS, 13, &px, &py);
     if (ok && !(out = malloc((size_t)CNN_PREDICT_ROWS * CNN_CLASSES * sizeof *out))) {
         fprintf(stderr, "clseq bench: out of host memory\n");
         ok = 0;
     }
     ok = ok && cnn_create(ctx, &m) && cnn_fit(m, x, y, CNN_WARMUP_ROWS);
-    int runs = runs_or(o, 3);
+    int runs = bench_runs(o, 3);
     for (int r = 0; ok && r < runs; r++) {
         double t0 = bench_now_ms();
         ok = cnn_fit(m, x, y, CNN_TRAIN_ROWS);
         times[r] = (bench_now_ms() - t0) / 1e3;
     }
     if (ok) {
-        double med = bench_median(times, runs), best = min_of(times, runs);
+        double med = bench_median(times, runs), best = bench_min(times, runs);
         bench_print("cnn_train_bs128", CNN_TRAIN_ROWS / med, "samples/s");
         bench_print("cnn_train_bs128_best", CNN_TRAIN_ROWS / best, "samples/s");
         bench_print("cnn_train_bs128_step_ms", med * 1e3 / (CNN_TRAIN_ROWS / CNN_BATCH), "ms");
@@ -142,7 +127,7 @@ int bench_cnn(clseq_ctx *ctx, const bench_options *o)
     /* predictions of all the rows in calls of `batch` rows each */
     static const struct { int batch; const char *name; } ways[] = {
         {CNN_PREDICT_ROWS, "cnn_predict"}, {CNN_BATCH, "cnn_predict_bs128"}};
-    runs = runs_or(o, 5);
+    runs = bench_runs(o, 5);
     for (int w = 0; ok && w < 2; w++) {
         int batch = ways[w].batch;
         for (int r = -1; ok && r < runs; r++) { /* r = -1: the warm-up */
@@ -156,7 +141,7 @@ int bench_cnn(clseq_ctx *ctx, const bench_options *o)
         }
         if (!ok)
             break;
-        double med = bench_median(times, runs), best = min_of(times, runs);
+        double med = bench_median(times, runs), best = bench_min(times, runs);
         char name[64];
         bench_print(ways[w].name, CNN_PREDICT_ROWS / med, "samples/s");
         snprintf(name, sizeof name, "%s_best", ways[w].name);
@@ -175,27 +160,6 @@ int bench_cnn(clseq_ctx *ctx, const bench_options *o)
 
 /* ---- cnn-profile ---------------------------------------------------------- */
 
-/* What pass.c's layer_pass gives layer i: its buffers and variables. Kept
- * in step with it by hand (it is static there). */
-static clseq_pass profile_pass(clseq_model *m, int i, int rows)
-{
-    clseq_pass p;
-    memset(&p, 0, sizeof p);
-    p.dev = m->dev;
-    p.rows = rows;
-    p.in = i > 0 ? m->work.outputs[i - 1] : m->work.input;
-    p.out = m->work.outputs[i];
-    p.params = m->params;
-    p.grads = m->grads;
-    p.state = m->state;
-    p.offsets = clseq_layer_offsets(m, &m->layers[i]);
-    p.rng = &m->dropout_rng;
-    p.pre = m->work.pre[i];
-    p.saved = m->work.saved[i];
-    p.scratch = m->work.scratch;
-    return p;
-}
-
 static int finish(clseq_model *m)
 {
     return bench_check(clseq_cl_check(clFinish(m->dev->queue), "clFinish"), "clFinish");
@@ -211,7 +175,7 @@ static int profile_step(clseq_model *m, int rows, cl_mem totals, double *fwd, do
 {
     int ok = finish(m);
     for (int i = 0; ok && i < m->layer_count; i++) {
-        clseq_pass p = profile_pass(m, i, rows);
+        clseq_pass p = clseq_layer_pass(m, i, rows);
         double t0 = bench_now_ms();
         ok = bench_check(m->layers[i].kind->forward(&m->layers[i], &p, 1), "forward") &&
              finish(m);
@@ -222,7 +186,7 @@ static int profile_step(clseq_model *m, int rows, cl_mem totals, double *fwd, do
     *loss = bench_now_ms() - t0;
     int cur = 0;
     for (int i = m->layer_count - 1; ok && i >= 0; i--) {
-        clseq_pass p = profile_pass(m, i, rows);
+        clseq_pass p = clseq_layer_pass(m, i, rows);
         p.d_out = m->work.delta[cur];
         p.d_in = i > 0 ? m->work.delta[1 - cur] : NULL;
         p.d_out_is_dz = i == m->layer_count - 1 && clseq_loss_includes_activation(m);
@@ -259,7 +223,7 @@ static int profile_predict(clseq_model *m, int rows, double *fwd, double *plain)
 {
     int ok = finish(m);
     for (int i = 0; ok && i < m->layer_count; i++) {
-        clseq_pass p = profile_pass(m, i, rows);
+        clseq_pass p = clseq_layer_pass(m, i, rows);
         double t0 = bench_now_ms();
         ok = bench_check(m->layers[i].kind->forward(&m->layers[i], &p, 0), "forward") &&
              finish(m);
@@ -302,9 +266,9 @@ int bench_cnn_profile(clseq_ctx *ctx, const bench_options *o)
          bench_check(clseq_buffer_write(m->dev, m->work.target, 0, (size_t)rows * sizeof(float),
                                         y),
                      "write y");
-    int runs = runs_or(o, 5);
-    static double fwd[PROFILE_MAX_LAYERS][MAX_RUNS], bwd[PROFILE_MAX_LAYERS][MAX_RUNS];
-    double loss[MAX_RUNS], update[MAX_RUNS], plain[MAX_RUNS], sum[MAX_RUNS];
+    int runs = bench_runs(o, 5);
+    static double fwd[PROFILE_MAX_LAYERS][BENCH_MAX_RUNS], bwd[PROFILE_MAX_LAYERS][BENCH_MAX_RUNS];
+    double loss[BENCH_MAX_RUNS], update[BENCH_MAX_RUNS], plain[BENCH_MAX_RUNS], sum[BENCH_MAX_RUNS];
     double f[PROFILE_MAX_LAYERS], b[PROFILE_MAX_LAYERS];
     /* one untimed round of each, then alternate the two kinds of step */
     ok = ok && plain_step(m, rows, totals) >= 0 && profile_step(m, rows, totals, f, b, loss, update);

@@ -15,22 +15,6 @@
 #include "bench.h"
 #include "runtime/runtime.h"
 
-enum { MAX_RUNS = 100 };
-
-static int runs_or(const bench_options *o, int fallback)
-{
-    int r = o->repeat > 0 ? o->repeat : fallback;
-    return r > MAX_RUNS ? MAX_RUNS : r;
-}
-
-static double min_of(const double *v, int n)
-{
-    double m = v[0];
-    for (int i = 1; i < n; i++)
-        m = v[i] < m ? v[i] : m;
-    return m;
-}
-
 /* ---- seed: data ----------------------------------------------------------- */
 
 enum { SEED_ROWS = 4000, SEED_FEATURES = 2, SEED_CLASSES = 4, SEED_BATCH = 4, SEED_EPOCHS = 10 };
@@ -132,13 +116,13 @@ static double seed_fit(clseq_ctx *ctx, const seed_data *d, int epochs, float *ac
 static int seed_time(clseq_ctx *ctx, const seed_data *d, int runs, double *median, double *best,
                      float *accuracy)
 {
-    double times[MAX_RUNS];
+    double times[BENCH_MAX_RUNS];
     if (seed_fit(ctx, d, 1, accuracy) < 0)
         return 0;
     for (int i = 0; i < runs; i++)
         if ((times[i] = seed_fit(ctx, d, SEED_EPOCHS, accuracy)) < 0)
             return 0;
-    *best = min_of(times, runs);
+    *best = bench_min(times, runs);
     *median = bench_median(times, runs);
     return 1;
 }
@@ -249,27 +233,27 @@ int bench_seed(clseq_ctx *ctx, const bench_options *o)
         seed_data_free(&d);
         return 0;
     }
-    double fused = 0, fused_min = 0, layered = 0, layered_min = 0, host[MAX_RUNS];
+    double fused = 0, fused_min = 0, layered = 0, layered_min = 0, host[BENCH_MAX_RUNS];
     float fused_acc = 0, layered_acc = 0, host_acc = 0;
     /* The library's own choice (fused for this model), then the
      * layer-by-layer path, then the caller's setting back: the fused option
      * is read at each fit, so the bench flips it on its context. */
     int saved = ctx->options.fused;
     ctx->options.fused = -1;
-    int ok = seed_time(ctx, &d, runs_or(o, 5), &fused, &fused_min, &fused_acc);
+    int ok = seed_time(ctx, &d, bench_runs(o, 5), &fused, &fused_min, &fused_acc);
     if (ok) {
         bench_print("seed_fit_fused_ms", fused, "ms");
         bench_print("seed_fit_fused_min_ms", fused_min, "ms");
         bench_print("seed_fit_fused_test_accuracy", fused_acc, "fraction");
         ctx->options.fused = 0;
-        ok = seed_time(ctx, &d, runs_or(o, 3), &layered, &layered_min, &layered_acc);
+        ok = seed_time(ctx, &d, bench_runs(o, 3), &layered, &layered_min, &layered_acc);
     }
     ctx->options.fused = saved;
     if (ok) {
         bench_print("seed_fit_unfused_ms", layered, "ms");
         bench_print("seed_fit_unfused_min_ms", layered_min, "ms");
         bench_print("seed_fit_unfused_test_accuracy", layered_acc, "fraction");
-        int runs = runs_or(o, 5);
+        int runs = bench_runs(o, 5);
         double warm = 0;
         ok = host_seed_fit(&d, &warm) >= 0;
         for (int i = 0; ok && i < runs; i++)
@@ -278,7 +262,7 @@ int bench_seed(clseq_ctx *ctx, const bench_options *o)
             fprintf(stderr, "clseq bench: out of host memory\n");
     }
     if (ok) {
-        int runs = runs_or(o, 5);
+        int runs = bench_runs(o, 5);
         double host_med = bench_median(host, runs);
         bench_print("seed_fit_host_c_ms", host_med, "ms");
         bench_print("seed_fit_host_c_test_accuracy", host_acc, "fraction");
@@ -337,13 +321,13 @@ int bench_mlp(clseq_ctx *ctx, const bench_options *o, clseq_model **model)
      * epoch (one epoch is short enough for other work on the machine to
      * skew it). */
     static const int batches[] = {128, 512};
-    int runs = runs_or(o, 3);
+    int runs = bench_runs(o, 3);
     for (int b = 0; ok && b < 2; b++) {
         clseq_fit_options fo = clseq_fit_defaults();
         fo.batch_size = batches[b];
         fo.verbose = 0;
         fo.epochs = 1;
-        double times[MAX_RUNS];
+        double times[BENCH_MAX_RUNS];
         ok = bench_check(clseq_fit(*model, x, y, MLP_ROWS, &fo, NULL), "fit (warm-up)");
         for (int r = 0; ok && r < runs; r++) {
             double t0 = bench_now_ms();
@@ -352,7 +336,7 @@ int bench_mlp(clseq_ctx *ctx, const bench_options *o, clseq_model **model)
         }
         if (!ok)
             break;
-        double med = bench_median(times, runs), best = min_of(times, runs);
+        double med = bench_median(times, runs), best = bench_min(times, runs);
         int steps = (MLP_ROWS + batches[b] - 1) / batches[b];
         char name[64];
         snprintf(name, sizeof name, "mlp_train_bs%d_samples_per_s", batches[b]);
@@ -375,8 +359,8 @@ int bench_predict(clseq_ctx *ctx, const bench_options *o, clseq_model **model)
     if (!ok)
         fprintf(stderr, "clseq bench: out of host memory\n");
     ok = ok && (*model || mlp_create(ctx, model));
-    int runs = runs_or(o, 7);
-    double times[MAX_RUNS];
+    int runs = bench_runs(o, 7);
+    double times[BENCH_MAX_RUNS];
     if (ok) {
         bench_fill_uniform(x, (size_t)PREDICT_ROWS * MLP_IN, 0.0f, 1.0f, 5);
         ok = bench_check(clseq_predict(*model, x, PREDICT_ROWS, out), "predict (warm-up)");
@@ -387,7 +371,7 @@ int bench_predict(clseq_ctx *ctx, const bench_options *o, clseq_model **model)
         times[i] = bench_now_ms() - t0;
     }
     if (ok) {
-        double best = min_of(times, runs), med = bench_median(times, runs);
+        double best = bench_min(times, runs), med = bench_median(times, runs);
         bench_print("predict_1000_samples_per_s", PREDICT_ROWS / (med / 1e3), "samples/s");
         bench_print("predict_1000_best_samples_per_s", PREDICT_ROWS / (best / 1e3), "samples/s");
         bench_print("predict_1000_ms", med, "ms");

@@ -80,6 +80,20 @@ double bench_median(double *values, int count)
     return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
 }
 
+double bench_min(const double *values, int count)
+{
+    double m = values[0];
+    for (int i = 1; i < count; i++)
+        m = values[i] < m ? values[i] : m;
+    return m;
+}
+
+int bench_runs(const bench_options *o, int fallback)
+{
+    int r = o->repeat > 0 ? o->repeat : fallback;
+    return r > BENCH_MAX_RUNS ? BENCH_MAX_RUNS : r;
+}
+
 void bench_fill_uniform(float *x, size_t n, float lo, float hi, uint64_t seed)
 {
     uint64_t s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;

@@ -140,7 +140,7 @@ fail:
 }
 
 /* A pass over layer i: its input and output buffers and variables. */
-static clseq_pass layer_pass(clseq_model *m, int i, int rows)
+clseq_pass clseq_layer_pass(clseq_model *m, int i, int rows)
 {
     const clseq_layer *l = &m->layers[i];
     clseq_pass p = {0};
@@ -164,7 +164,7 @@ clseq_status clseq_forward(clseq_model *m, int rows, int training)
     clseq_status s = CLSEQ_OK;
     for (int i = 0; i < m->layer_count && s == CLSEQ_OK; i++) {
         const clseq_layer *l = &m->layers[i];
-        clseq_pass p = layer_pass(m, i, rows);
+        clseq_pass p = clseq_layer_pass(m, i, rows);
         s = l->kind->forward(l, &p, training);
     }
     return s;
@@ -204,7 +204,7 @@ clseq_status clseq_backward(clseq_model *m, int rows, int d_out_is_dz, cl_mem *i
     clseq_status s = CLSEQ_OK;
     for (int i = m->layer_count - 1; i >= 0 && s == CLSEQ_OK; i--) {
         const clseq_layer *l = &m->layers[i];
-        clseq_pass p = layer_pass(m, i, rows);
+        clseq_pass p = clseq_layer_pass(m, i, rows);
         p.d_out = m->work.delta[cur];
         p.d_in = (i > 0 || input_grad) ? m->work.delta[1 - cur] : NULL;
         p.d_out_is_dz = i == m->layer_count - 1 && d_out_is_dz;

@@ -9,6 +9,11 @@
 /* work.outputs[i] = layer i's output for rows rows of work.input, every
  * layer through its kind's forward (training: fit's pass). */
 clseq_status clseq_forward(clseq_model *m, int rows, int training);
+/* What layer i's forward and backward work on for rows rows: its input
+ * (the previous output, or the input buffer), output, variables and the
+ * workspace's pre, saved and scratch buffers (backward fills in d_out and
+ * d_in). */
+clseq_pass clseq_layer_pass(clseq_model *m, int i, int rows);
 /* Per-row loss and metrics added into totals[0..3] (loss, accuracy, mse,
  * mae sums); with want_grad, work.delta[0] gets the loss gradient averaged
  * over rows. */
