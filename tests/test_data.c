@@ -394,16 +394,17 @@ START_TEST(test_one_hot)
 
     const float fractional[3] = {0, 1.5f, 2};
     ck_assert_int_eq(clseq_one_hot(fractional, 3, 3, out), CLSEQ_E_ARG);
-    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "row 1"));
+    /* rows count from 1 in messages */
+    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "row 2"));
     ck_assert_ptr_nonnull(strstr(clseq_last_error(), "1.5"));
     const float too_big[2] = {0, 3};
     ck_assert_int_eq(clseq_one_hot(too_big, 2, 3, out), CLSEQ_E_ARG);
-    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "row 1: label 3"));
+    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "row 2: label 3"));
     const float negative[1] = {-1};
     ck_assert_int_eq(clseq_one_hot(negative, 1, 3, out), CLSEQ_E_ARG);
     const float nan_label[2] = {0, NAN};
     ck_assert_int_eq(clseq_one_hot(nan_label, 2, 3, out), CLSEQ_E_NUMERIC);
-    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "row 1"));
+    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "row 2"));
     ck_assert_int_eq(clseq_one_hot(labels, 4, 0, out), CLSEQ_E_ARG);
     ck_assert_int_eq(clseq_one_hot(NULL, 4, 3, out), CLSEQ_E_ARG);
     ck_assert_int_eq(clseq_one_hot(labels, 4, 3, NULL), CLSEQ_E_ARG);

@@ -179,13 +179,23 @@ static void free_family_contexts(void)
  * product through it on the default device). */
 START_TEST(clblast_provider_matches_the_build)
 {
-    cl_mem buf;
-    ck_assert_clseq_ok(clseq_buffer_create(dev(), sizeof(float), &buf));
-    ck_assert_clseq_ok(clseq_buffer_fill(dev(), buf, 0, 1, 1.0f));
-    clseq_status s = clseq_clblast_gemm(dev(), 0, 0, 1, 1, 1, buf, 0, 1, buf, 0, 1, buf, 0, 1);
-    clReleaseMemObject(buf);
-    ck_assert_msg(s == (have_clblast() ? CLSEQ_OK : CLSEQ_E_STATE), "CLBlast: %s",
-                  s == CLSEQ_OK ? "available" : clseq_last_error());
+    /* three buffers: C may not alias A or B (Oclgrind reports the race) */
+    cl_mem buf[3];
+    for (int i = 0; i < 3; i++) {
+        ck_assert_clseq_ok(clseq_buffer_create(dev(), sizeof(float), &buf[i]));
+        ck_assert_clseq_ok(clseq_buffer_fill(dev(), buf[i], 0, 1, (float)(i + 2)));
+    }
+    clseq_status s =
+        clseq_clblast_gemm(dev(), 0, 0, 1, 1, 1, buf[0], 0, 1, buf[1], 0, 1, buf[2], 0, 1);
+    const char *error = s == CLSEQ_OK ? "available" : clseq_last_error();
+    float c = 0;
+    if (s == CLSEQ_OK)
+        ck_assert_clseq_ok(clseq_buffer_read(dev(), buf[2], 0, sizeof c, &c));
+    for (int i = 0; i < 3; i++)
+        clReleaseMemObject(buf[i]);
+    ck_assert_msg(s == (have_clblast() ? CLSEQ_OK : CLSEQ_E_STATE), "CLBlast: %s", error);
+    if (s == CLSEQ_OK)
+        ck_assert_msg(c == 6.0f, "CLBlast's 1 x 1 product of 2 and 3 is %g", c);
 }
 END_TEST
 

@@ -1,9 +1,15 @@
+/* nftw, to remove the temporary folders at exit */
+#define _XOPEN_SOURCE 700
+
 #include <math.h>
 #include "testutil.h"
+
+#include <ftw.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *test_fixture_path(const char *name)
@@ -31,6 +37,34 @@ void test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi)
         x[i] = test_uniform(&state, lo, hi);
 }
 
+/* Folders test_temp_dir made, removed when the process that made them
+ * exits (not a forked child that calls exit), so runs leave no
+ * /tmp/clseq-test-* behind. A crash or a kill still leaves them. */
+enum { MAX_TEMP_DIRS = 256 };
+static char temp_dirs[MAX_TEMP_DIRS][4096];
+static int temp_dir_count;
+static pid_t temp_dir_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path); /* best effort: what cannot go stays */
+    return 0;
+}
+
+static void remove_temp_dirs(void)
+{
+    if (getpid() != temp_dir_owner)
+        return;
+    for (int i = 0; i < temp_dir_count; i++) {
+        chmod(temp_dirs[i], 0700); /* a test may have left it read-only */
+        nftw(temp_dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    temp_dir_count = 0;
+}
+
 const char *test_temp_dir(void)
 {
     static char path[4096];
@@ -38,6 +72,13 @@ const char *test_temp_dir(void)
     snprintf(path, sizeof path, "%s/clseq-test-XXXXXX", base ? base : "/tmp");
     if (!mkdtemp(path))
         return NULL;
+    if (temp_dir_owner != getpid()) {
+        temp_dir_owner = getpid();
+        temp_dir_count = 0;
+        atexit(remove_temp_dirs);
+    }
+    if (temp_dir_count < MAX_TEMP_DIRS)
+        memcpy(temp_dirs[temp_dir_count++], path, sizeof path);
     return path;
 }
 

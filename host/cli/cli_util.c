@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_option *options,
@@ -109,6 +110,20 @@ float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
         return NULL;
     }
     return y;
+}
+
+int cli_same_file(const char *command, const char *out_opt, const char *out_path,
+                  const char *in_opt, const char *in_path)
+{
+    struct stat out, in;
+    /* stat follows links, so a symlink or hard link to the input is caught;
+     * an output that does not exist yet cannot be an input */
+    if (!out_path || !in_path || stat(out_path, &out) != 0 || stat(in_path, &in) != 0 ||
+        out.st_dev != in.st_dev || out.st_ino != in.st_ino)
+        return 0;
+    fprintf(stderr, "clseq %s: %s %s is the same file as %s %s; refusing to overwrite an input\n",
+            command, out_opt, out_path, in_opt, in_path);
+    return 1;
 }
 
 double cli_seconds(void)

@@ -37,6 +37,13 @@ float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
  * column) x plus y as the last feature. Returns malloc'd or NULL. */
 float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path);
 
+/* 1 (after printing "clseq CMD: OUT_OPT X is the same file as IN_OPT Y")
+ * if out_path names an existing file that is the same file as in_path
+ * (same device and inode, so through a hard or symbolic link too): writing
+ * it would destroy an input. 0 otherwise, or if either is NULL. */
+int cli_same_file(const char *command, const char *out_opt, const char *out_path,
+                  const char *in_opt, const char *in_path);
+
 /* Seconds on a monotonic clock. */
 double cli_seconds(void);
 

@@ -1,6 +1,8 @@
 /* clseq evaluate and clseq predict: a saved model on a CSV file. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -86,24 +88,59 @@ done:
     return rc;
 }
 
-static int write_predictions(FILE *out, const float *p, size_t rows, int width)
+/* Standard output: the rows as they come. */
+static int print_predictions(const float *p, size_t rows, int width)
 {
     for (int c = 0; c < width; c++)
-        fprintf(out, "%sp%d", c ? "," : "", c);
-    fprintf(out, width > 1 ? ",class\n" : "\n");
+        printf("%sp%d", c ? "," : "", c);
+    printf(width > 1 ? ",class\n" : "\n");
     for (size_t r = 0; r < rows; r++) {
         const float *row = p + r * (size_t)width;
         int best = 0;
         for (int c = 0; c < width; c++) {
-            fprintf(out, "%s%.9g", c ? "," : "", (double)row[c]);
+            printf("%s%.9g", c ? "," : "", (double)row[c]);
             if (row[c] > row[best])
                 best = c;
         }
         if (width > 1)
-            fprintf(out, ",%d", best);
-        fputc('\n', out);
+            printf(",%d", best);
+        putchar('\n');
     }
-    return ferror(out) ? -1 : 0;
+    return fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
+}
+
+/* A file: the same table through clseq_csv_write, which writes a
+ * temporary file and renames it, so a failure or a kill never leaves a
+ * half-written file in place of an old one. */
+static int save_predictions(const char *path, const float *p, size_t rows, int width)
+{
+    enum { NAME_BYTES = 16 };
+    char *names = malloc(((size_t)width + 1) * NAME_BYTES);
+    const char **header = malloc(((size_t)width + 1) * sizeof *header);
+    float *best = width > 1 ? malloc(rows * sizeof *best) : NULL;
+    int rc = 1;
+    if (!names || !header || (width > 1 && !best)) {
+        fprintf(stderr, "clseq predict: out of memory writing %s\n", path);
+        goto done;
+    }
+    for (int c = 0; c <= width; c++) {
+        snprintf(names + (size_t)c * NAME_BYTES, NAME_BYTES, c < width ? "p%d" : "class", c);
+        header[c] = names + (size_t)c * NAME_BYTES;
+    }
+    for (size_t r = 0; best && r < rows; r++) {
+        const float *row = p + r * (size_t)width;
+        int k = 0;
+        for (int c = 1; c < width; c++)
+            if (row[c] > row[k])
+                k = c;
+        best[r] = (float)k;
+    }
+    rc = clseq_csv_write(path, p, rows, width, best, header) == CLSEQ_OK ? 0 : cli_fail("predict");
+done:
+    free(names);
+    free(header);
+    free(best);
+    return rc;
 }
 
 int cmd_predict(int argc, char **argv)
@@ -113,6 +150,11 @@ int cmd_predict(int argc, char **argv)
     int n = 4, parsed = cli_parse("predict", predict_usage, argc, argv, opts, n);
     if (parsed <= 0)
         return parsed < 0 ? 0 : 2;
+    const char *path = cli_get(opts, n, "--out");
+    /* before any work: the output must not be one of the inputs */
+    if (cli_same_file("predict", "--out", path, "--data", cli_get(opts, n, "--data")) ||
+        cli_same_file("predict", "--out", path, "--model", cli_get(opts, n, "--model")))
+        return 2;
     session s = {0};
     float *p = NULL;
     int rc = session_open("predict", opts, n, &s);
@@ -124,18 +166,12 @@ int cmd_predict(int argc, char **argv)
         rc = p ? cli_fail("predict") : 1;
         goto done;
     }
-    const char *path = cli_get(opts, n, "--out");
-    FILE *out = path ? fopen(path, "w") : stdout;
-    if (!out) {
-        perror(path);
+    if (path) {
+        rc = save_predictions(path, p, s.data.rows, width);
+    } else if (print_predictions(p, s.data.rows, width) != 0) {
+        fprintf(stderr, "clseq predict: writing standard output failed: %s\n", strerror(errno));
         rc = 1;
-        goto done;
     }
-    rc = write_predictions(out, p, s.data.rows, width) == 0 ? 0 : 1;
-    if (path && fclose(out) != 0)
-        rc = 1;
-    if (rc)
-        fprintf(stderr, "clseq predict: writing %s failed\n", path ? path : "standard output");
 done:
     free(p);
     session_close(&s);

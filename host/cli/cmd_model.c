@@ -29,7 +29,15 @@ static const char train_usage[] =
     "  ACT: linear relu sigmoid tanh softmax leaky_relu elu selu gelu softplus\n"
     "  softsign silu (swish) hard_sigmoid exponential relu6 log_softmax.\n"
     "  Example: --input-shape 8,8,1 --layers conv2d:16:3x3:relu:same,maxpool2d:2,\n"
-    "  conv2d:32:3:relu,flatten,dropout:0.25,dense:64:relu,dense:10:softmax\n";
+    "  conv2d:32:3:relu,flatten,dropout:0.25,dense:64:relu,dense:10:softmax\n"
+    "  Exit status: 0 done, 1 failed, 2 bad usage, 3 training diverged after at\n"
+    "  least one good epoch (the weights from the last good epoch are saved).\n";
+
+/* "s" after a count other than 1, for messages that quote counts. */
+static const char *plural(long n)
+{
+    return n == 1 ? "" : "s";
+}
 
 static int parse_metrics(const char *text, clseq_loss loss, unsigned *out)
 {
@@ -99,8 +107,8 @@ static int parse_input_shape(const char *text, int features, int *rank, int *dim
         p = end + 1;
     }
     if (size != features) {
-        fprintf(stderr, "clseq train: --input-shape %s holds %ld values, but the data has %d "
-                "features per row\n", text, size, features);
+        fprintf(stderr, "clseq train: --input-shape %s holds %ld value%s, but the data has %d "
+                "feature%s per row\n", text, size, plural(size), features, plural(features));
         return 0;
     }
     return 1;
@@ -113,6 +121,55 @@ static clseq_status build_model(clseq_ctx *ctx, int rank, const int *dims, const
     if (s == CLSEQ_OK)
         s = clseq_model_set_seed(*out, (uint64_t)seed);
     return s == CLSEQ_OK ? clseq_add_layers(*out, spec) : s;
+}
+
+/* Epochs that finished with finite loss and weights: clseq_fit returns no
+ * history when it fails, so a diverged fit is counted as it goes. */
+static int count_epochs(int epoch, const clseq_history *history, void *user_data)
+{
+    (void)epoch;
+    *(int *)user_data = clseq_history_epochs(history);
+    return 0;
+}
+
+/* The loss clseq_fit's divergence message quotes ("(loss nan, ..."), into
+ * out; "" when the message has none, so the report still reads whole. */
+static void diverged_loss(const char *message, char *out, size_t size)
+{
+    const char *at = strstr(message, "(loss ");
+    size_t n = 0;
+    if (at) {
+        at += strlen("(loss ");
+        n = strcspn(at, ",)");
+        if (n > 1 && strncmp(at, "-nan", 4) == 0) { /* a NaN's sign means nothing */
+            at++;
+            n--;
+        }
+    }
+    snprintf(out, size, "%s%.*s%s", at ? " (loss " : "", (int)n, at ? at : "", at ? ")" : "");
+}
+
+/* A fit that diverged after `good` whole epochs has the weights from the
+ * end of the last of them back in the model: those are worth keeping, so
+ * they go to --save and the exit status (3) tells a script that the run
+ * did not finish. With no good epoch there is nothing worth saving. */
+static int report_divergence(const clseq_model *m, int good, const char *save)
+{
+    char loss[64];
+    diverged_loss(clseq_last_error(), loss, sizeof loss);
+    if (good == 0) {
+        fprintf(stderr, "clseq train: training diverged in epoch 1%s, before any epoch finished; "
+                "nothing was saved to %s (try a smaller learning rate)\n", loss, save);
+        return 1;
+    }
+    if (clseq_save(m, save) != CLSEQ_OK) {
+        fprintf(stderr, "clseq train: training diverged in epoch %d%s; saving the weights from the "
+                "end of epoch %d failed: %s\n", good + 1, loss, good, clseq_last_error());
+        return 1;
+    }
+    fprintf(stderr, "clseq train: training diverged in epoch %d%s; saved the weights from the end "
+            "of epoch %d to %s (exit status 3)\n", good + 1, loss, good, save);
+    return 3;
 }
 
 /* Options train reads beyond the required ones. */
@@ -155,6 +212,10 @@ int cmd_train(int argc, char **argv)
                 train_usage);
         return 2;
     }
+    /* before any work: saving over a data file would destroy it */
+    if (cli_same_file("train", "--save", save, "--data", data) ||
+        cli_same_file("train", "--save", save, "--val", val))
+        return 2;
     train_settings t;
     clseq_loss loss;
     clseq_optimizer opt;
@@ -190,8 +251,8 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     if (val && valid.features != train.features) {
-        fprintf(stderr, "clseq train: %s has %d features, but %s has %d\n", val, valid.features,
-                data, train.features);
+        fprintf(stderr, "clseq train: %s has %d feature%s, but %s has %d\n", val, valid.features,
+                plural(valid.features), data, train.features);
         goto done;
     }
     if (!(y = cli_targets("train", m, loss, train.y, train.rows)) ||
@@ -206,7 +267,18 @@ int cmd_train(int argc, char **argv)
         fo.val_y = vy;
         fo.val_n = valid.rows;
     }
-    if (clseq_fit(m, train.x, y, train.rows, &fo, NULL) != CLSEQ_OK || clseq_save(m, save) != CLSEQ_OK) {
+    int good = 0;
+    fo.on_epoch_end = count_epochs;
+    fo.user_data = &good;
+    clseq_status fit = clseq_fit(m, train.x, y, train.rows, &fo, NULL);
+    /* the progress lines go first, then what ended them */
+    fflush(stdout);
+    /* CLSEQ_E_NUMERIC also means bad data; only divergence says so */
+    if (fit == CLSEQ_E_NUMERIC && strstr(clseq_last_error(), "diverged")) {
+        rc = report_divergence(m, good, save);
+        goto done;
+    }
+    if (fit != CLSEQ_OK || clseq_save(m, save) != CLSEQ_OK) {
         rc = cli_fail("train");
         goto done;
     }

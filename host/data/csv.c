@@ -210,8 +210,9 @@ static clseq_status parse_row(csv_parser *p, const char *s, size_t n, size_t lin
 {
     size_t count = count_fields(s, n);
     if (count != p->cols)
-        return clseq_fail(CLSEQ_E_FORMAT, "%s:%zu: found %zu columns, expected %zu (as on line %zu)",
-                          p->name, p->line_no, count, p->cols, p->cols_line);
+        return clseq_fail(CLSEQ_E_FORMAT, "%s:%zu: found %zu column%s, expected %zu (as on line %zu)",
+                          p->name, p->line_no, count, count == 1 ? "" : "s", p->cols,
+                          p->cols_line);
     clseq_status st = reserve_row(p, line_start);
     if (st != CLSEQ_OK)
         return st;
@@ -264,6 +265,13 @@ static clseq_status parse_lines(csv_parser *p)
         const char *nl = memchr(s, '\n', p->len - pos);
         size_t n = nl ? (size_t)(nl - s) : p->len - pos;
         p->line_no++;
+        /* A NUL ends the text strtof sees, so a field holding one would be
+         * misreported (a number cut short, a column count); name the byte. */
+        const char *nul = memchr(s, '\0', n);
+        if (nul)
+            return clseq_fail(CLSEQ_E_FORMAT, "%s:%zu: a NUL byte at column %zu (field %zu); a CSV "
+                              "file is text: is this a binary file?", p->name, p->line_no,
+                              (size_t)(nul - s) + 1, count_fields(s, (size_t)(nul - s)));
         if (!is_blank(s, n)) {
             clseq_status st = parse_line(p, s, n, pos);
             if (st != CLSEQ_OK)

@@ -72,8 +72,8 @@ clseq_status clseq_take_rows(const float *src, size_t src_rows, size_t cols, con
     for (size_t i = 0; i < n; i++)
         if (idx[i] >= src_rows)
             return clseq_fail(CLSEQ_E_ARG,
-                              "take_rows: idx[%zu] = %zu is out of range for %zu rows", i,
-                              idx[i], src_rows);
+                              "take_rows: idx[%zu] = %zu is out of range for %zu row%s", i,
+                              idx[i], src_rows, src_rows == 1 ? "" : "s");
     /* dst and src must not overlap: a gather in place would overwrite rows
      * not yet read (memmove only keeps each single row copy safe). */
     for (size_t i = 0; i < n; i++)
@@ -91,15 +91,21 @@ clseq_status clseq_one_hot(const float *labels, size_t n, int classes, float *ou
     if (clseq_mul_overflows(n, (size_t)classes, &values) || values > (size_t)-1 / sizeof(float))
         return clseq_fail(CLSEQ_E_ARG, "one_hot: %zu rows x %d classes is too large", n,
                           classes);
+    /* These reach users whose labels came from a file: rows count from 1,
+     * as people count them, and the message names no internal function, so
+     * a caller can put the file name and line in front of it. */
     for (size_t i = 0; i < n; i++) {
         float v = labels[i];
         if (!isfinite(v))
-            return clseq_fail(CLSEQ_E_NUMERIC, "one_hot: row %zu: label %g is not finite", i,
+            return clseq_fail(CLSEQ_E_NUMERIC, "row %zu: label %g is not finite", i + 1,
                               (double)v);
-        if (v < 0.0f || v >= (float)classes || floorf(v) != v)
-            return clseq_fail(CLSEQ_E_ARG,
-                              "one_hot: row %zu: label %g is not a class index in [0, %d)", i,
-                              (double)v, classes);
+        if (floorf(v) != v)
+            return clseq_fail(CLSEQ_E_ARG, "row %zu: label %g is not a whole number (a class "
+                              "index, 0 to %d)", i + 1, (double)v, classes - 1);
+        if (v < 0.0f || v >= (float)classes)
+            return clseq_fail(CLSEQ_E_ARG, "row %zu: label %g is not a class index 0 to %d "
+                              "(%d class%s)", i + 1, (double)v, classes - 1, classes,
+                              classes == 1 ? "" : "es");
     }
     memset(out, 0, values * sizeof *out);
     for (size_t i = 0; i < n; i++)

@@ -13,7 +13,7 @@ clseq_status clseq_upload_rows(clseq_device *dev, const float *x, size_t rows, i
     size_t count;
     if (clseq_mul_overflows(rows, (size_t)cols, &count) || count > (size_t)INT32_MAX)
         return clseq_fail(CLSEQ_E_SHAPE, "%zu rows x %d columns exceed 2^31 values", rows, cols);
-    clseq_status s = clseq_buffer_create(dev, count * sizeof(float), out);
+    clseq_status s = clseq_buffer_create_named(dev, count * sizeof(float), "data rows", out);
     if (s == CLSEQ_OK)
         s = clseq_buffer_write(dev, *out, 0, count * sizeof(float), x);
     if (s != CLSEQ_OK)

@@ -228,7 +228,8 @@ static clseq_status upload_vector(clseq_model *m, cl_mem *buf, const float *host
                                   const char *what)
 {
     clseq_status s;
-    if (!*buf && (s = clseq_buffer_create(m->dev, count * sizeof(float), buf)) != CLSEQ_OK)
+    if (!*buf && (s = clseq_buffer_create_named(m->dev, count * sizeof(float), what, buf)) !=
+                     CLSEQ_OK)
         return clseq_fail_context(s, "%s: ", what);
     return clseq_buffer_write(m->dev, *buf, 0, count * sizeof(float), host);
 }

@@ -51,11 +51,13 @@ clseq_status clseq_model_reset_optimizer(clseq_model *m)
     int wants_m = m->optimizer.kind == CLSEQ_OPT_ADAM ||
                   (m->optimizer.kind == CLSEQ_OPT_SGD && m->optimizer.momentum > 0.0f);
     int wants_v = m->optimizer.kind != CLSEQ_OPT_SGD;
-    if ((s = clseq_buffer_create(m->dev, bytes, &m->grads)) != CLSEQ_OK)
+    if ((s = clseq_buffer_create_named(m->dev, bytes, "gradients", &m->grads)) != CLSEQ_OK)
         return s;
     /* optimizers without a given state still get a buffer to bind */
-    if ((s = clseq_buffer_create(m->dev, wants_m ? bytes : sizeof(float), &m->opt_m)) != CLSEQ_OK ||
-        (s = clseq_buffer_create(m->dev, wants_v ? bytes : sizeof(float), &m->opt_v)) != CLSEQ_OK)
+    if ((s = clseq_buffer_create_named(m->dev, wants_m ? bytes : sizeof(float),
+                                       "optimizer slot m", &m->opt_m)) != CLSEQ_OK ||
+        (s = clseq_buffer_create_named(m->dev, wants_v ? bytes : sizeof(float),
+                                       "optimizer slot v", &m->opt_v)) != CLSEQ_OK)
         return s;
     if ((s = clseq_buffer_fill(m->dev, m->opt_m, 0, wants_m ? m->param_count : 1, 0.0f)) !=
         CLSEQ_OK)

@@ -64,7 +64,7 @@ static clseq_status matrix_buffer(clseq_model *m, int rows, int cols, cl_mem *ou
     if (clseq_mul_overflows((size_t)rows, (size_t)cols, &count) || count > (size_t)INT32_MAX)
         return clseq_fail(CLSEQ_E_SHAPE, "a %d x %d work buffer exceeds 2^31 elements", rows,
                           cols);
-    return clseq_buffer_create(m->dev, count * sizeof(float), out);
+    return clseq_buffer_create_named(m->dev, count * sizeof(float), "workspace", out);
 }
 
 /* count floats (> 0) into *out, or CLSEQ_E_SHAPE past the kernels' int

@@ -25,8 +25,8 @@ static clseq_status check_layer_index(const clseq_model *m, int layer, const cha
     if (!m)
         return clseq_fail(CLSEQ_E_ARG, "%s: model is NULL", what);
     if (layer < 0 || layer >= m->layer_count)
-        return clseq_fail(CLSEQ_E_ARG, "%s: layer %d out of range (the model has %d layers)", what,
-                          layer, m->layer_count);
+        return clseq_fail(CLSEQ_E_ARG, "%s: layer %d out of range (the model has %d layer%s)",
+                          what, layer, m->layer_count, m->layer_count == 1 ? "" : "s");
     return CLSEQ_OK;
 }
 
@@ -80,9 +80,10 @@ static clseq_status check_variable(const clseq_model *m, int layer, int index, c
 {
     clseq_status s = check_layer_index(m, layer, what);
     if (s == CLSEQ_OK && (index < 0 || index >= m->layers[layer].variable_count))
-        return clseq_fail(CLSEQ_E_ARG, "%s: layer %d (%s) has %d variables; no variable %d", what,
-                          layer, m->layers[layer].kind->keras_class,
-                          m->layers[layer].variable_count, index);
+        return clseq_fail(CLSEQ_E_ARG, "%s: layer %d (%s) has %d variable%s; no variable %d",
+                          what, layer, m->layers[layer].kind->keras_class,
+                          m->layers[layer].variable_count,
+                          m->layers[layer].variable_count == 1 ? "" : "s", index);
     return s;
 }
 

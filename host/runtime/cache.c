@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sys/fileio.h"
+
 static const char cache_magic[8] = {'C', 'L', 'S', 'Q', 'B', 'I', 'N', '1'};
 enum { HEADER_BYTES = 24, TRAILER_BYTES = 8 };
 
@@ -52,9 +54,16 @@ unsigned char *clseq_cache_load(const char *dir, uint64_t key, size_t *size)
     unsigned char *binary = NULL;
     if (!clseq_cache_path(dir, key, path, sizeof path))
         return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* a FIFO planted in the cache folder must not hang the build: only a
+     * regular file opens; anything else is a missing entry */
+    unsigned mode;
+    int fd = clseq_open_regular(path, &mode);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     if (fread(header, 1, sizeof header, f) != sizeof header ||
         memcmp(header, cache_magic, sizeof cache_magic) != 0 || get_u64(header + 8) != key)
         goto fail;

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
+#include "runtime/gemm_provider.h"
 #include "runtime/runtime.h"
 
 #ifndef CL_PLATFORM_NOT_FOUND_KHR
@@ -28,9 +30,24 @@ static clseq_status enumerate_devices(device_list *list)
     cl_uint nplat = 0;
     list->count = 0;
     cl_int err = clGetPlatformIDs(MAX_PLATFORMS, platforms, &nplat);
-    if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && nplat == 0))
+    if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && nplat == 0)) {
+        /* The loader reports a platform whose library failed to load (as
+         * LLVM-based ones do under a small `ulimit -v`) as no platform. */
+        struct rlimit as;
+        if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+            return clseq_fail(CLSEQ_E_NODEVICE,
+                              "no OpenCL platform found; is an ICD such as pocl-opencl-icd "
+                              "installed? This process's address space is limited to %llu MiB "
+                              "(ulimit -v), which can also stop an OpenCL driver from loading",
+                              (unsigned long long)(as.rlim_cur >> 20));
         return clseq_fail(CLSEQ_E_NODEVICE,
                           "no OpenCL platform found (is an ICD such as pocl-opencl-icd installed?)");
+    }
+    if (err == CL_OUT_OF_HOST_MEMORY || err == CL_OUT_OF_RESOURCES)
+        return clseq_fail(CLSEQ_E_NOMEM,
+                          "the OpenCL loader ran out of memory listing platforms "
+                          "(clGetPlatformIDs: %s); free memory or raise the process's limits",
+                          clseq_cl_error_name(err));
     if (err != CL_SUCCESS)
         return clseq_cl_fail(err, "clGetPlatformIDs");
     if (nplat > MAX_PLATFORMS)
@@ -220,6 +237,8 @@ static void query_device(clseq_device *dev)
     clGetDeviceInfo(id, CL_DEVICE_LOCAL_MEM_SIZE, sizeof dev->local_mem, &dev->local_mem, NULL);
     clGetDeviceInfo(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof dev->max_alloc, &dev->max_alloc,
                     NULL);
+    clGetDeviceInfo(id, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof dev->global_mem, &dev->global_mem,
+                    NULL);
     if (dev->max_wg == 0)
         dev->max_wg = 1;
 }
@@ -230,6 +249,9 @@ static clseq_status open_device(clseq_ctx *ctx, clseq_device *dev, cl_device_id 
     dev->ctx = ctx;
     dev->id = id;
     query_device(dev);
+    clseq_status s = clseq_buffer_ledger_open(dev);
+    if (s != CLSEQ_OK)
+        return s;
     cl_int err = CL_SUCCESS;
     dev->queue = clCreateCommandQueue(ctx->context, id, 0, &err);
     if (err != CL_SUCCESS)
@@ -242,6 +264,8 @@ static void close_device(clseq_device *dev)
     if (dev->queue)
         clFinish(dev->queue);
     clseq_program_release(dev);
+    clseq_gemm_provider_release(dev);
+    clseq_buffer_ledger_close(dev);
     if (dev->queue)
         clReleaseCommandQueue(dev->queue);
     dev->queue = NULL;

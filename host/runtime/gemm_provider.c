@@ -8,7 +8,29 @@
 #include "ops/ops.h"
 
 #ifdef CLSEQ_HAVE_CLBLAST
+#include <stdatomic.h>
+
 #include <clblast_c.h>
+
+/* Devices that have called CLBlast and not yet closed. CLBlast keeps every
+ * program it compiles in one process-wide cache, keyed by context and
+ * device, and each cached program holds its OpenCL context; nothing empties
+ * it but CLBlastClearCache(), so without a clear the programs are only
+ * released by C++ static destructors at exit, after the OpenCL driver may
+ * have been torn down (Oclgrind: "corrupted double-linked list"). The
+ * cache is process-wide, so the count of its users has to be too. Clearing
+ * while another device still uses CLBlast would be safe (CLBlast's caches
+ * take a mutex and hand out shared references, src/cache.cpp) but would
+ * make that device compile its kernels again, so only the last user
+ * clears. */
+static atomic_int clblast_users;
+
+/* Counts dev among CLBlast's users on its first call. */
+static void clblast_use(clseq_device *dev)
+{
+    if (atomic_exchange(&dev->clblast_user, 1) == 0)
+        atomic_fetch_add(&clblast_users, 1);
+}
 #endif
 
 clseq_status clseq_clblast_gemm(clseq_device *dev, int trans_a, int trans_b, int M, int N, int K,
@@ -16,6 +38,7 @@ clseq_status clseq_clblast_gemm(clseq_device *dev, int trans_a, int trans_b, int
                                 cl_mem C, int c_off, int ldc)
 {
 #ifdef CLSEQ_HAVE_CLBLAST
+    clblast_use(dev);
     CLBlastStatusCode code = CLBlastSgemm(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
         trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)M, (size_t)N, (size_t)K, 1.0f,
@@ -99,5 +122,24 @@ clseq_status clseq_gemm_provider_choose(clseq_device *dev)
                                       "clseq's on %s", dev->name);
     dev->gemm_clblast = s == CLSEQ_OK && agrees;
     return CLSEQ_OK;
+#endif
+}
+
+void clseq_gemm_provider_release(clseq_device *dev)
+{
+#ifdef CLSEQ_HAVE_CLBLAST
+    if (atomic_exchange(&dev->clblast_user, 0) && atomic_fetch_sub(&clblast_users, 1) == 1)
+        CLBlastClearCache();
+#else
+    (void)dev;
+#endif
+}
+
+int clseq_gemm_clblast_users(void)
+{
+#ifdef CLSEQ_HAVE_CLBLAST
+    return atomic_load(&clblast_users);
+#else
+    return 0;
 #endif
 }

@@ -15,5 +15,11 @@ clseq_status clseq_gemm_provider_choose(clseq_device *dev);
 clseq_status clseq_clblast_gemm(clseq_device *dev, int trans_a, int trans_b, int M, int N, int K,
                                 cl_mem A, int a_off, int lda, cl_mem B, int b_off, int ldb,
                                 cl_mem C, int c_off, int ldc);
+/* Ends dev's use of CLBlast (when it made one): the last device to go
+ * clears CLBlast's process-wide program cache. Called as the device closes,
+ * after its queue has finished. */
+void clseq_gemm_provider_release(clseq_device *dev);
+/* How many devices are counted as CLBlast's users now (0 without CLBlast). */
+int clseq_gemm_clblast_users(void);
 
 #endif

@@ -60,6 +60,11 @@ typedef struct clseq_device {
     size_t max_item[3];
     cl_ulong local_mem;
     cl_ulong max_alloc;
+    cl_ulong global_mem;         /* CL_DEVICE_GLOBAL_MEM_SIZE */
+    /* the bytes of clseq's live buffers on this device (runtime/buffer.c);
+     * shared with those buffers, which may outlive the device */
+    struct clseq_mem_ledger *ledger;
+    _Atomic int clblast_user;    /* counted among CLBlast's users (runtime/gemm_provider.c) */
     /* tuning (runtime/program.c, runtime/gemm_provider.c) */
     clseq_gemm_tiles tiles;
     int blocked_gemm_ok;         /* the blocked GEMM's work-group fits this device */
@@ -103,8 +108,22 @@ const char *clseq_cl_error_name(cl_int err);
 clseq_status clseq_program_build(clseq_device *dev);
 void clseq_program_release(clseq_device *dev);
 
-/* Device buffer of bytes (> 0); CLSEQ_E_NOMEM when the device refuses. */
+/* Device buffer of bytes (> 0); CLSEQ_E_NOMEM, before asking the driver,
+ * when bytes exceed the device's largest allocation or what is left of its
+ * global memory after clseq's other live buffers, else when the driver
+ * refuses. */
 clseq_status clseq_buffer_create(clseq_device *dev, size_t bytes, cl_mem *out);
+/* clseq_buffer_create naming the buffer's purpose ("model parameters") in
+ * its errors; name may be NULL. */
+clseq_status clseq_buffer_create_named(clseq_device *dev, size_t bytes, const char *name,
+                                       cl_mem *out);
+/* The accounting of dev's buffers: opened before dev's first buffer, closed
+ * when the device is; buffers still alive then keep it until released. */
+clseq_status clseq_buffer_ledger_open(clseq_device *dev);
+void clseq_buffer_ledger_close(clseq_device *dev);
+/* Bytes of clseq's live buffers on dev, and the most it lets them reach. */
+cl_ulong clseq_buffer_allocated(const clseq_device *dev);
+cl_ulong clseq_buffer_budget(const clseq_device *dev);
 /* Releases *buf if set and clears it. */
 void clseq_buffer_release(cl_mem *buf);
 /* Blocking host<->device copies of bytes at byte offset. */
