@@ -303,8 +303,9 @@ static void make_temp(const char *path, time_t age)
 START_TEST(stale_temporaries_are_removed)
 {
     const char *dir = test_temp_dir();
-    char path[PATH_CHARS], dead_old[PATH_CHARS + 100], dead_new[PATH_CHARS + 100], alive[PATH_CHARS + 100], legacy_old[PATH_CHARS + 100],
-        legacy_new[PATH_CHARS + 100], other[PATH_CHARS + 100];
+    enum { N = PATH_CHARS + 100 };
+    char path[PATH_CHARS], dead_old[N], dead_new[N], alive[N], legacy_old[N], legacy_new[N],
+        other[N];
     join(path, dir, "model.clseq");
     pid_t gone = dead_pid();
     format(dead_old, sizeof dead_old, "%s.tmp.%ld.Ab12Cd", path, (long)gone);
@@ -316,19 +317,19 @@ START_TEST(stale_temporaries_are_removed)
     make_temp(dead_old, 60);
     make_temp(dead_new, 0);        /* may still be on its way: kept */
     make_temp(alive, 3600 * 24);   /* its writer lives: kept */
-    make_temp(legacy_old, 7200);   /* no pid, unchanged for 2 hours */
+    make_temp(legacy_old, 7200);   /* no pid: could be a user's file, kept */
     make_temp(legacy_new, 60);
     make_temp(other, 3600);        /* another target's: not ours to touch */
 
     ck_assert_clseq_ok(clseq_write_file_atomic(path, new_bytes, sizeof new_bytes - 1));
     ck_assert_str_eq(read_text(path), (const char *)new_bytes);
     ck_assert_msg(access(dead_old, F_OK) != 0, "stale temporary of a dead writer kept");
-    ck_assert_msg(access(legacy_old, F_OK) != 0, "old temporary without a pid kept");
     ck_assert_msg(access(dead_new, F_OK) == 0, "a fresh temporary was removed");
     ck_assert_msg(access(alive, F_OK) == 0, "a live writer's temporary was removed");
-    ck_assert_msg(access(legacy_new, F_OK) == 0, "a recent temporary without a pid was removed");
+    ck_assert_msg(access(legacy_old, F_OK) == 0 && access(legacy_new, F_OK) == 0,
+                  "a name without a pid was removed");
     ck_assert_msg(access(other, F_OK) == 0, "another target's temporary was removed");
-    ck_assert_int_eq(count_temporaries(dir), 4);
+    ck_assert_int_eq(count_temporaries(dir), 5);
 }
 END_TEST
 

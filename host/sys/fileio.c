@@ -20,10 +20,10 @@
 /* room for a PATH_MAX path and ".tmp.<pid>.XXXXXX" */
 enum { PATH_BYTES = 4096 + 40, MAX_LINKS = 40 };
 
-/* A temporary whose creator is gone is stale once unchanged this long (a
- * margin for a process on another machine sharing the folder, whose pid
- * means nothing here); one without a pid (older versions) after an hour. */
-enum { STALE_DEAD_SECONDS = 5, STALE_UNKNOWN_SECONDS = 3600 };
+/* A temporary whose creator is gone is stale once unchanged this long: a
+ * margin for a writer on another machine sharing the folder, whose pid
+ * means nothing here. */
+enum { STALE_SECONDS = 5 };
 
 const char *clseq_file_kind(unsigned mode)
 {
@@ -143,21 +143,26 @@ static int resolve_target(const char *path, char *out, struct stat *st, int *exi
 }
 
 /* 1 if the temporary name (after "<base>.tmp.") was left by a writer that
- * cannot still be writing it: see STALE_*_SECONDS. A name with a pid is
- * "<pid>.XXXXXX"; a live pid (or one we may not signal) keeps the file. */
+ * cannot still be writing it. Only our own form "<pid>.XXXXXX" counts, and
+ * only a regular file of ours, unchanged for STALE_SECONDS, whose pid names
+ * no process (a live pid, or one we may not signal, keeps it). Names
+ * without a pid (older versions' "XXXXXX") are left alone: six characters
+ * could as well be a user's "data.csv.tmp.backup". */
 static int is_stale(const char *rest, const struct stat *st, time_t now)
 {
     if (!S_ISREG(st->st_mode) || st->st_uid != geteuid())
         return 0;
-    double age = difftime(now, st->st_mtime);
     const char *dot = strchr(rest, '.');
-    if (!dot)
-        return strlen(rest) == 6 && age >= STALE_UNKNOWN_SECONDS;
     char *end = NULL;
     long pid = strtol(rest, &end, 10);
-    if (end != dot || strlen(dot + 1) != 6 || pid <= 1 || (pid_t)pid == getpid())
+    if (!dot || end != dot || rest[0] < '0' || rest[0] > '9' || pid <= 1 ||
+        (pid_t)pid == getpid() || strlen(dot + 1) != 6)
         return 0;
-    return age >= STALE_DEAD_SECONDS && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    for (const char *c = dot + 1; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+            return 0;
+    return difftime(now, st->st_mtime) >= STALE_SECONDS && kill((pid_t)pid, 0) != 0 &&
+           errno == ESRCH;
 }
 
 /* Removes temporaries of target that a killed writer left behind (see
@@ -199,7 +204,9 @@ clseq_status clseq_write_file_atomic(const char *path, const unsigned char *data
     if (err)
         return clseq_io_fail(path, "finding the file to replace", err);
     /* rename would swap a device, FIFO or socket for a plain file (as root,
-     * even /dev/null), and cannot replace a folder: refuse them all */
+     * even /dev/null), and cannot replace a folder: refuse them all. This
+     * guards against mistakes, not against a racer who swaps the name
+     * between this check and the rename. */
     if (exists && !S_ISREG(st.st_mode)) {
         if (strcmp(target, path) == 0)
             return clseq_fail(CLSEQ_E_IO, "%s: is %s, not a regular file; refusing to replace it",

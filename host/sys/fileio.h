@@ -16,10 +16,10 @@
  * the link kept. A path that is (or links to) anything but a regular file
  * (directory, FIFO, device such as /dev/null, socket) is refused with
  * CLSEQ_E_IO before anything is written. Temporaries of the same target
- * that a killed writer left are removed first: those whose pid names no
- * live process and that are unchanged for 5 s, and those without a pid
- * (older versions) unchanged for an hour; only regular files owned by the
- * caller's effective user. Uses no OpenCL, and no heap but opendir's, so a
+ * that a killed writer left are removed first: regular files owned by the
+ * caller's effective user, named "<path>.tmp.<pid>.XXXXXX", unchanged for
+ * 5 s, whose pid names no live process. Older versions' temporaries
+ * (no pid in the name) are left alone. Uses no OpenCL, and no heap but opendir's, so a
  * forked child may call it (glibc's malloc is fork safe). */
 clseq_status clseq_write_file_atomic(const char *path, const unsigned char *data, size_t size);
 
