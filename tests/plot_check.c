@@ -3,7 +3,8 @@
  * Not a Check suite (the test glob takes tests/test_*.c only). Build by hand:
  *
  *   gcc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow -Wstrict-prototypes \
- *       -Wmissing-prototypes -Werror -Ihost/cli tests/plot_check.c host/cli/plot*.c \
+ *       -Wmissing-prototypes -Werror -Ihost/cli -Ihost -Iinclude tests/plot_check.c \
+ *       host/cli/plot*.c host/sys/fileio.c host/sys/error.c \
  *       $(pkg-config --cflags --libs cairo) -lm -o /tmp/plot_check && /tmp/plot_check /tmp/plots
  *
  * The data are made up to look like the demo's: four blobs, a Dense kernel,

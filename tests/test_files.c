@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "runtime/cache.h"
+#include "sys/error.h"
 #include "sys/fileio.h"
 #include "testutil.h"
 
@@ -333,6 +334,47 @@ START_TEST(stale_temporaries_are_removed)
 }
 END_TEST
 
+/* The kernel cache stores through the atomic writer: a killed store's
+ * temporary goes away, a FIFO at the entry's name is left alone, and a
+ * failed store stays silent (this thread's last error untouched). */
+START_TEST(cache_store_is_atomic)
+{
+    char dir[PATH_CHARS], entry[PATH_CHARS], stale[PATH_CHARS + 100];
+    format(dir, sizeof dir, "%s/cache/sub", test_temp_dir());
+    static const unsigned char first[] = "first binary", second[] = "second, longer binary";
+    size_t size = 0;
+    clseq_cache_store(dir, 7, first, sizeof first);  /* creates the folders */
+    unsigned char *back = clseq_cache_load(dir, 7, &size);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_int_eq(size, sizeof first);
+    ck_assert_int_eq(memcmp(back, first, size), 0);
+    free(back);
+
+    ck_assert_int_eq(clseq_cache_path(dir, 7, entry, sizeof entry), 1);
+    format(stale, sizeof stale, "%s.tmp.%ld.Ab12Cd", entry, (long)dead_pid());
+    make_temp(stale, 60);
+    clseq_cache_store(dir, 7, second, sizeof second);
+    ck_assert_msg(access(stale, F_OK) != 0, "a killed store's temporary was kept");
+    ck_assert_ptr_nonnull(back = clseq_cache_load(dir, 7, &size));
+    ck_assert_int_eq(size, sizeof second);
+    ck_assert_int_eq(memcmp(back, second, size), 0);
+    free(back);
+    ck_assert_int_eq(count_temporaries(dir), 0);
+
+    ck_assert_int_eq(clseq_cache_path(dir, 9, entry, sizeof entry), 1);
+    ck_assert_int_eq(mkfifo(entry, 0600), 0);
+    clseq_fail(CLSEQ_E_ARG, "an earlier message");
+    watchdog(HANG_SECONDS);
+    clseq_cache_store(dir, 9, first, sizeof first);
+    alarm(0);
+    ck_assert_str_eq(clseq_last_error(), "an earlier message");
+    struct stat st;
+    ck_assert_int_eq(lstat(entry, &st), 0);
+    ck_assert_msg(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    ck_assert_int_eq(count_temporaries(dir), 0);
+}
+END_TEST
+
 /* ---- the tool: outputs never destroy inputs ------------------------------ */
 
 static char output[1 << 16];
@@ -417,6 +459,103 @@ START_TEST(tool_refuses_output_over_input)
 }
 END_TEST
 
+/* Runs args, which must fail (status 1) with a message naming what is at
+ * path, and leave it as it was: a FIFO (no hang) or /dev/null (as root a
+ * rename over it would succeed: a replaced node is put back first). */
+static void expect_special_refused(const char *args, const char *path, const char *kind)
+{
+    struct stat before, after;
+    ck_assert_int_eq(stat(path, &before), 0);
+    watchdog(HANG_SECONDS * 3);
+    int rc = run_tool(args);
+    alarm(0);
+    ck_assert_int_eq(lstat(path, &after), 0);
+    if (strcmp(path, "/dev/null") == 0 &&
+        (!S_ISCHR(after.st_mode) || after.st_rdev != before.st_rdev)) {
+        unlink("/dev/null");
+        mknod("/dev/null", S_IFCHR | 0666, before.st_rdev);
+        chmod("/dev/null", 0666);
+        ck_abort_msg("/dev/null was replaced (restored) by: %s", args);
+    }
+    ck_assert_msg(rc == 1, "status %d from: %s\n%s", rc, args, output);
+    ck_assert_msg(strstr(output, path) && strstr(output, kind), "should name %s as %s:\n%s",
+                  path, kind, output);
+    ck_assert_int_eq((int)(after.st_mode & S_IFMT), (int)(before.st_mode & S_IFMT));
+}
+
+START_TEST(tool_blobs_out_is_atomic)
+{
+    const char *dir = test_temp_dir();
+    const char *blobs = "blobs --samples 40 --features 2 --centers 2 --seed 3";
+    char args[ARGS_CHARS], sub[PATH_CHARS], target[PATH_CHARS], link[PATH_CHARS],
+        stale[PATH_CHARS + 100], fifo[PATH_CHARS];
+    static char expected[sizeof output];
+    ck_assert_int_eq(run_tool(blobs), 0);
+    format(expected, sizeof expected, "%s", output);
+    ck_assert_msg(strncmp(expected, "x0,x1,label\n", 12) == 0, "%s", expected);
+
+    /* through a link into another folder: the target gets the same text as
+     * standard output, the link stays, a killed writer's temporary goes */
+    ck_assert_int_eq(mkdir(join(sub, dir, "real"), 0700), 0);
+    write_text(join(target, sub, "data.csv"), "old\n");
+    ck_assert_int_eq(symlink("real/data.csv", join(link, dir, "link.csv")), 0);
+    format(stale, sizeof stale, "%s.tmp.%ld.Ab12Cd", target, (long)dead_pid());
+    make_temp(stale, 60);
+    format(args, sizeof args, "%s --out %s", blobs, link);
+    ck_assert_msg(run_tool(args) == 0, "blobs failed:\n%s", output);
+    ck_assert_str_eq(read_text(target), expected);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert_msg(S_ISLNK(st.st_mode), "the link was replaced");
+    ck_assert_msg(access(stale, F_OK) != 0, "a killed writer's temporary was kept");
+    ck_assert_int_eq(count_temporaries(dir), 0);
+    ck_assert_int_eq(count_temporaries(sub), 0);
+
+    ck_assert_int_eq(mkfifo(join(fifo, dir, "pipe.csv"), 0600), 0);
+    format(args, sizeof args, "%s --out %s", blobs, fifo);
+    expect_special_refused(args, fifo, "a FIFO");
+    format(args, sizeof args, "%s --out /dev/null", blobs);
+    expect_special_refused(args, "/dev/null", "a character device");
+    ck_assert_int_eq(count_temporaries(dir), 0);
+}
+END_TEST
+
+/* The demo's pictures go through the atomic writer as well. */
+START_TEST(tool_demo_pictures_are_atomic)
+{
+    const char *dir = test_temp_dir();
+    char args[ARGS_CHARS], out[PATH_CHARS], sub[PATH_CHARS], target[PATH_CHARS],
+        link[PATH_CHARS], stale[PATH_CHARS + 100], out2[PATH_CHARS], fifo[PATH_CHARS];
+    ck_assert_int_eq(mkdir(join(out, dir, "demo"), 0700), 0);
+    ck_assert_int_eq(mkdir(join(sub, dir, "real"), 0700), 0);
+    write_text(join(target, sub, "boundary.png"), "old\n");
+    ck_assert_int_eq(symlink(target, join(link, out, "decision_boundary.png")), 0);
+    format(stale, sizeof stale, "%s.tmp.%ld.Ab12Cd", target, (long)dead_pid());
+    make_temp(stale, 60);
+    format(args, sizeof args, "demo seed --quick --out %s", out);
+    ck_assert_msg(run_tool(args) == 0, "demo failed:\n%s", output);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert_msg(S_ISLNK(st.st_mode), "the link was replaced");
+    unsigned char *png = NULL;
+    size_t size = 0;
+    ck_assert_clseq_ok(clseq_read_file(target, &png, &size));
+    ck_assert_msg(size > 8 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0,
+                  "the link's target is not the picture");
+    free(png);
+    ck_assert_msg(access(stale, F_OK) != 0, "a killed writer's temporary was kept");
+    ck_assert_int_eq(count_temporaries(out), 0);
+    ck_assert_int_eq(count_temporaries(sub), 0);
+
+    /* a FIFO where the first picture goes: refused with the reason */
+    ck_assert_int_eq(mkdir(join(out2, dir, "demo2"), 0700), 0);
+    ck_assert_int_eq(mkfifo(join(fifo, out2, "decision_boundary.png"), 0600), 0);
+    format(args, sizeof args, "demo seed --quick --out %s", out2);
+    expect_special_refused(args, fifo, "a FIFO");
+    ck_assert_int_eq(count_temporaries(out2), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("files");
@@ -429,7 +568,10 @@ int main(void)
     tcase_add_test(tc, model_save_through_symlink);
     tcase_add_test(tc, reading_a_fifo_does_not_block);
     tcase_add_test(tc, stale_temporaries_are_removed);
+    tcase_add_test(tc, cache_store_is_atomic);
     tcase_add_test(tc, tool_refuses_output_over_input);
+    tcase_add_test(tc, tool_blobs_out_is_atomic);
+    tcase_add_test(tc, tool_demo_pictures_are_atomic);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -4,6 +4,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "sys/fileio.h"
 
 static const char blobs_usage[] =
     "usage: clseq blobs --samples N --features F --centers C --std S --seed R [--out FILE]\n"
@@ -56,16 +57,28 @@ int cmd_blobs(int argc, char **argv)
         goto done;
     }
     const char *path = cli_get(opts, n_opts, "--out");
-    FILE *out = path ? fopen(path, "w") : stdout;
-    if (!out) {
-        perror(path);
+    if (!path) {
+        rc = write_blobs(stdout, x, labels, b.n_samples, b.n_features) == 0 ? 0 : 1;
+        if (rc)
+            fprintf(stderr, "clseq blobs: writing standard output failed\n");
         goto done;
     }
-    rc = write_blobs(out, x, labels, b.n_samples, b.n_features) == 0 ? 0 : 1;
-    if (path && fclose(out) != 0)
-        rc = 1;
-    if (rc)
-        fprintf(stderr, "clseq blobs: writing %s failed\n", path ? path : "standard output");
+    /* a file is written whole or not at all: the text is built in memory and
+     * handed to the atomic writer, which also refuses a FIFO or device */
+    char *text = NULL;
+    size_t size = 0;
+    FILE *mem = open_memstream(&text, &size);
+    if (!mem) {
+        perror("clseq blobs: open_memstream");
+        goto done;
+    }
+    int bad = write_blobs(mem, x, labels, b.n_samples, b.n_features) != 0;
+    if (fclose(mem) != 0 || bad)
+        fprintf(stderr, "clseq blobs: out of memory for the text of %s\n", path);
+    else
+        rc = clseq_write_file_atomic(path, (const unsigned char *)text, size) == CLSEQ_OK
+                 ? 0 : cli_fail("blobs");
+    free(text);
 done:
     free(x);
     free(labels);

@@ -156,6 +156,11 @@ int plot_canvas_open(plot_canvas *cv, int width, int height, const char *path,
  * Returns -1 if cairo reported an error or the PNG could not be written.
  * Safe on a canvas that failed to open. */
 int plot_canvas_close(plot_canvas *cv, int ok, const char *path, char *err, size_t errlen);
+/* Encodes surface as PNG in memory and writes it to path with
+ * clseq_write_file_atomic: a symbolic link is written through, a FIFO,
+ * device or folder refused, and a crash never leaves half a file. 0, or -1
+ * with the reason (naming path) in err[errlen]. */
+int plot_write_png(cairo_surface_t *surface, const char *path, char *err, size_t errlen);
 
 /* Text anchored at (x, y): ha 0/0.5/1 = left/centre/right, va 0/0.5/1 =
  * top/middle/baseline-bottom; angle in radians (counter-clockwise is negative y). */

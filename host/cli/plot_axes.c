@@ -5,8 +5,12 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sys/fileio.h"
 
 #define TICK_LEN 5.0   /* outward tick marks, pixels */
 #define TICK_GAP 4.0   /* between a tick mark and its label */
@@ -59,10 +63,56 @@ int plot_canvas_open(plot_canvas *cv, int width, int height, const char *path,
     return 0;
 }
 
+/* The PNG as cairo streams it, gathered in memory. */
+typedef struct png_buffer {
+    unsigned char *data;
+    size_t size, capacity;
+} png_buffer;
+
+static cairo_status_t png_append(void *closure, const unsigned char *data, unsigned int length)
+{
+    png_buffer *b = closure;
+    if (length > b->capacity - b->size) {
+        size_t capacity = b->capacity ? b->capacity : 64 * 1024;
+        while (length > capacity - b->size) {
+            if (capacity > SIZE_MAX / 2)
+                return CAIRO_STATUS_NO_MEMORY;
+            capacity *= 2;
+        }
+        unsigned char *grown = realloc(b->data, capacity);
+        if (grown == NULL)
+            return CAIRO_STATUS_NO_MEMORY;
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->size, data, length);
+    b->size += length;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+int plot_write_png(cairo_surface_t *surface, const char *path, char *err, size_t errlen)
+{
+    /* cairo_surface_write_to_png would fopen the path: follow a link into a
+     * FIFO or device, and leave half a picture after a crash. The same bytes
+     * (cairo's encoder either way) go through the library's atomic writer. */
+    png_buffer b = {NULL, 0, 0};
+    cairo_status_t st = cairo_surface_write_to_png_stream(surface, png_append, &b);
+    int rc = 0;
+    if (st != CAIRO_STATUS_SUCCESS)
+        rc = plot_fail(err, errlen, path, "cannot write the PNG: %s", cairo_status_to_string(st));
+    else if (clseq_write_file_atomic(path, b.data, b.size) != CLSEQ_OK) {
+        /* the library's message already names the path */
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s", clseq_last_error());
+        rc = -1;
+    }
+    free(b.data);
+    return rc;
+}
+
 int plot_canvas_close(plot_canvas *cv, int ok, const char *path, char *err, size_t errlen)
 {
     cairo_status_t st = CAIRO_STATUS_SUCCESS;
-    const char *what = "drawing failed";
 
     if (cv->cr != NULL) {
         st = cairo_status(cv->cr);
@@ -74,14 +124,16 @@ int plot_canvas_close(plot_canvas *cv, int ok, const char *path, char *err, size
             st = cairo_surface_status(cv->surface);
         if (ok && st == CAIRO_STATUS_SUCCESS) {
             cairo_surface_flush(cv->surface);
-            st = cairo_surface_write_to_png(cv->surface, path);
-            what = "cannot write the PNG";
+            int rc = plot_write_png(cv->surface, path, err, errlen);
+            cairo_surface_destroy(cv->surface);
+            cv->surface = NULL;
+            return rc;
         }
         cairo_surface_destroy(cv->surface);
         cv->surface = NULL;
     }
     if (st != CAIRO_STATUS_SUCCESS)
-        return plot_fail(err, errlen, path, "%s: %s", what, cairo_status_to_string(st));
+        return plot_fail(err, errlen, path, "drawing failed: %s", cairo_status_to_string(st));
     return 0;
 }
 

@@ -4,12 +4,14 @@
 #include "runtime/cache.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sys/error.h"
 #include "sys/fileio.h"
 
 static const char cache_magic[8] = {'C', 'L', 'S', 'Q', 'B', 'I', 'N', '1'};
@@ -105,28 +107,30 @@ static int make_dirs(const char *dir)
 
 void clseq_cache_store(const char *dir, uint64_t key, const unsigned char *binary, size_t size)
 {
-    char path[4096], temp[4200];
-    unsigned char header[HEADER_BYTES], trailer[TRAILER_BYTES];
-    if (!clseq_cache_path(dir, key, path, sizeof path) || !make_dirs(dir))
+    char path[4096];
+    if (!binary || size == 0 || size > SIZE_MAX - HEADER_BYTES - TRAILER_BYTES ||
+        !clseq_cache_path(dir, key, path, sizeof path) || !make_dirs(dir))
         return;
-    snprintf(temp, sizeof temp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(temp);
-    if (fd < 0)
+    /* the whole entry in one buffer, so the shared atomic writer can store
+     * it: fsync'd before the rename, and the temporaries of a process
+     * killed mid-store are cleaned up by the next store of that key */
+    size_t total = HEADER_BYTES + size + TRAILER_BYTES;
+    unsigned char *entry = malloc(total);
+    if (!entry)
         return;
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(temp);
-        return;
-    }
-    memcpy(header, cache_magic, sizeof cache_magic);
-    put_u64(header + 8, key);
-    put_u64(header + 16, size);
-    put_u64(trailer, clseq_fnv1a(CLSEQ_FNV_OFFSET, binary, size));
-    int ok = fwrite(header, 1, sizeof header, f) == sizeof header &&
-             fwrite(binary, 1, size, f) == size &&
-             fwrite(trailer, 1, sizeof trailer, f) == sizeof trailer && fflush(f) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(temp, path) != 0)
-        unlink(temp);
+    memcpy(entry, cache_magic, sizeof cache_magic);
+    put_u64(entry + 8, key);
+    put_u64(entry + 16, size);
+    memcpy(entry + HEADER_BYTES, binary, size);
+    put_u64(entry + HEADER_BYTES + size, clseq_fnv1a(CLSEQ_FNV_OFFSET, binary, size));
+    /* storing is an optimisation: a failure (a full disk, a FIFO planted at
+     * the name) leaves the entry missing and is not reported, but the
+     * writer has recorded it as this thread's last error, which a caller
+     * might print after a later failure that set none: put back what was
+     * there */
+    char saved[8192]; /* the whole of error.c's per-thread message */
+    snprintf(saved, sizeof saved, "%s", clseq_last_error());
+    if (clseq_write_file_atomic(path, entry, total) != CLSEQ_OK)
+        clseq_fail(CLSEQ_OK, "%s", saved);
+    free(entry);
 }

@@ -15,8 +15,11 @@ int clseq_cache_path(const char *dir, uint64_t key, char *out, size_t size);
 /* Reads an entry; returns a malloc'd binary and its size, or NULL if the
  * entry is missing, truncated or fails its checksum. */
 unsigned char *clseq_cache_load(const char *dir, uint64_t key, size_t *size);
-/* Writes an entry through a temporary file and rename, creating dir;
- * failures are ignored (a cache that cannot be written is not an error). */
+/* Writes an entry with clseq_write_file_atomic (so a killed store's
+ * temporaries are removed by the next store of the key, and a FIFO or
+ * device at the name is left alone), creating dir. Failures are ignored and
+ * leave this thread's last error as it was (a cache that cannot be written
+ * is not an error). */
 void clseq_cache_store(const char *dir, uint64_t key, const unsigned char *binary, size_t size);
 
 #endif
