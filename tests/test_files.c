@@ -381,16 +381,9 @@ static char output[1 << 16];
 
 static int run_tool(const char *args)
 {
-    char command[ARGS_CHARS + PATH_CHARS];
-    const char *tool = getenv("CLSEQ_TOOL");
-    ck_assert_msg(tool != NULL, "CLSEQ_TOOL is not set");
-    format(command, sizeof command, "'%s' %s 2>&1", tool, args);
-    FILE *p = popen(command, "r");
-    ck_assert_msg(p != NULL, "popen failed");
-    size_t used = fread(output, 1, sizeof output - 1, p);
-    output[used] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    int status = test_run_tool(args, output, sizeof output);
+    ck_assert_msg(status != -2, "CLSEQ_TOOL is not set");
+    return status;
 }
 
 /* Runs args, which must be refused with status 2 naming both options,

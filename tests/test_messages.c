@@ -122,17 +122,7 @@ static char output[1 << 16];
  * when the build has no tool (the caller skips). */
 static int run_tool(const char *args)
 {
-    const char *tool = getenv("CLSEQ_TOOL");
-    if (!tool || !*tool)
-        return -2;
-    char command[4096];
-    snprintf(command, sizeof command, "'%s' %s 2>&1", tool, args);
-    FILE *p = popen(command, "r");
-    ck_assert_msg(p != NULL, "popen failed");
-    size_t used = fread(output, 1, sizeof output - 1, p);
-    output[used] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return test_run_tool(args, output, sizeof output);
 }
 
 static int exists(const char *path)

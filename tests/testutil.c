@@ -1,10 +1,11 @@
 /* nftw, to remove the temporary folders at exit */
 #define _XOPEN_SOURCE 700
 
-#include <math.h>
 #include "testutil.h"
 
 #include <ftw.h>
+#include <math.h>
+#include <sys/wait.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,4 +150,22 @@ void test_activation_kinks(clseq_activation act, double *at, int *count)
     case CLSEQ_HARD_SIGMOID: at[(*count)++] = -3, at[(*count)++] = 3; break;
     default: break;
     }
+}
+
+int test_run_tool(const char *args, char *output, size_t size)
+{
+    const char *tool = getenv("CLSEQ_TOOL");
+    if (!tool || !*tool)
+        return -2;
+    size_t length = strlen(tool) + strlen(args) + 16;
+    char *command = malloc(length);
+    ck_assert_ptr_nonnull(command);
+    snprintf(command, length, "'%s' %s 2>&1", tool, args);
+    FILE *p = popen(command, "r");
+    free(command);
+    ck_assert_msg(p != NULL, "popen failed");
+    size_t used = fread(output, 1, size - 1, p);
+    output[used] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

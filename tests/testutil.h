@@ -29,6 +29,10 @@ double test_activation(clseq_activation act, double z);
 /* Points where act's derivative jumps (relu's 0, ...): *count of them into
  * at (capacity 4). */
 void test_activation_kinks(clseq_activation act, double *at, int *count);
+/* Runs the built tool ($CLSEQ_TOOL) with args through the shell: its exit
+ * status (-1 if it did not exit), stdout and stderr in output (size
+ * bytes, NUL-terminated); -2 when this build has no tool. */
+int test_run_tool(const char *args, char *output, size_t size);
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); static buffer. */
 const char *test_temp_dir(void);
 /* Runs a suite with CK_ENV-style defaults and returns the process exit code. */
