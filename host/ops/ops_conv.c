@@ -37,8 +37,9 @@ typedef struct geometry_values {
     cl_uint2 divs[5];
 } geometry_values;
 
-/* Fills v with g's ints and the divisors of divide_by[0..5), and appends
- * them to args from *count on. */
+/* Fills v with g's ints and the divisors of divide_by[0..5) (none when
+ * divide_by is NULL: im2col_lines4 divides itself), and appends them to
+ * args from *count on. */
 static void geometry_args(const clseq_conv_geometry *g, int vec, const int *divide_by,
                           geometry_values *v, clseq_arg *args, size_t *count)
 {
@@ -48,7 +49,7 @@ static void geometry_args(const clseq_conv_geometry *g, int vec, const int *divi
         v->ints[i] = ints[i];
         args[(*count)++] = CLSEQ_ARG(v->ints[i]);
     }
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; divide_by && i < 5; i++) {
         v->divs[i] = divisor(divide_by[i]);
         args[(*count)++] = CLSEQ_ARG(v->divs[i]);
     }
@@ -62,24 +63,16 @@ clseq_status clseq_op_im2col(clseq_device *dev, const clseq_conv_geometry *g, cl
     /* per-line copies on CPUs where a tap is at least a float4 of channels
      * (measured on PoCL: conv 13x13x32 -> 64 forward 6.8 -> 3.4 ms per 128
      * rows; a 1-channel first layer is faster element by element) */
-    if ((dev->type & CL_DEVICE_TYPE_CPU) && vec == 4) {
-        const int ints[13] = {g->H,  g->W,  C,     g->OH, g->OW,      g->kh,      g->kw,
-                              g->sh, g->sw, g->dh, g->dw, g->pad_top, g->pad_left};
-        clseq_arg args[17] = {CLSEQ_ARG(in), CLSEQ_ARG(off), CLSEQ_ARG(rows)};
-        size_t count = 3;
-        for (int i = 0; i < 13; i++)
-            args[count++] = CLSEQ_ARG(ints[i]);
-        args[count++] = CLSEQ_ARG(cols);
-        return clseq_run_2d(dev, K_IM2COL_LINES4, positions, (size_t)g->kh, args, count);
-    }
+    int lines = (dev->type & CL_DEVICE_TYPE_CPU) && vec == 4;
     const int divide_by[5] = {K, C, g->kw, g->OW, g->OH};
     geometry_values v;
     clseq_arg args[22] = {CLSEQ_ARG(in), CLSEQ_ARG(off), CLSEQ_ARG(rows)};
     size_t count = 3;
-    geometry_args(g, vec, divide_by, &v, args, &count);
+    geometry_args(g, vec, lines ? NULL : divide_by, &v, args, &count);
     args[count++] = CLSEQ_ARG(cols);
-    size_t n = (size_t)rows * (size_t)g->OH * (size_t)g->OW * (size_t)K;
-    return clseq_run_1d(dev, vec == 4 ? K_IM2COL4 : K_IM2COL, n, args, count);
+    if (lines)
+        return clseq_run_2d(dev, K_IM2COL_LINES4, positions, (size_t)g->kh, args, count);
+    return clseq_run_1d(dev, vec == 4 ? K_IM2COL4 : K_IM2COL, positions * (size_t)K, args, count);
 }
 
 clseq_status clseq_op_col2im(clseq_device *dev, const clseq_conv_geometry *g, cl_mem d_cols,
