@@ -116,6 +116,15 @@ const char *clseq_layer_kinds_list(void);
 clseq_status clseq_parse_layer_token(const char *token, size_t len, int index,
                                      const clseq_layer_kind **kind, clseq_layer_config *cfg);
 
+/* Parses spec's comma-separated tokens in order and calls each(ctx,
+ * index, kind, cfg) for every one, stopping at the first failure (a bad
+ * token's or each's status); *count gets the tokens visited. Both
+ * clseq_parse_layers and clseq_add_layers read specs through it. */
+typedef clseq_status (*clseq_spec_visit)(void *ctx, int index, const clseq_layer_kind *kind,
+                                         const clseq_layer_config *cfg);
+clseq_status clseq_spec_for_each(const char *spec, clseq_spec_visit each, void *ctx,
+                                 int *count);
+
 /* Spec fields: "3" or "3x2" into out[0..*count) (at most max ints, each
  * >= min), and a number; CLSEQ_E_ARG naming what and the text otherwise. */
 clseq_status clseq_spec_dims(const char *text, const char *what, int max, int min, int *out,

@@ -40,7 +40,8 @@ static const char *padding_name(clseq_padding padding)
 
 /* Appends kind with cfg after the checks; the config's own errors (a full
  * config cannot happen with these few values) surface from the kind. */
-static clseq_status append(clseq_model *m, const clseq_layer_kind *kind, clseq_layer_config *cfg)
+static clseq_status append(clseq_model *m, const clseq_layer_kind *kind,
+                           const clseq_layer_config *cfg)
 {
     return clseq_model_append(m, kind, cfg, 1);
 }
@@ -173,6 +174,14 @@ clseq_status clseq_add_batch_normalization(clseq_model *m, float momentum, float
     return s == CLSEQ_OK ? append(m, &clseq_batch_normalization_kind, &cfg) : s;
 }
 
+/* clseq_add_layers' visitor: appends each layer to the model in ctx. */
+static clseq_status append_layer(void *ctx, int index, const clseq_layer_kind *kind,
+                                 const clseq_layer_config *cfg)
+{
+    (void)index;
+    return append(ctx, kind, cfg);
+}
+
 clseq_status clseq_add_layers(clseq_model *m, const char *spec)
 {
     clseq_status s = check_can_add(m, "clseq_add_layers");
@@ -180,16 +189,6 @@ clseq_status clseq_add_layers(clseq_model *m, const char *spec)
         return s;
     if (!spec)
         return clseq_fail(CLSEQ_E_ARG, "clseq_add_layers: spec is NULL");
-    for (int n = 0;; n++) {
-        const char *comma = strchr(spec, ',');
-        size_t len = comma ? (size_t)(comma - spec) : strlen(spec);
-        const clseq_layer_kind *kind;
-        clseq_layer_config cfg;
-        if ((s = clseq_parse_layer_token(spec, len, n, &kind, &cfg)) != CLSEQ_OK ||
-            (s = clseq_model_append(m, kind, &cfg, 1)) != CLSEQ_OK)
-            return s;
-        if (!comma)
-            return CLSEQ_OK;
-        spec = comma + 1;
-    }
+    int count;
+    return clseq_spec_for_each(spec, append_layer, m, &count);
 }

@@ -90,6 +90,44 @@ static void config_to_spec(const clseq_layer_kind *kind, const clseq_layer_confi
         clseq_activation_from_name(act->s, &out->activation);
 }
 
+clseq_status clseq_spec_for_each(const char *spec, clseq_spec_visit each, void *ctx,
+                                 int *count)
+{
+    *count = 0;
+    for (const char *p = spec;; (*count)++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const clseq_layer_kind *kind;
+        clseq_layer_config cfg;
+        clseq_status s = clseq_parse_layer_token(p, len, *count, &kind, &cfg);
+        if (s == CLSEQ_OK)
+            s = each(ctx, *count, kind, &cfg);
+        if (s != CLSEQ_OK)
+            return s;
+        if (!comma) {
+            (*count)++;
+            return CLSEQ_OK;
+        }
+        p = comma + 1;
+    }
+}
+
+/* clseq_parse_layers' visitor: describes each layer into out while it
+ * has room. */
+typedef struct spec_list {
+    clseq_layer_spec *out;
+    int capacity;
+} spec_list;
+
+static clseq_status describe_layer(void *ctx, int index, const clseq_layer_kind *kind,
+                                   const clseq_layer_config *cfg)
+{
+    spec_list *list = ctx;
+    if (index < list->capacity)
+        config_to_spec(kind, cfg, &list->out[index]);
+    return CLSEQ_OK;
+}
+
 clseq_status clseq_parse_layers(const char *spec, clseq_layer_spec *out, int capacity,
                                 int *count)
 {
@@ -97,24 +135,10 @@ clseq_status clseq_parse_layers(const char *spec, clseq_layer_spec *out, int cap
         return clseq_fail(CLSEQ_E_ARG, "clseq_parse_layers: NULL argument or capacity < 0");
     *count = 0;
     int n = 0;
-    const char *p = spec;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        clseq_layer_spec layer;
-        const clseq_layer_kind *kind;
-        clseq_layer_config cfg;
-        clseq_status s = clseq_parse_layer_token(p, len, n, &kind, &cfg);
-        if (s != CLSEQ_OK)
-            return s;
-        config_to_spec(kind, &cfg, &layer);
-        if (n < capacity)
-            out[n] = layer;
-        n++;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
+    spec_list list = {out, capacity};
+    clseq_status s = clseq_spec_for_each(spec, describe_layer, &list, &n);
+    if (s != CLSEQ_OK)
+        return s;
     if (n > capacity)
         return clseq_fail(CLSEQ_E_ARG, "layer spec has %d layers, more than the %d allowed", n,
                           capacity);
