@@ -135,16 +135,6 @@ clseq_status clseq_fused_epoch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, 
         s = clseq_buffer_write(m->dev, table_buf, 0, table_bytes, table);
     if (s == CLSEQ_OK)
         s = clseq_buffer_create(m->dev, scratch_floats * sizeof(float), &scratch);
-    /* The kernel writes every scratch element before reading it, so this
-     * fill changes no result. It is for Oclgrind 21.10's --uninitialized,
-     * which sizes a buffer's shadow by its first host write, not by
-     * clCreateBuffer, and keeps a released buffer's shadow for the next
-     * buffer given the same index: a fresh scratch that inherited the
-     * 32-byte shadow of the validation pass's accumulators read back as
-     * uninitialised past byte 32 (tests/oclgrind/run.sh's fill shim makes
-     * this fill a full-size write). */
-    if (s == CLSEQ_OK)
-        s = clseq_buffer_fill(m->dev, scratch, 0, scratch_floats, 0.0f);
     if (s == CLSEQ_OK)
         s = launch(m, x, y, perm, (int)n, batch, table_buf, scratch, offsets, totals);
     if (s == CLSEQ_OK)

@@ -40,7 +40,7 @@ done
 out="$build/oclgrind"
 rm -rf "$out"
 mkdir -p "$out"
-cc -O2 -shared -fPIC -o "$out/fill_as_write.so" "$here/fill_as_write.c" -lOpenCL
+cc -O2 -shared -fPIC -o "$out/fill_as_write.so" "$here/fill_as_write.c" -lOpenCL -ldl
 
 export CLSEQ_DEVICE=Oclgrind CLSEQ_NO_CACHE=1 CLSEQ_BUILD_OPTIONS=-cl-opt-disable
 export CLSEQ_FIXTURES="$here/../fixtures" CK_FORK=no CK_DEFAULT_TIMEOUT=600
@@ -90,8 +90,8 @@ cnn="--data $out/blobs16.csv --input-shape 4,4,1 --validation-split 0.25 \
 # released buffer's shadow for the next buffer created at the same index;
 # epoch 2's fresh scratch inherited the 32-byte shadow of the validation
 # pass's accumulators, so stores past byte 32 were dropped and loads read
-# back "uninitialised". host/nn/fused.c now fills the scratch once (a
-# full-size write through fill_as_write.so), which gives it a whole shadow.
+# back "uninitialised". fill_as_write.so now gives every buffer made
+# without host data a full-size zero copy at creation, hence a whole shadow.
 check fused         "$clseq" $train $dense --optimizer adam --save "$out/m.clseq"
 check fused-sgd     CLSEQ_FUSED=1 "$clseq" $train $dense --optimizer sgd:0.1 --save "$out/m.clseq"
 check layered-tiled CLSEQ_FUSED=0 CLSEQ_GEMM_KERNEL=tiled \
