@@ -155,3 +155,18 @@ void clseq_optimizer_set_iterations(clseq_model *m, long long iterations)
 {
     m->iterations = iterations;
 }
+
+/* Keras's automatic layer name: the kind's snake-case name for its first
+ * layer, then name_1, name_2, ... (keras.src.backend.common.global_state's
+ * uniquify, as a fresh Sequential numbers them). Model files use it too. */
+void clseq_model_layer_name(const clseq_model *m, int i, char *buf, size_t size)
+{
+    const clseq_layer *l = &m->layers[i];
+    int before = 0;
+    for (int j = 0; j < i; j++)
+        before += m->layers[j].kind == l->kind;
+    if (before)
+        snprintf(buf, size, "%s_%d", l->kind->name, before);
+    else
+        snprintf(buf, size, "%s", l->kind->name);
+}

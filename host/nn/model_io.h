@@ -26,6 +26,10 @@ clseq_status clseq_model_add_layer_config(clseq_model *m, const char *keras_clas
  * Model readers bound a layer by the bytes left before adding it. */
 clseq_status clseq_model_layer_values(const clseq_model *m, const char *keras_class,
                                       const clseq_layer_config *cfg, size_t *values);
+/* Layer i's Keras name as a fresh Keras Sequential would give it
+ * ("dense", "dense_1", "conv2d", ...); what summaries print and what a
+ * saved .keras file calls the layer. */
+void clseq_model_layer_name(const clseq_model *m, int layer, char *buf, size_t size);
 /* 1 if compiled. */
 int clseq_model_is_compiled(const clseq_model *m);
 /* The model's seed (clseq_model_set_seed). */

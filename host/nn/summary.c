@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "nn/model.h"
+#include "nn/model_io.h"
 
 /* Appends to buf, keeping it NUL-terminated and never overrunning. */
 static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
@@ -17,21 +18,6 @@ static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         *used += (size_t)n < size - *used ? (size_t)n : size - *used - 1;
-}
-
-/* Keras's automatic layer name: the kind's snake-case name for its first
- * layer, then name_1, name_2, ... (keras.src.backend.common.global_state's
- * uniquify, as a fresh Sequential numbers them). */
-static void layer_name(const clseq_model *m, int i, char *buf, size_t size)
-{
-    const clseq_layer *l = &m->layers[i];
-    int before = 0;
-    for (int j = 0; j < i; j++)
-        before += m->layers[j].kind == l->kind;
-    if (before)
-        snprintf(buf, size, "%s_%d", l->kind->name, before);
-    else
-        snprintf(buf, size, "%s", l->kind->name);
 }
 
 clseq_status clseq_model_summary(const clseq_model *m, char *buf, size_t size)
@@ -57,7 +43,7 @@ clseq_status clseq_model_summary(const clseq_model *m, char *buf, size_t size)
             params += var->count;
             *(var->trainable ? &trainable : &frozen) += var->count;
         }
-        layer_name(m, i, label, sizeof label);
+        clseq_model_layer_name(m, i, label, sizeof label);
         snprintf(name, sizeof name, " %s (%s)", label, l->kind->keras_class);
         clseq_shape_format_keras(&l->out, shape, sizeof shape);
         append(buf, size, &used, "%-52s%-26s%zu\n", name, shape, params);
