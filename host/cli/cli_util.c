@@ -7,15 +7,26 @@
 #include <sys/stat.h>
 #include <time.h>
 
-int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_option *options,
-              int count)
+int cli_parse_positional(const char *command, const char *usage, int argc, char **argv,
+                         cli_option *options, int count, const char **positional, int capacity,
+                         int *npositional)
 {
+    if (npositional)
+        *npositional = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("%s", usage);
             return -1;
         }
         const char *arg = argv[i], *eq = strchr(arg, '=');
+        if (positional && (arg[0] != '-' || !arg[1])) {
+            if (*npositional == capacity) {
+                fprintf(stderr, "clseq %s: unexpected argument '%s'\n%s", command, arg, usage);
+                return 0;
+            }
+            positional[(*npositional)++] = arg;
+            continue;
+        }
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
         int found = 0;
         for (int k = 0; k < count && !found; k++) {
@@ -39,6 +50,12 @@ int cli_parse(const char *command, const char *usage, int argc, char **argv, cli
         }
     }
     return 1;
+}
+
+int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_option *options,
+              int count)
+{
+    return cli_parse_positional(command, usage, argc, argv, options, count, NULL, 0, NULL);
 }
 
 const char *cli_get(const cli_option *options, int count, const char *name)

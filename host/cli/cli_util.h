@@ -19,6 +19,12 @@ typedef struct cli_option {
  * --help was asked for (after printing usage to stdout); 1 on success. */
 int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_option *options,
               int count);
+/* The same for commands that also take file names: arguments that are not
+ * options go into positional[0..capacity) (*npositional counts them); more
+ * than capacity is a usage error. */
+int cli_parse_positional(const char *command, const char *usage, int argc, char **argv,
+                         cli_option *options, int count, const char **positional, int capacity,
+                         int *npositional);
 /* The option's value, or NULL. */
 const char *cli_get(const cli_option *options, int count, const char *name);
 /* Parsed numbers; print "clseq CMD: --name: 'v' is not ..." and return 0 on error. */

@@ -10,6 +10,7 @@
 static const char train_usage[] =
     "usage: clseq train --data FILE --layers SPEC --loss NAME --optimizer NAME[:lr]\n"
     "                   [--input-shape H,W,C] [--epochs E] [--batch-size B]\n"
+    "       clseq train --data FILE --model MODEL [--loss NAME] [--optimizer NAME[:lr]] ...\n"
     "                   [--validation-split F | --val FILE] [--metrics accuracy,mse,mae]\n"
     "                   [--seed S] [--verbose 0|1|2] [--device S] --save MODEL\n"
     "  Each CSV row holds one sample's values, then the target. For\n"
@@ -30,6 +31,11 @@ static const char train_usage[] =
     "  softsign silu (swish) hard_sigmoid exponential relu6 log_softmax.\n"
     "  Example: --input-shape 8,8,1 --layers conv2d:16:3x3:relu:same,maxpool2d:2,\n"
     "  conv2d:32:3:relu,flatten,dropout:0.25,dense:64:relu,dense:10:softmax\n"
+    "  --model continues training a saved model (clseq's format, Keras's .keras or\n"
+    "  legacy .h5) instead of building one from --layers: a compiled model keeps its\n"
+    "  optimizer, its state and its metrics unless --loss, --optimizer or --metrics\n"
+    "  is given, which compiles it again (fresh optimizer state). --save MODEL.keras\n"
+    "  writes a Keras 3 file.\n"
     "  Exit status: 0 done, 1 failed, 2 bad usage, 3 training diverged after at\n"
     "  least one good epoch (the weights from the last good epoch are saved).\n";
 
@@ -123,6 +129,35 @@ static clseq_status build_model(clseq_ctx *ctx, int rank, const int *dims, const
     return s == CLSEQ_OK ? clseq_add_layers(*out, spec) : s;
 }
 
+/* --model: a saved model to go on training. Compiled again when the
+ * command line names a loss or optimizer (the other taken from the file),
+ * or when the file's model was never compiled (then both are required).
+ * Returns 0, or the exit status after printing why. */
+static int open_saved_model(clseq_ctx *ctx, const char *path, const clseq_optimizer *opt,
+                            const clseq_loss *loss, const char *metric_list, clseq_model **out)
+{
+    if (clseq_load(ctx, path, out) != CLSEQ_OK)
+        return cli_fail("train");
+    clseq_optimizer file_opt;
+    clseq_loss file_loss;
+    unsigned file_metrics;
+    int compiled = clseq_model_compile_settings(*out, &file_opt, &file_loss, &file_metrics) ==
+                   CLSEQ_OK;
+    if (!compiled && (!opt || !loss)) {
+        fprintf(stderr, "clseq train: %s was saved without compile settings: give --loss and "
+                "--optimizer\n", path);
+        return 2;
+    }
+    if (compiled && !opt && !loss && !metric_list)
+        return 0; /* the file's optimizer, state and metrics go on */
+    clseq_optimizer o = opt ? *opt : file_opt;
+    clseq_loss l = loss ? *loss : file_loss;
+    unsigned metrics = file_metrics;
+    if ((loss || metric_list) && !parse_metrics(metric_list, l, &metrics))
+        return 2;
+    return clseq_compile(*out, o, l, metrics) == CLSEQ_OK ? 0 : cli_fail("train");
+}
+
 /* Epochs that finished with finite loss and weights: clseq_fit returns no
  * history when it fails, so a diverged fit is counted as it goes. */
 static int count_epochs(int epoch, const clseq_history *history, void *user_data)
@@ -199,7 +234,8 @@ int cmd_train(int argc, char **argv)
                          {"--optimizer", 1, NULL},  {"--epochs", 1, NULL},  {"--batch-size", 1, NULL},
                          {"--validation-split", 1, NULL}, {"--val", 1, NULL}, {"--save", 1, NULL},
                          {"--metrics", 1, NULL},    {"--seed", 1, NULL},    {"--verbose", 1, NULL},
-                         {"--device", 1, NULL},     {"--input-shape", 1, NULL}};
+                         {"--device", 1, NULL},     {"--input-shape", 1, NULL},
+                         {"--model", 1, NULL}};
     int n = (int)(sizeof opts / sizeof opts[0]);
     int parsed = cli_parse("train", train_usage, argc, argv, opts, n);
     if (parsed <= 0)
@@ -207,9 +243,15 @@ int cmd_train(int argc, char **argv)
     const char *data = cli_get(opts, n, "--data"), *spec = cli_get(opts, n, "--layers");
     const char *loss_name = cli_get(opts, n, "--loss"), *opt_name = cli_get(opts, n, "--optimizer");
     const char *save = cli_get(opts, n, "--save"), *val = cli_get(opts, n, "--val");
-    if (!data || !spec || !loss_name || !opt_name || !save) {
-        fprintf(stderr, "clseq train: --data, --layers, --loss, --optimizer and --save are required\n%s",
-                train_usage);
+    const char *model_path = cli_get(opts, n, "--model");
+    if (model_path && (spec || cli_get(opts, n, "--input-shape"))) {
+        fprintf(stderr, "clseq train: --model takes its layers and input shape from the file; "
+                "--layers and --input-shape go without it\n");
+        return 2;
+    }
+    if (!data || !save || (!model_path && (!spec || !loss_name || !opt_name))) {
+        fprintf(stderr, "clseq train: --data, --save and either --model or --layers, --loss and "
+                "--optimizer are required\n%s", train_usage);
         return 2;
     }
     /* before any work: saving over a data file would destroy it */
@@ -217,14 +259,14 @@ int cmd_train(int argc, char **argv)
         cli_same_file("train", "--save", save, "--val", val))
         return 2;
     train_settings t;
-    clseq_loss loss;
-    clseq_optimizer opt;
-    unsigned metrics;
-    if (!read_settings(opts, n, &t) || !parse_optimizer(opt_name, &opt))
+    clseq_loss loss = CLSEQ_MEAN_SQUARED_ERROR;
+    clseq_optimizer opt = {0};
+    unsigned metrics = 0;
+    if (!read_settings(opts, n, &t) || (opt_name && !parse_optimizer(opt_name, &opt)))
         return 2;
-    if (clseq_loss_from_name(loss_name, &loss) != CLSEQ_OK)
+    if (loss_name && clseq_loss_from_name(loss_name, &loss) != CLSEQ_OK)
         return cli_fail("train") + 1;
-    if (!parse_metrics(cli_get(opts, n, "--metrics"), loss, &metrics))
+    if (loss_name && !parse_metrics(cli_get(opts, n, "--metrics"), loss, &metrics))
         return 2;
 
     int rc = 1;
@@ -244,9 +286,24 @@ int cmd_train(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (clseq_ctx_create(cli_get(opts, n, "--device"), &ctx) != CLSEQ_OK ||
-        build_model(ctx, rank, dims, spec, t.seed, &m) != CLSEQ_OK ||
-        clseq_compile(m, opt, loss, metrics) != CLSEQ_OK) {
+    if (clseq_ctx_create(cli_get(opts, n, "--device"), &ctx) != CLSEQ_OK) {
+        rc = cli_fail("train");
+        goto done;
+    }
+    if (model_path) {
+        rc = open_saved_model(ctx, model_path, opt_name ? &opt : NULL, loss_name ? &loss : NULL,
+                              cli_get(opts, n, "--metrics"), &m);
+        if (rc)
+            goto done;
+        rc = 1;
+        clseq_model_compile_settings(m, NULL, &loss, NULL);
+        if (train.features != clseq_model_input_dim(m)) {
+            fprintf(stderr, "clseq train: %s has %d feature%s per row, but %s takes %d\n", data,
+                    train.features, plural(train.features), model_path, clseq_model_input_dim(m));
+            goto done;
+        }
+    } else if (build_model(ctx, rank, dims, spec, t.seed, &m) != CLSEQ_OK ||
+               clseq_compile(m, opt, loss, metrics) != CLSEQ_OK) {
         rc = cli_fail("train");
         goto done;
     }

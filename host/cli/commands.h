@@ -8,6 +8,8 @@ int cmd_blobs(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const command commands[] = {
     {"train", cmd_train, "train a model on a CSV file and save it"},
     {"evaluate", cmd_evaluate, "loss and metrics of a saved model on a CSV file"},
     {"predict", cmd_predict, "a saved model's outputs for a CSV file"},
+    {"convert", cmd_convert, "a model file in another format (clseq, .keras)"},
+    {"summary", cmd_summary, "the Keras-style summary of a model file"},
     {"bench", cmd_bench, "benchmarks: NAME: VALUE UNIT lines"},
 };
 
