@@ -291,19 +291,32 @@ CLSEQ_API clseq_status clseq_parse_layers(const char *spec, clseq_layer_spec *ou
 typedef enum clseq_optimizer_kind {
     CLSEQ_OPT_SGD = 0,
     CLSEQ_OPT_ADAM,
-    CLSEQ_OPT_RMSPROP
+    CLSEQ_OPT_RMSPROP,
+    CLSEQ_OPT_ADAMW,
+    CLSEQ_OPT_ADAGRAD,
+    CLSEQ_OPT_ADADELTA,
+    CLSEQ_OPT_ADAMAX,
+    CLSEQ_OPT_NADAM,
+    CLSEQ_OPT_LION
 } clseq_optimizer_kind;
 
-/* An optimizer's settings, passed by value. */
+/* An optimizer's settings, passed by value. The last five apply to every
+ * kind, as Keras's base optimizer arguments do; 0 means off (Keras's None),
+ * and at most one of the three clipping options may be set. */
 typedef struct clseq_optimizer {
     clseq_optimizer_kind kind;
     float learning_rate;
     float momentum;   /* SGD */
     int nesterov;     /* SGD */
-    float beta1;      /* Adam */
-    float beta2;      /* Adam */
-    float rho;        /* RMSprop */
-    float epsilon;    /* Adam, RMSprop */
+    float beta1;      /* Adam, AdamW, Adamax, Nadam, Lion */
+    float beta2;      /* Adam, AdamW, Adamax, Nadam, Lion */
+    float rho;        /* RMSprop, Adadelta */
+    float epsilon;    /* all but SGD and Lion */
+    float weight_decay;              /* w -= w * weight_decay * lr before each step */
+    float initial_accumulator_value; /* Adagrad */
+    float clipnorm;        /* each variable's gradient scaled to an L2 norm of at most this */
+    float clipvalue;       /* each gradient value clipped to [-clipvalue, clipvalue] */
+    float global_clipnorm; /* all gradients scaled to a joint L2 norm of at most this */
 } clseq_optimizer;
 
 /* Keras's defaults: SGD(0.01, 0, no), Adam(0.001, 0.9, 0.999, 1e-7),
@@ -311,7 +324,24 @@ typedef struct clseq_optimizer {
 CLSEQ_API clseq_optimizer clseq_sgd(float learning_rate, float momentum, int nesterov);
 CLSEQ_API clseq_optimizer clseq_adam(float learning_rate, float beta1, float beta2, float epsilon);
 CLSEQ_API clseq_optimizer clseq_rmsprop(float learning_rate, float rho, float epsilon);
-/* "sgd", "adam" or "rmsprop" with Keras's defaults; lr > 0 overrides the
+/* Keras's defaults: AdamW(0.001, weight_decay 0.004, 0.9, 0.999, 1e-7):
+ * Adam after decaying the weights. */
+CLSEQ_API clseq_optimizer clseq_adamw(float learning_rate, float weight_decay, float beta1,
+                                      float beta2, float epsilon);
+/* Keras's defaults: Adagrad(0.001, initial_accumulator_value 0.1, 1e-7). */
+CLSEQ_API clseq_optimizer clseq_adagrad(float learning_rate, float initial_accumulator_value,
+                                        float epsilon);
+/* Keras's defaults: Adadelta(0.001, rho 0.95, 1e-7). */
+CLSEQ_API clseq_optimizer clseq_adadelta(float learning_rate, float rho, float epsilon);
+/* Keras's defaults: Adamax(0.001, 0.9, 0.999, 1e-7). */
+CLSEQ_API clseq_optimizer clseq_adamax(float learning_rate, float beta1, float beta2,
+                                       float epsilon);
+/* Keras's defaults: Nadam(0.001, 0.9, 0.999, 1e-7). */
+CLSEQ_API clseq_optimizer clseq_nadam(float learning_rate, float beta1, float beta2, float epsilon);
+/* Keras's defaults: Lion(0.001, beta1 0.9, beta2 0.99); beta1 in (0, 1]. */
+CLSEQ_API clseq_optimizer clseq_lion(float learning_rate, float beta1, float beta2);
+/* "sgd", "adam", "rmsprop", "adamw", "adagrad", "adadelta", "adamax",
+ * "nadam" or "lion" (any case) with Keras's defaults; lr > 0 overrides the
  * learning rate, 0 keeps the default, a negative or non-finite lr is
  * CLSEQ_E_ARG. */
 CLSEQ_API clseq_status clseq_optimizer_from_name(const char *name, float lr, clseq_optimizer *out);
@@ -335,6 +365,70 @@ typedef struct clseq_history clseq_history;
  * returning non-zero stops training after this epoch. */
 typedef int (*clseq_epoch_callback)(int epoch, const clseq_history *history, void *user_data);
 
+/* Which way a monitored quantity improves (Keras's mode). AUTO: "loss",
+ * "mse" and "mae" (with or without "val_") go down, "accuracy" goes up. */
+typedef enum clseq_monitor_mode {
+    CLSEQ_MODE_AUTO = 0,
+    CLSEQ_MODE_MIN,
+    CLSEQ_MODE_MAX
+} clseq_monitor_mode;
+
+/* Keras's EarlyStopping: stops when the monitored series has not improved
+ * by more than |min_delta| for patience epochs. With restore_best_weights
+ * the weights of the best epoch are put back when the fit ends (as Keras 3
+ * does, whether or not it stopped early). */
+typedef struct clseq_early_stopping {
+    const char *monitor;       /* a history series; default "val_loss" */
+    float min_delta;           /* default 0 */
+    int patience;              /* default 0 */
+    clseq_monitor_mode mode;   /* default CLSEQ_MODE_AUTO */
+    float baseline;            /* default NAN: none; otherwise an epoch only
+                                  resets the patience by beating it too */
+    int restore_best_weights;  /* default 0 */
+    int start_from_epoch;      /* default 0: epochs before it are not watched */
+} clseq_early_stopping;
+
+/* Keras's ModelCheckpoint (save_freq "epoch"): saves the model with
+ * clseq_save after every epoch, or with save_best_only only when the
+ * monitored series improved. "{epoch}" or "{epoch:0Nd}" in path become
+ * the 1-based epoch number; a path ending in ".keras" saves a Keras file. */
+typedef struct clseq_model_checkpoint {
+    const char *path;          /* required */
+    const char *monitor;       /* default "val_loss" */
+    int save_best_only;        /* default 0 */
+    clseq_monitor_mode mode;   /* default CLSEQ_MODE_AUTO */
+    float initial_value_threshold; /* default NAN: none */
+} clseq_model_checkpoint;
+
+/* Keras's ReduceLROnPlateau: multiplies the learning rate by factor (not
+ * below min_lr) after patience epochs without an improvement of more than
+ * min_delta, then waits cooldown epochs. */
+typedef struct clseq_reduce_lr_on_plateau {
+    const char *monitor;       /* default "val_loss" */
+    float factor;              /* default 0.1; in (0, 1) */
+    int patience;              /* default 10 */
+    clseq_monitor_mode mode;   /* default CLSEQ_MODE_AUTO */
+    float min_delta;           /* default 1e-4 */
+    int cooldown;              /* default 0 */
+    float min_lr;              /* default 0 */
+} clseq_reduce_lr_on_plateau;
+
+/* Keras's CSVLogger: one row per epoch, "epoch" (0-based) then the history
+ * series sorted by name; without validation data the val_ columns are
+ * there too, holding "NA", as Keras writes them. */
+typedef struct clseq_csv_logger {
+    const char *path;          /* required; a regular file or a new one */
+    char separator;            /* default ',' */
+    int append;                /* default 0: the file is truncated when the
+                                  fit starts */
+} clseq_csv_logger;
+
+/* Defaults of each callback, as Keras's constructors have them. */
+CLSEQ_API clseq_early_stopping clseq_early_stopping_defaults(void);
+CLSEQ_API clseq_model_checkpoint clseq_model_checkpoint_defaults(const char *path);
+CLSEQ_API clseq_reduce_lr_on_plateau clseq_reduce_lr_on_plateau_defaults(void);
+CLSEQ_API clseq_csv_logger clseq_csv_logger_defaults(const char *path);
+
 typedef struct clseq_fit_options {
     int epochs;               /* default 1 */
     int batch_size;           /* default 32 */
@@ -344,13 +438,41 @@ typedef struct clseq_fit_options {
     const float *val_x;       /* explicit validation data (overrides the split) */
     const float *val_y;
     size_t val_n;
-    clseq_epoch_callback on_epoch_end; /* may be NULL */
+    clseq_epoch_callback on_epoch_end; /* may be NULL; returning non-zero stops
+                                          the fit after this epoch */
     void *user_data;
     FILE *progress_stream;    /* where verbose output goes; NULL means stdout */
+    int initial_epoch;        /* default 0: the fit runs epochs initial_epoch
+                                 to epochs - 1 (Keras's initial_epoch), e.g.
+                                 to go on with a loaded model */
+    int terminate_on_nan;     /* default 1: a non-finite loss or weight ends
+                                 the fit with CLSEQ_E_NUMERIC and puts back the
+                                 weights from before that epoch; 0: no check,
+                                 training goes on (Keras without TerminateOnNaN) */
+    /* Keras's callbacks, each off when NULL. They run after each epoch in
+     * this order: ReduceLROnPlateau, EarlyStopping, ModelCheckpoint,
+     * CSVLogger, then on_epoch_end. */
+    const clseq_early_stopping *early_stopping;
+    const clseq_model_checkpoint *checkpoint;
+    const clseq_reduce_lr_on_plateau *reduce_lr_on_plateau;
+    const clseq_csv_logger *csv_logger;
 } clseq_fit_options;
 
 /* Keras's defaults: batch 32, epochs 1, shuffle on, verbose 1. */
 CLSEQ_API clseq_fit_options clseq_fit_defaults(void);
+
+/* The optimizer's learning rate now, and a new one (> 0, finite) for the
+ * steps that follow; both may be called from an epoch callback.
+ *
+ * Calls from inside a fit's callback: reading the history, the learning
+ * rate, clseq_layer_*, clseq_get_variable(_info), clseq_get_weights,
+ * clseq_model_summary, clseq_model_compile_settings and clseq_save are
+ * allowed. Calls that would break the running fit return CLSEQ_E_STATE:
+ * clseq_compile, clseq_add_*, clseq_fit, clseq_evaluate, clseq_predict,
+ * clseq_set_variable, clseq_set_weights and clseq_model_set_seed;
+ * clseq_model_free does nothing then (clseq_last_error says so). */
+CLSEQ_API clseq_status clseq_get_learning_rate(const clseq_model *m, float *out);
+CLSEQ_API clseq_status clseq_set_learning_rate(clseq_model *m, float learning_rate);
 
 /* Trains on x (n x input_dim) and y (n x output_dim, or n x 1 class indices
  * for sparse categorical cross-entropy). history may be NULL; otherwise the

@@ -6,13 +6,15 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "train_callbacks.h"
 
 static const char train_usage[] =
     "usage: clseq train --data FILE --layers SPEC --loss NAME --optimizer NAME[:lr]\n"
     "                   [--input-shape H,W,C] [--epochs E] [--batch-size B]\n"
     "       clseq train --data FILE --model MODEL [--loss NAME] [--optimizer NAME[:lr]] ...\n"
     "                   [--validation-split F | --val FILE] [--metrics accuracy,mse,mae]\n"
-    "                   [--seed S] [--verbose 0|1|2] [--device S] --save MODEL\n"
+    "                   [--seed S] [--no-shuffle] [--initial-epoch E0] [--verbose 0|1|2]\n"
+    "                   [--device S] [callbacks] --save MODEL\n"
     "  Each CSV row holds one sample's values, then the target. For\n"
     "  categorical_crossentropy the target column holds class indices, one-hot\n"
     "  encoded here. --input-shape gives a sample's shape (1 to 3 dimensions,\n"
@@ -29,6 +31,8 @@ static const char train_usage[] =
     "    dropout:RATE     batchnorm[:MOMENTUM[:EPSILON]] (0.99, 0.001)\n"
     "  ACT: linear relu sigmoid tanh softmax leaky_relu elu selu gelu softplus\n"
     "  softsign silu (swish) hard_sigmoid exponential relu6 log_softmax.\n"
+    "  --optimizer NAME: sgd adam rmsprop adamw adagrad adadelta adamax nadam lion,\n"
+    "  with Keras's defaults; :lr sets the learning rate (e.g. adamw:0.01).\n"
     "  Example: --input-shape 8,8,1 --layers conv2d:16:3x3:relu:same,maxpool2d:2,\n"
     "  conv2d:32:3:relu,flatten,dropout:0.25,dense:64:relu,dense:10:softmax\n"
     "  --model continues training a saved model (clseq's format, Keras's .keras or\n"
@@ -36,6 +40,10 @@ static const char train_usage[] =
     "  optimizer, its state and its metrics unless --loss, --optimizer or --metrics\n"
     "  is given, which compiles it again (fresh optimizer state). --save MODEL.keras\n"
     "  writes a Keras 3 file.\n"
+    "  --no-shuffle keeps the rows in file order every epoch. --initial-epoch E0\n"
+    "  runs epochs E0+1..E (Keras's initial_epoch), for going on with --model.\n"
+    "  With --verbose 1 or 2 the model's summary is printed before training.\n"
+    "%s"
     "  Exit status: 0 done, 1 failed, 2 bad usage, 3 training diverged after at\n"
     "  least one good epoch (the weights from the last good epoch are saved).\n";
 
@@ -158,6 +166,16 @@ static int open_saved_model(clseq_ctx *ctx, const char *path, const clseq_optimi
     return clseq_compile(*out, o, l, metrics) == CLSEQ_OK ? 0 : cli_fail("train");
 }
 
+/* The model's summary before training, as Keras users print it. */
+static int print_summary(const clseq_model *m)
+{
+    char text[16384];
+    if (clseq_model_summary(m, text, sizeof text) != CLSEQ_OK)
+        return !cli_fail("train");
+    fputs(text, stdout);
+    return 1;
+}
+
 /* Epochs that finished with finite loss and weights: clseq_fit returns no
  * history when it fails, so a diverged fit is counted as it goes. */
 static int count_epochs(int epoch, const clseq_history *history, void *user_data)
@@ -209,7 +227,7 @@ static int report_divergence(const clseq_model *m, int good, const char *save)
 
 /* Options train reads beyond the required ones. */
 typedef struct train_settings {
-    long epochs, batch, seed, verbose;
+    long epochs, batch, seed, verbose, initial_epoch;
     double split;
 } train_settings;
 
@@ -221,6 +239,10 @@ static int read_settings(cli_option *opts, int n, train_settings *t)
     t->seed = 0;
     t->verbose = 2;
     t->split = 0;
+    t->initial_epoch = 0;
+    if ((v = cli_get(opts, n, "--initial-epoch")) &&
+        !cli_int("train", "--initial-epoch", v, 0, 1000000, &t->initial_epoch))
+        return 0;
     return !(((v = cli_get(opts, n, "--epochs")) && !cli_int("train", "--epochs", v, 1, 1000000, &t->epochs)) ||
              ((v = cli_get(opts, n, "--batch-size")) && !cli_int("train", "--batch-size", v, 1, 1 << 24, &t->batch)) ||
              ((v = cli_get(opts, n, "--seed")) && !cli_int("train", "--seed", v, 0, 0x7fffffffL, &t->seed)) ||
@@ -235,9 +257,12 @@ int cmd_train(int argc, char **argv)
                          {"--validation-split", 1, NULL}, {"--val", 1, NULL}, {"--save", 1, NULL},
                          {"--metrics", 1, NULL},    {"--seed", 1, NULL},    {"--verbose", 1, NULL},
                          {"--device", 1, NULL},     {"--input-shape", 1, NULL},
-                         {"--model", 1, NULL}};
+                         {"--model", 1, NULL},      {"--initial-epoch", 1, NULL},
+                         {"--no-shuffle", 0, NULL}, TRAIN_CALLBACK_OPTIONS};
     int n = (int)(sizeof opts / sizeof opts[0]);
-    int parsed = cli_parse("train", train_usage, argc, argv, opts, n);
+    char usage[sizeof train_usage + 2048]; /* and train_callbacks_usage */
+    snprintf(usage, sizeof usage, train_usage, train_callbacks_usage);
+    int parsed = cli_parse("train", usage, argc, argv, opts, n);
     if (parsed <= 0)
         return parsed < 0 ? 0 : 2;
     const char *data = cli_get(opts, n, "--data"), *spec = cli_get(opts, n, "--layers");
@@ -251,12 +276,17 @@ int cmd_train(int argc, char **argv)
     }
     if (!data || !save || (!model_path && (!spec || !loss_name || !opt_name))) {
         fprintf(stderr, "clseq train: --data, --save and either --model or --layers, --loss and "
-                "--optimizer are required\n%s", train_usage);
+                "--optimizer are required\n%s", usage);
         return 2;
     }
     /* before any work: saving over a data file would destroy it */
+    const char *checkpoint = cli_get(opts, n, "--checkpoint"), *log = cli_get(opts, n, "--csv-log");
     if (cli_same_file("train", "--save", save, "--data", data) ||
-        cli_same_file("train", "--save", save, "--val", val))
+        cli_same_file("train", "--save", save, "--val", val) ||
+        cli_same_file("train", "--checkpoint", checkpoint, "--data", data) ||
+        cli_same_file("train", "--checkpoint", checkpoint, "--val", val) ||
+        cli_same_file("train", "--csv-log", log, "--data", data) ||
+        cli_same_file("train", "--csv-log", log, "--val", val))
         return 2;
     train_settings t;
     clseq_loss loss = CLSEQ_MEAN_SQUARED_ERROR;
@@ -319,6 +349,15 @@ int cmd_train(int argc, char **argv)
     fo.batch_size = (int)t.batch;
     fo.verbose = (int)t.verbose;
     fo.validation_split = (float)t.split;
+    fo.shuffle = !cli_get(opts, n, "--no-shuffle");
+    fo.initial_epoch = (int)t.initial_epoch;
+    train_callbacks callbacks;
+    if (!train_callbacks_read(opts, n, val || t.split > 0, &callbacks, &fo)) {
+        rc = 2;
+        goto done;
+    }
+    if (t.verbose > 0 && !print_summary(m))
+        goto done;
     if (val) {
         fo.val_x = valid.x;
         fo.val_y = vy;
@@ -339,6 +378,8 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail("train");
         goto done;
     }
+    if (fo.early_stopping && fo.initial_epoch + good < fo.epochs)
+        printf("Epoch %d: early stopping\n", fo.initial_epoch + good);
     printf("saved: %s\n", save);
     rc = 0;
 done:

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nn/callbacks.h"
 #include "nn/fused.h"
 #include "nn/history.h"
 #include "nn/infer.h"
@@ -26,8 +27,7 @@ typedef struct fit_data {
     cl_mem perm;     /* n ints: this epoch's row order */
     int *host_perm;
     cl_mem totals;   /* this epoch's sums (TOTALS floats) */
-    cl_mem backup;   /* parameters at the start of the epoch */
-    cl_mem state_backup; /* and the state (moving statistics) */
+    clseq_snapshot backup; /* the weights at the start of the epoch */
 } fit_data;
 
 clseq_fit_options clseq_fit_defaults(void)
@@ -38,6 +38,7 @@ clseq_fit_options clseq_fit_defaults(void)
     o.batch_size = 32;
     o.shuffle = 1;
     o.verbose = 1;
+    o.terminate_on_nan = 1;
     return o;
 }
 
@@ -52,6 +53,9 @@ static clseq_status check_options(const clseq_fit_options *o)
     if (!(o->validation_split >= 0.0f && o->validation_split < 1.0f))
         return clseq_fail(CLSEQ_E_ARG, "clseq_fit: validation_split must be in [0, 1), got %g",
                           (double)o->validation_split);
+    if (o->initial_epoch < 0 || o->initial_epoch > o->epochs)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit: initial_epoch must be in [0, epochs = %d], "
+                          "got %d", o->epochs, o->initial_epoch);
     if (o->val_n > 0 && (!o->val_x || !o->val_y))
         return clseq_fail(CLSEQ_E_ARG, "clseq_fit: val_n is %zu but val_x or val_y is NULL",
                           o->val_n);
@@ -89,8 +93,7 @@ static void release_data(fit_data *d)
     clseq_buffer_release(&d->val_y);
     clseq_buffer_release(&d->perm);
     clseq_buffer_release(&d->totals);
-    clseq_buffer_release(&d->backup);
-    clseq_buffer_release(&d->state_backup);
+    clseq_snapshot_release(&d->backup);
     free(d->host_perm);
 }
 
@@ -137,13 +140,9 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
         return clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for %zu rows", d->n);
     for (size_t i = 0; i < d->n; i++)
         d->host_perm[i] = (int)i;
-    if ((s = clseq_buffer_create(dev, d->n * sizeof(int), &d->perm)) != CLSEQ_OK ||
-        (s = clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
+    if ((s = clseq_buffer_create(dev, d->n * sizeof(int), &d->perm)) != CLSEQ_OK)
         return s;
-    if ((s = clseq_buffer_create(dev, m->state_count * sizeof(float), &d->state_backup)) !=
-        CLSEQ_OK)
-        return s;
-    return clseq_buffer_create(dev, m->param_count * sizeof(float), &d->backup);
+    return clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals);
 }
 
 /* One batch: gather, forward, loss, backward, update. */
@@ -207,29 +206,6 @@ static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
     return s;
 }
 
-/* Copies count floats of a variable vector between buffers (nothing to
- * copy for a model without such variables). */
-static clseq_status copy_vector(clseq_model *m, cl_mem from, cl_mem to, size_t count)
-{
-    if (count == 0)
-        return CLSEQ_OK;
-    return clseq_cl_check(clEnqueueCopyBuffer(m->dev->queue, from, to, 0, 0,
-                                              count * sizeof(float), 0, NULL, NULL),
-                          "clEnqueueCopyBuffer");
-}
-
-/* The parameter and state vectors (the whole model's weights) from/to
- * the epoch's backups. */
-static clseq_status copy_weights(clseq_model *m, fit_data *d, int to_backup)
-{
-    clseq_status s = to_backup ? copy_vector(m, m->params, d->backup, m->param_count)
-                               : copy_vector(m, d->backup, m->params, m->param_count);
-    if (s != CLSEQ_OK)
-        return s;
-    return to_backup ? copy_vector(m, m->state, d->state_backup, m->state_count)
-                     : copy_vector(m, d->state_backup, m->state, m->state_count);
-}
-
 static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_options *o,
                               clseq_progress *progress, float *values, int *count,
                               float *param_sum)
@@ -242,8 +218,8 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     clseq_status s = clseq_buffer_write(dev, d->perm, 0, d->n * sizeof(int), d->host_perm);
     if (s == CLSEQ_OK)
         s = clseq_buffer_fill(dev, d->totals, 0, TOTALS, 0.0f);
-    if (s == CLSEQ_OK)
-        s = copy_weights(m, d, 1);
+    if (s == CLSEQ_OK && o->terminate_on_nan)
+        s = clseq_snapshot_take(m, &d->backup, "the epoch's weight backup");
     if (s == CLSEQ_OK)
         s = clseq_fused_applies(m, o->batch_size)
                 ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
@@ -276,11 +252,10 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
 static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float loss,
                                    float param_sum)
 {
-    clseq_status s = copy_weights(m, d, 0);
+    clseq_status s = clseq_snapshot_restore(m, &d->backup);
     if (s == CLSEQ_OK)
         s = clseq_model_reset_optimizer(m);
     clFinish(m->dev->queue);
-    m->host_stale = 1;
     if (s != CLSEQ_OK)
         return s;
     return clseq_fail(CLSEQ_E_NUMERIC,
@@ -297,8 +272,12 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
     clseq_status s = check_fit_args(m, x, y, n, opt);
     if (s != CLSEQ_OK)
         return s;
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "clseq_fit");
     fit_data d;
     memset(&d, 0, sizeof d);
+    clseq_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
     clseq_history *h = NULL;
     if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
         (s = upload_data(m, x, y, n, opt, &d)) != CLSEQ_OK)
@@ -313,10 +292,16 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
         s = clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for the history");
         goto done;
     }
+    if ((s = clseq_callbacks_begin(&callbacks, opt, h)) != CLSEQ_OK)
+        goto done;
     clseq_progress progress;
     int steps = (int)((d.n + (size_t)opt->batch_size - 1) / (size_t)opt->batch_size);
     clseq_progress_init(&progress, opt->progress_stream, opt->verbose, opt->epochs, steps);
-    for (int epoch = 0; epoch < opt->epochs; epoch++) {
+    /* from here the callbacks may call in: what would break the fit is
+     * refused (clseq_model_check_idle) */
+    m->in_fit = 1;
+    int stop = 0;
+    for (int epoch = opt->initial_epoch; epoch < opt->epochs && !stop; epoch++) {
         float values[CLSEQ_HISTORY_MAX_SERIES];
         const char *names[CLSEQ_HISTORY_MAX_SERIES];
         int count = 0;
@@ -324,7 +309,8 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
         clseq_progress_epoch_begin(&progress, epoch);
         s = run_epoch(m, &d, opt, &progress, values, &count, &param_sum);
         m->host_stale = 1;
-        if (s == CLSEQ_OK && (!isfinite(values[0]) || !isfinite(param_sum)))
+        if (s == CLSEQ_OK && opt->terminate_on_nan &&
+            (!isfinite(values[0]) || !isfinite(param_sum)))
             s = restore_backup(m, &d, epoch, values[0], param_sum);
         if (s != CLSEQ_OK)
             break;
@@ -332,10 +318,16 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
             names[i] = clseq_history_series_name(h, i);
         clseq_progress_epoch_end(&progress, names, values, count);
         clseq_history_append(h, values);
-        if (opt->on_epoch_end && opt->on_epoch_end(epoch, h, opt->user_data))
+        if ((s = clseq_callbacks_epoch_end(&callbacks, m, epoch, h, values, &stop)) != CLSEQ_OK)
             break;
+        if (opt->on_epoch_end && opt->on_epoch_end(epoch, h, opt->user_data))
+            stop = 1;
     }
-done:
+    m->in_fit = 0;
+done:;
+    clseq_status ended = clseq_callbacks_end(&callbacks, m, s);
+    if (s == CLSEQ_OK)
+        s = ended;
     release_data(&d);
     if (history && s == CLSEQ_OK)
         *history = h;

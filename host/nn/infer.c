@@ -76,6 +76,8 @@ static clseq_status check_ready(const clseq_model *m, const float *x, size_t n, 
 {
     if (!m || !x)
         return clseq_fail(CLSEQ_E_ARG, "%s: %s is NULL", what, m ? "x" : "model");
+    if (m->in_fit)
+        return clseq_model_check_idle(m, what);
     if (m->layer_count == 0)
         return clseq_fail(CLSEQ_E_STATE, "%s: the model has no layers", what);
     if (n == 0)

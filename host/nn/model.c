@@ -62,9 +62,17 @@ clseq_status clseq_model_create(clseq_ctx *ctx, int input_dim, clseq_model **out
     return clseq_model_create_shaped(ctx, 1, &input_dim, out);
 }
 
+clseq_status clseq_model_check_idle(const clseq_model *m, const char *call)
+{
+    if (m && m->in_fit)
+        return clseq_fail(CLSEQ_E_STATE, "%s: not allowed while clseq_fit runs on this model "
+                          "(called from one of its callbacks)", call);
+    return CLSEQ_OK;
+}
+
 void clseq_model_free(clseq_model *m)
 {
-    if (!m)
+    if (!m || clseq_model_check_idle(m, "clseq_model_free") != CLSEQ_OK)
         return;
     clseq_workspace_release(m);
     clseq_buffer_release(&m->params);
@@ -72,6 +80,7 @@ void clseq_model_free(clseq_model *m)
     clseq_buffer_release(&m->grads);
     clseq_buffer_release(&m->opt_m);
     clseq_buffer_release(&m->opt_v);
+    clseq_buffer_release(&m->opt_segments);
     free(m->host_params);
     free(m->host_state);
     free(m->vars);
@@ -84,6 +93,8 @@ clseq_status clseq_model_set_seed(clseq_model *m, uint64_t seed)
 {
     if (!m)
         return clseq_fail(CLSEQ_E_ARG, "clseq_model_set_seed: model is NULL");
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "clseq_model_set_seed");
     seed_streams(m, seed);
     return CLSEQ_OK;
 }
@@ -189,6 +200,8 @@ static clseq_status add_variables(clseq_model *m, clseq_layer *l, const char *wh
 clseq_status clseq_model_append(clseq_model *m, const clseq_layer_kind *kind,
                                 const clseq_layer_config *cfg, int init)
 {
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "adding a layer");
     clseq_layer l;
     memset(&l, 0, sizeof l);
     l.kind = kind;
@@ -298,6 +311,8 @@ clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
 {
     if (!m)
         return clseq_fail(CLSEQ_E_ARG, "clseq_compile: model is NULL");
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "clseq_compile");
     if (m->layer_count == 0)
         return clseq_fail(CLSEQ_E_STATE, "clseq_compile: the model has no layers");
     clseq_status s = clseq_optimizer_check(&opt);
@@ -317,6 +332,31 @@ clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
         (s = clseq_model_reset_optimizer(m)) != CLSEQ_OK)
         return s;
     m->compiled = 1;
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_get_learning_rate(const clseq_model *m, float *out)
+{
+    if (!m || !out)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_get_learning_rate: NULL model or out");
+    if (!m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "clseq_get_learning_rate: compile the model first");
+    *out = m->optimizer.learning_rate;
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_set_learning_rate(clseq_model *m, float learning_rate)
+{
+    if (!m)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_set_learning_rate: model is NULL");
+    if (!m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "clseq_set_learning_rate: compile the model first");
+    if (!(learning_rate > 0.0f) || !isfinite(learning_rate))
+        return clseq_fail(CLSEQ_E_ARG, "clseq_set_learning_rate: the learning rate must be > 0 "
+                          "and finite, got %g", (double)learning_rate);
+    /* every step reads it from here: the layer path's optimizer launch and
+     * the fused epoch's kernel argument */
+    m->optimizer.learning_rate = learning_rate;
     return CLSEQ_OK;
 }
 

@@ -65,13 +65,22 @@ struct clseq_model {
     int host_stale;         /* the device has changes the host copies lack */
 
     int compiled;
+    int in_fit;             /* a clseq_fit is running (its callbacks may call in) */
     clseq_optimizer optimizer;
     clseq_loss loss;
     unsigned metrics;
     cl_mem grads;
-    cl_mem opt_m;           /* SGD momentum / Adam first moment */
-    cl_mem opt_v;           /* Adam second moment / RMSprop mean square */
+    cl_mem opt_m;           /* first state vector: SGD, Lion, Adam, Adamax, Nadam momentum,
+                               Adadelta accumulated_grad (nn/model_io.c's slots) */
+    cl_mem opt_v;           /* second: Adam, Nadam velocity, RMSprop mean square, Adagrad
+                               accumulator, Adamax norm, Adadelta accumulated_delta_var */
+    cl_mem opt_segments;    /* clipnorm: (offset, count) of each trainable variable in
+                               params, int pairs; NULL without clipnorm */
+    int opt_segment_count;
     long long iterations;   /* optimizer steps taken (Adam's t) */
+    float nadam_u_product;  /* Nadam's u_product after step nadam_u_step (replayed from
+                               step 0 when iterations moved without it: a load) */
+    long long nadam_u_step;
 
     clseq_workspace work;
 };
@@ -87,6 +96,9 @@ clseq_status clseq_workspace_reserve(clseq_model *m, int rows);
 void clseq_workspace_release(clseq_model *m);
 /* Checks the optimizer's settings (CLSEQ_E_ARG naming the bad one). */
 clseq_status clseq_optimizer_check(const clseq_optimizer *o);
+/* CLSEQ_E_STATE naming call when a fit is running on m: calls that would
+ * break it are refused from its callbacks (clseq.h lists them). */
+clseq_status clseq_model_check_idle(const clseq_model *m, const char *call);
 /* Allocates (zeroed) gradient and optimizer-state buffers for the compiled
  * optimizer and resets the iteration count. */
 clseq_status clseq_model_reset_optimizer(clseq_model *m);

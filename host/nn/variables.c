@@ -143,6 +143,8 @@ static clseq_status write_variable(clseq_model *m, int layer, int index, const f
 clseq_status clseq_set_variable(clseq_model *m, int layer, int index, const float *in)
 {
     clseq_status s = check_variable(m, layer, index, "clseq_set_variable");
+    if (s == CLSEQ_OK)
+        s = clseq_model_check_idle(m, "clseq_set_variable");
     if (s != CLSEQ_OK)
         return s;
     if (!in)
@@ -186,6 +188,8 @@ clseq_status clseq_get_weights(const clseq_model *m, int layer, float *kernel, f
 clseq_status clseq_set_weights(clseq_model *m, int layer, const float *kernel, const float *bias)
 {
     clseq_status s = kernel_and_bias(m, layer, "clseq_set_weights");
+    if (s == CLSEQ_OK)
+        s = clseq_model_check_idle(m, "clseq_set_weights");
     if (s != CLSEQ_OK)
         return s;
     if (!kernel || !bias)

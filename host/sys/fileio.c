@@ -300,3 +300,34 @@ int clseq_open_regular(const char *path, unsigned *mode)
     errno = err;
     return -1;
 }
+
+clseq_status clseq_open_log(const char *path, int append, FILE **out)
+{
+    *out = NULL;
+    /* not O_TRUNC yet: a device or FIFO is refused before anything is done
+     * to it; O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of
+     * waiting for one */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : 0),
+                  0666);
+    if (fd < 0)
+        return clseq_io_fail(path, "open", errno);
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? errno : 0;
+    if (!err && !S_ISREG(st.st_mode)) {
+        close(fd);
+        return clseq_fail(CLSEQ_E_IO, "%s: is %s, not a regular file", path,
+                          clseq_file_kind((unsigned)st.st_mode));
+    }
+    int flags = err ? -1 : fcntl(fd, F_GETFL);
+    if (!err && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+                 (!append && ftruncate(fd, 0) != 0)))
+        err = errno;
+    FILE *f = err ? NULL : fdopen(fd, append ? "a" : "w");
+    if (!f) {
+        err = err ? err : errno;
+        close(fd);
+        return clseq_io_fail(path, "open", err);
+    }
+    *out = f;
+    return CLSEQ_OK;
+}

@@ -3,6 +3,7 @@
 #define CLSEQ_FILEIO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "clseq.h"
 
@@ -32,6 +33,12 @@ clseq_status clseq_read_file(const char *path, unsigned char **data, size_t *siz
  * set, or -1 with *mode the st_mode of what is there if it is not a
  * regular file (*mode is 0 otherwise). Records no error. */
 int clseq_open_regular(const char *path, unsigned *mode);
+
+/* Opens a log file for writing (training logs that grow as they go, so
+ * not atomic): created if absent, truncated unless append. Anything but a
+ * regular file (FIFO, device, directory) is refused with CLSEQ_E_IO before
+ * it is touched; never blocks. */
+clseq_status clseq_open_log(const char *path, int append, FILE **out);
 
 /* "a directory", "a FIFO", ... for a st_mode, for messages. */
 const char *clseq_file_kind(unsigned mode);

@@ -1,0 +1,32 @@
+/* clseq train's callback options: --early-stopping, --checkpoint,
+ * --reduce-lr-on-plateau, --csv-log and the --monitor settings they share. */
+#ifndef CLSEQ_CLI_TRAIN_CALLBACKS_H
+#define CLSEQ_CLI_TRAIN_CALLBACKS_H
+
+#include "cli_util.h"
+
+/* The callbacks' settings; fit options point into it. */
+typedef struct train_callbacks {
+    clseq_early_stopping early_stopping;
+    clseq_model_checkpoint checkpoint;
+    clseq_reduce_lr_on_plateau reduce_lr;
+    clseq_csv_logger csv_log;
+} train_callbacks;
+
+/* The option table entries these take, for the command's table. */
+#define TRAIN_CALLBACK_OPTIONS                                                          \
+    {"--early-stopping", 1, NULL}, {"--monitor", 1, NULL}, {"--min-delta", 1, NULL},    \
+        {"--restore-best-weights", 0, NULL}, {"--checkpoint", 1, NULL},                 \
+        {"--save-best-only", 0, NULL}, {"--reduce-lr-on-plateau", 0, NULL},             \
+        {"--csv-log", 1, NULL}
+
+/* Help text for them. */
+extern const char train_callbacks_usage[];
+
+/* Reads the options into cb and points fo at the callbacks asked for;
+ * with_validation picks the default monitor (val_loss, else loss).
+ * Returns 0 after printing why when an option is bad. */
+int train_callbacks_read(const cli_option *opts, int n, int with_validation, train_callbacks *cb,
+                         clseq_fit_options *fo);
+
+#endif
