@@ -603,6 +603,9 @@ typedef struct clseq_dataset {
     float *y;        /* rows (the last column) */
     size_t rows;
     int features;
+    size_t *lines;   /* rows: the 1-based line of the file each row came
+                        from (headers and blank lines are skipped), for
+                        messages about a row */
 } clseq_dataset;
 
 /* Reads a CSV file: one row per sample, features first, the target last; a

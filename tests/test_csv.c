@@ -58,7 +58,12 @@ START_TEST(test_read_without_header_blank_lines_spaces)
      * "+", exponent, and no trailing newline. */
     ck_assert_clseq_ok(parse("\n  1.5 , -2,0\n\n \t\n+0.25,3e0, 1 \n1e-3,4,2", &d));
     expect_values(&d, 3, 2, GOOD_X, GOOD_Y);
+    /* each row keeps the line it came from, counting the skipped ones */
+    ck_assert_uint_eq(d.lines[0], 2);
+    ck_assert_uint_eq(d.lines[1], 5);
+    ck_assert_uint_eq(d.lines[2], 6);
     clseq_dataset_free(&d);
+    ck_assert_ptr_null(d.lines);
 }
 END_TEST
 

@@ -196,6 +196,56 @@ START_TEST(divergence_in_the_first_epoch_saves_nothing)
 }
 END_TEST
 
+/* Bad labels are named by file and 1-based line, counting the header and
+ * blank lines the reader skipped. */
+START_TEST(tool_labels_name_file_and_line)
+{
+    const char *dir = test_temp_dir();
+    char data[1024], args[4096];
+    snprintf(data, sizeof data, "%s/labels.csv", dir);
+    FILE *f = fopen(data, "w");
+    ck_assert_ptr_nonnull(f);
+    /* line 1 header, 2-3 rows, 4 blank, 5 row, 6 blank, 7 the bad row */
+    fputs("a,b,y\n1,2,0\n3,4,1\n\n5,6,1\n\n7,8,1.5\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(args, sizeof args, "train --data %s --layers dense:1:sigmoid --loss "
+             "binary_crossentropy --optimizer sgd --verbose 0 --save %s/m", data, dir);
+    int rc = run_tool(args);
+    if (rc == -2)
+        return;
+    ck_assert_int_eq(rc, 1);
+    snprintf(args, sizeof args, "clseq train: %s:7: label 1.5 is not a probability in [0, 1] "
+             "for binary_crossentropy", data);
+    ck_assert_msg(strstr(output, args), "%s", output);
+    snprintf(args, sizeof args, "train --data %s --layers dense:2:softmax --loss "
+             "sparse_categorical_crossentropy --optimizer sgd --verbose 0 --save %s/m", data, dir);
+    ck_assert_int_eq(run_tool(args), 1);
+    snprintf(args, sizeof args, "%s:7: label 1.5 is not a class index for "
+             "sparse_categorical_crossentropy (0..1: the model has 2 outputs)", data);
+    ck_assert_msg(strstr(output, args), "%s", output);
+}
+END_TEST
+
+/* The library refuses binary cross-entropy targets outside [0, 1] too
+ * (they would give a negative loss). */
+START_TEST(binary_targets_must_be_probabilities)
+{
+    clseq_model *m = NULL;
+    ck_assert_clseq_ok(clseq_model_create(test_ctx(), 1, &m));
+    ck_assert_clseq_ok(clseq_add_dense(m, 1, CLSEQ_SIGMOID));
+    ck_assert_clseq_ok(clseq_compile(m, clseq_sgd(0.1f, 0, 0), CLSEQ_BINARY_CROSSENTROPY, 0));
+    const float x[3] = {0, 1, 2}, y[3] = {0, 1, -0.5f};
+    clseq_fit_options o = clseq_fit_defaults();
+    o.verbose = 0;
+    ck_assert_int_eq(clseq_fit(m, x, y, 3, &o, NULL), CLSEQ_E_ARG);
+    ck_assert_msg(strstr(clseq_last_error(), "y row 2: target -0.5 is not a probability"), "%s",
+                  clseq_last_error());
+    float loss;
+    ck_assert_int_eq(clseq_evaluate(m, x, y, 3, &loss, NULL), CLSEQ_E_ARG);
+    clseq_model_free(m);
+}
+END_TEST
+
 START_TEST(tool_counts_agree_with_their_nouns)
 {
     const char *dir = test_temp_dir();
@@ -226,6 +276,8 @@ int main(void)
     tcase_add_test(tc, divergence_after_good_epochs_saves_them);
     tcase_add_test(tc, divergence_in_the_first_epoch_saves_nothing);
     tcase_add_test(tc, tool_counts_agree_with_their_nouns);
+    tcase_add_test(tc, tool_labels_name_file_and_line);
+    tcase_add_test(tc, binary_targets_must_be_probabilities);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -1,6 +1,7 @@
 #include "cli_util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +100,35 @@ int cli_fail(const char *command)
     return 1;
 }
 
+/* Each row's label must suit the loss (clseq_check_targets checks the
+ * same, but can only name a row): class indices for the categorical
+ * losses, probabilities in [0, 1] for binary cross-entropy. */
+static int check_labels(const char *command, const clseq_dataset *d, const char *path,
+                        clseq_loss loss, int classes)
+{
+    for (size_t r = 0; r < d->rows; r++) {
+        float v = d->y[r];
+        int categorical = loss == CLSEQ_CATEGORICAL_CROSSENTROPY ||
+                          loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY;
+        int bad_class = categorical && (v != floorf(v) || v < 0 || v >= (float)classes);
+        int bad_probability = loss == CLSEQ_BINARY_CROSSENTROPY && !(v >= 0.0f && v <= 1.0f);
+        if (!bad_class && !bad_probability)
+            continue;
+        size_t line = d->lines ? d->lines[r] : r + 1;
+        if (bad_class)
+            fprintf(stderr, "clseq %s: %s:%zu: label %g is not a class index for %s (0..%d: the "
+                    "model has %d outputs)\n", command, path, line, (double)v,
+                    clseq_loss_name(loss), classes - 1, classes);
+        else
+            fprintf(stderr, "clseq %s: %s:%zu: label %g is not a probability in [0, 1] for %s\n",
+                    command, path, line, (double)v, clseq_loss_name(loss));
+        return 0;
+    }
+    return 1;
+}
+
 float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
-                   const float *column, size_t rows)
+                   const clseq_dataset *d, const char *path)
 {
     int outputs = clseq_model_output_dim(m);
     int one_hot = loss == CLSEQ_CATEGORICAL_CROSSENTROPY;
@@ -111,17 +139,19 @@ float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
                 command, clseq_loss_name(loss), outputs, outputs);
         return NULL;
     }
-    size_t width = one_hot ? (size_t)outputs : 1;
+    if (!check_labels(command, d, path, loss, outputs))
+        return NULL;
+    size_t rows = d->rows, width = one_hot ? (size_t)outputs : 1;
     float *y = malloc(rows * width * sizeof *y);
     if (!y) {
         fprintf(stderr, "clseq %s: out of memory for %zu targets\n", command, rows);
         return NULL;
     }
     if (!one_hot) {
-        memcpy(y, column, rows * sizeof *y);
+        memcpy(y, d->y, rows * sizeof *y);
         return y;
     }
-    if (clseq_one_hot(column, rows, outputs, y) != CLSEQ_OK) {
+    if (clseq_one_hot(d->y, rows, outputs, y) != CLSEQ_OK) {
         cli_fail(command);
         free(y);
         return NULL;

@@ -35,9 +35,10 @@ int cli_fail(const char *command);
 /* Targets for a model from a CSV's last column: one-hot rows for
  * categorical cross-entropy (classes = the model's outputs), the column as
  * is otherwise, which needs a model with one output unless the labels are
- * sparse. Returns a malloc'd array, or NULL after printing why. */
+ * sparse. Labels that do not suit the loss are refused naming path and
+ * line. Returns a malloc'd array, or NULL after printing why. */
 float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
-                   const float *column, size_t rows);
+                   const clseq_dataset *d, const char *path);
 /* The CSV's features as the model's inputs: the data set's x if it has
  * input_dim features; if it has input_dim - 1 (the file had no target
  * column) x plus y as the last feature. Returns malloc'd or NULL. */

@@ -69,7 +69,7 @@ int cmd_evaluate(int argc, char **argv)
         rc = cli_fail("evaluate");
         goto done;
     }
-    if (!(y = cli_targets("evaluate", s.model, loss, s.data.y, s.data.rows))) {
+    if (!(y = cli_targets("evaluate", s.model, loss, &s.data, cli_get(opts, n, "--data")))) {
         rc = 1;
         goto done;
     }

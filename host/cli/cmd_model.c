@@ -342,8 +342,8 @@ int cmd_train(int argc, char **argv)
                 plural(valid.features), data, train.features);
         goto done;
     }
-    if (!(y = cli_targets("train", m, loss, train.y, train.rows)) ||
-        (val && !(vy = cli_targets("train", m, loss, valid.y, valid.rows))))
+    if (!(y = cli_targets("train", m, loss, &train, data)) ||
+        (val && !(vy = cli_targets("train", m, loss, &valid, val))))
         goto done;
     fo.epochs = (int)t.epochs;
     fo.batch_size = (int)t.batch;

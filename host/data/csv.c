@@ -53,6 +53,7 @@ typedef struct csv_parser {
     size_t cols;       /* 0 until the first non-blank line fixes it */
     size_t cols_line;  /* the line that fixed cols */
     float *x, *y;
+    size_t *lines;     /* each row's line_no */
     size_t rows, cap_rows;
     char *scratch;     /* one field, NUL-terminated, for strtof */
     size_t scratch_cap;
@@ -202,6 +203,10 @@ static clseq_status reserve_row(csv_parser *p, size_t line_start)
     if (!y)
         return nomem(p);
     p->y = y;
+    size_t *lines = realloc(p->lines, cap * sizeof *lines);
+    if (!lines)
+        return nomem(p);
+    p->lines = lines;
     p->cap_rows = cap;
     return CLSEQ_OK;
 }
@@ -235,6 +240,7 @@ static clseq_status parse_row(csv_parser *p, const char *s, size_t n, size_t lin
         else
             p->y[p->rows] = v;
     }
+    p->lines[p->rows] = p->line_no;
     p->rows++;
     return CLSEQ_OK;
 }
@@ -305,10 +311,12 @@ clseq_status clseq_csv_parse(const char *text, size_t len, const char *name, cls
     if (st != CLSEQ_OK) {
         free(p.x);
         free(p.y);
+        free(p.lines);
         return st;
     }
     out->x = p.x;
     out->y = p.y;
+    out->lines = p.lines;
     out->rows = p.rows;
     out->features = (int)(p.cols - 1);
     return CLSEQ_OK;
@@ -320,6 +328,7 @@ void clseq_dataset_free(clseq_dataset *d)
         return;
     free(d->x);
     free(d->y);
+    free(d->lines);
     memset(d, 0, sizeof *d);
 }
 

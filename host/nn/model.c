@@ -390,6 +390,15 @@ clseq_status clseq_check_targets(const clseq_model *m, const float *y, size_t n,
 {
     int width = clseq_model_target_width(m);
     clseq_status s = clseq_check_finite(y, n, width, what);
+    if (s == CLSEQ_OK && m->loss == CLSEQ_BINARY_CROSSENTROPY) {
+        /* Keras does not check, and reports a negative loss for such targets */
+        size_t count = n * (size_t)width;
+        for (size_t i = 0; i < count; i++)
+            if (!(y[i] >= 0.0f && y[i] <= 1.0f))
+                return clseq_fail(CLSEQ_E_ARG, "%s row %zu: target %g is not a probability in "
+                                  "[0, 1] (binary_crossentropy)", what, i / (size_t)width,
+                                  (double)y[i]);
+    }
     if (s != CLSEQ_OK || m->loss != CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY)
         return s;
     int classes = clseq_model_output_size(m);
