@@ -126,6 +126,110 @@ START_TEST(errors_have_messages_and_exit_codes)
 }
 END_TEST
 
+/* A line of the output that starts with prefix, or NULL. */
+static const char *line_starting(const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *at = output; at && *at; at = strchr(at, '\n') ? strchr(at, '\n') + 1 : NULL)
+        if (strncmp(at, prefix, n) == 0)
+            return at;
+    return NULL;
+}
+
+/* The training workflow: go on training a saved model, convert, summary,
+ * callbacks, and the options that go with them. */
+START_TEST(continue_convert_summary_callbacks)
+{
+    const char *dir = test_temp_dir();
+    char args[4096], path[2048];
+    snprintf(args, sizeof args, "blobs --samples 200 --features 2 --centers 2 --std 1.0 --seed 3 "
+             "--out %s/d.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:4:relu,dense:1:sigmoid "
+             "--loss binary_crossentropy --optimizer adam:0.01 --epochs 2 --no-shuffle "
+             "--verbose 2 --save %s/a.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    /* the summary comes before the first epoch */
+    const char *summary = strstr(output, "Total params: 17");
+    ck_assert_msg(summary && summary < strstr(output, "Epoch 1/2"), "%s", output);
+    /* going on from the file: epochs 3 and 4, with its optimizer state */
+    snprintf(args, sizeof args, "train --data %s/d.csv --model %s/a.clseq --epochs 4 "
+             "--initial-epoch 2 --no-shuffle --verbose 2 --save %s/b.clseq", dir, dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    ck_assert_msg(strstr(output, "Epoch 3/4") && !strstr(output, "Epoch 2/4"), "%s", output);
+    /* equals 4 epochs in one go */
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:4:relu,dense:1:sigmoid "
+             "--loss binary_crossentropy --optimizer adam:0.01 --epochs 4 --no-shuffle "
+             "--verbose 0 --save %s/c.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    static char pred_b[sizeof output], pred_c[sizeof output];
+    snprintf(args, sizeof args, "predict --model %s/b.clseq --data %s/d.csv --out -", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(pred_b, sizeof pred_b, "%s", output);
+    snprintf(args, sizeof args, "predict --model %s/c.clseq --data %s/d.csv", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(pred_c, sizeof pred_c, "%s", output);
+    ck_assert_str_eq(pred_b, pred_c);
+    /* one sigmoid output: a class column by the 0.5 threshold */
+    ck_assert_msg(strncmp(pred_b, "p0,class\n", 9) == 0, "%s", pred_b);
+    double p0;
+    int cls;
+    ck_assert_int_eq(sscanf(strchr(pred_b, '\n') + 1, "%lf,%d", &p0, &cls), 2);
+    ck_assert_int_eq(cls, p0 > 0.5);
+    /* a loaded model with a new optimizer compiles again */
+    snprintf(args, sizeof args, "train --data %s/d.csv --model %s/a.clseq --optimizer sgd "
+             "--verbose 0 --save %s/e.clseq", dir, dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --model %s/a.clseq --layers dense:1 "
+             "--save %s/e.clseq", dir, dir, dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    /* convert and summary */
+    snprintf(args, sizeof args, "convert %s/b.clseq %s/f.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(args, sizeof args, "summary %s/f.clseq", dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    ck_assert_msg(strstr(output, "dense_1 (Dense)") && strstr(output, "Total params: 17"), "%s",
+                  output);
+    snprintf(args, sizeof args, "convert %s/b.clseq", dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    snprintf(args, sizeof args, "convert %s/b.clseq %s/b.clseq", dir, dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    ck_assert_msg(strstr(output, "same file"), "%s", output);
+    /* callbacks: a csv log, numbered checkpoints, early stopping on a
+     * patience of 0 with an impossible min_delta stops after epoch 2 */
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:1:sigmoid --loss "
+             "binary_crossentropy --optimizer sgd --epochs 9 --verbose 2 --validation-split 0.25 "
+             "--early-stopping 0 --min-delta 100 --checkpoint %s/ck-{epoch:02d}.clseq "
+             "--csv-log %s/log.csv --save %s/g.clseq", dir, dir, dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    ck_assert_msg(line_starting("Epoch 2: early stopping") && !strstr(output, "Epoch 3/9"), "%s",
+                  output);
+    snprintf(path, sizeof path, "%s/ck-02.clseq", dir);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s missing", path);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/log.csv", dir);
+    f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char header[128] = "";
+    ck_assert_ptr_nonnull(fgets(header, sizeof header, f));
+    fclose(f);
+    ck_assert_str_eq(header, "epoch,accuracy,loss,val_accuracy,val_loss\r\n");
+    /* options that do not go together */
+    snprintf(args, sizeof args, "train --data %s/d.csv --val %s/d.csv --validation-split 0.2 "
+             "--layers dense:1 --loss mse --optimizer sgd --save %s/h.clseq", dir, dir, dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    ck_assert_msg(strstr(output, "--val and --validation-split"), "%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:1 --loss mse --optimizer "
+             "sgd --restore-best-weights --save %s/h.clseq", dir, dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    /* help for one command */
+    ck_assert_int_eq(run_tool("help convert"), 0);
+    ck_assert_msg(strncmp(output, "usage: clseq convert", 20) == 0, "%s", output);
+    ck_assert_int_eq(run_tool("help nothing"), 2);
+}
+END_TEST
+
 START_TEST(devices_lists_the_test_device)
 {
     ck_assert_int_eq(run_tool("devices"), 0);
@@ -170,6 +274,7 @@ int main(void)
     tcase_add_test(tc, round_trip_blobs_train_evaluate_predict);
     tcase_add_test(tc, image_model_from_csv);
     tcase_add_test(tc, errors_have_messages_and_exit_codes);
+    tcase_add_test(tc, continue_convert_summary_callbacks);
     tcase_add_test(tc, devices_lists_the_test_device);
     tcase_add_test(tc, demo_quick_writes_pictures);
     suite_add_tcase(s, tc);

@@ -9,12 +9,14 @@
 
 static const char evaluate_usage[] =
     "usage: clseq evaluate --model MODEL --data FILE [--device S]\n"
-    "  Prints 'loss: X' and one 'NAME: X' line per metric the model was compiled with.\n";
+    "  Prints 'loss: X' and one 'NAME: X' line per metric the model was compiled with.\n"
+    "  MODEL: clseq's format, .keras or .h5; the data's last column is the target.\n";
 static const char predict_usage[] =
-    "usage: clseq predict --model MODEL --data FILE [--out FILE] [--device S]\n"
-    "  Writes the model's outputs, one row per sample (and the arg-max class for\n"
-    "  models with several outputs), as CSV to FILE or standard output. The data may\n"
-    "  have a target column or not.\n";
+    "usage: clseq predict --model MODEL --data FILE [--out FILE|-] [--device S]\n"
+    "  Writes the model's outputs, one row per sample, as CSV to FILE or (without\n"
+    "  --out, or with --out -) standard output, with a class column: the arg-max\n"
+    "  of several outputs, or for one sigmoid output 1 above 0.5, else 0. The data\n"
+    "  may have a target column or not. MODEL: clseq's format, .keras or .h5.\n";
 
 /* A loaded model and its data set. */
 typedef struct session {
@@ -88,22 +90,40 @@ done:
     return rc;
 }
 
+/* The class each row predicts, or NULL when the outputs are no classes:
+ * the arg-max of several outputs, and for one sigmoid output 1 when it is
+ * above 0.5 (Keras's binary_accuracy threshold), else 0. *has_classes
+ * says which; NULL with *has_classes set means out of memory. */
+static float *class_column(const clseq_model *m, const float *p, size_t rows, int width,
+                           int *has_classes)
+{
+    clseq_activation act = CLSEQ_LINEAR;
+    clseq_layer_info(m, clseq_layer_count(m) - 1, NULL, NULL, &act, NULL);
+    *has_classes = width > 1 || act == CLSEQ_SIGMOID;
+    float *best = *has_classes ? malloc((rows ? rows : 1) * sizeof *best) : NULL;
+    for (size_t r = 0; best && r < rows; r++) {
+        const float *row = p + r * (size_t)width;
+        int k = 0;
+        for (int c = 1; c < width; c++)
+            if (row[c] > row[k])
+                k = c;
+        best[r] = width > 1 ? (float)k : row[0] > 0.5f ? 1.0f : 0.0f;
+    }
+    return best;
+}
+
 /* Standard output: the rows as they come. */
-static int print_predictions(const float *p, size_t rows, int width)
+static int print_predictions(const float *p, size_t rows, int width, const float *classes)
 {
     for (int c = 0; c < width; c++)
         printf("%sp%d", c ? "," : "", c);
-    printf(width > 1 ? ",class\n" : "\n");
+    printf(classes ? ",class\n" : "\n");
     for (size_t r = 0; r < rows; r++) {
         const float *row = p + r * (size_t)width;
-        int best = 0;
-        for (int c = 0; c < width; c++) {
+        for (int c = 0; c < width; c++)
             printf("%s%.9g", c ? "," : "", (double)row[c]);
-            if (row[c] > row[best])
-                best = c;
-        }
-        if (width > 1)
-            printf(",%d", best);
+        if (classes)
+            printf(",%d", (int)classes[r]);
         putchar('\n');
     }
     return fflush(stdout) != 0 || ferror(stdout) ? -1 : 0;
@@ -112,14 +132,14 @@ static int print_predictions(const float *p, size_t rows, int width)
 /* A file: the same table through clseq_csv_write, which writes a
  * temporary file and renames it, so a failure or a kill never leaves a
  * half-written file in place of an old one. */
-static int save_predictions(const char *path, const float *p, size_t rows, int width)
+static int save_predictions(const char *path, const float *p, size_t rows, int width,
+                            const float *classes)
 {
     enum { NAME_BYTES = 16 };
     char *names = malloc(((size_t)width + 1) * NAME_BYTES);
     const char **header = malloc(((size_t)width + 1) * sizeof *header);
-    float *best = width > 1 ? malloc(rows * sizeof *best) : NULL;
     int rc = 1;
-    if (!names || !header || (width > 1 && !best)) {
+    if (!names || !header) {
         fprintf(stderr, "clseq predict: out of memory writing %s\n", path);
         goto done;
     }
@@ -127,19 +147,11 @@ static int save_predictions(const char *path, const float *p, size_t rows, int w
         snprintf(names + (size_t)c * NAME_BYTES, NAME_BYTES, c < width ? "p%d" : "class", c);
         header[c] = names + (size_t)c * NAME_BYTES;
     }
-    for (size_t r = 0; best && r < rows; r++) {
-        const float *row = p + r * (size_t)width;
-        int k = 0;
-        for (int c = 1; c < width; c++)
-            if (row[c] > row[k])
-                k = c;
-        best[r] = (float)k;
-    }
-    rc = clseq_csv_write(path, p, rows, width, best, header) == CLSEQ_OK ? 0 : cli_fail("predict");
+    rc = clseq_csv_write(path, p, rows, width, classes, header) == CLSEQ_OK ? 0
+                                                                           : cli_fail("predict");
 done:
     free(names);
     free(header);
-    free(best);
     return rc;
 }
 
@@ -151,12 +163,14 @@ int cmd_predict(int argc, char **argv)
     if (parsed <= 0)
         return parsed < 0 ? 0 : 2;
     const char *path = cli_get(opts, n, "--out");
+    if (path && strcmp(path, "-") == 0)
+        path = NULL; /* "-": standard output, as without --out */
     /* before any work: the output must not be one of the inputs */
     if (cli_same_file("predict", "--out", path, "--data", cli_get(opts, n, "--data")) ||
         cli_same_file("predict", "--out", path, "--model", cli_get(opts, n, "--model")))
         return 2;
     session s = {0};
-    float *p = NULL;
+    float *p = NULL, *classes = NULL;
     int rc = session_open("predict", opts, n, &s);
     if (rc)
         goto done;
@@ -166,14 +180,20 @@ int cmd_predict(int argc, char **argv)
         rc = p ? cli_fail("predict") : 1;
         goto done;
     }
-    if (path) {
-        rc = save_predictions(path, p, s.data.rows, width);
-    } else if (print_predictions(p, s.data.rows, width) != 0) {
+    int has_classes = 0;
+    classes = class_column(s.model, p, s.data.rows, width, &has_classes);
+    if (has_classes && !classes) {
+        fprintf(stderr, "clseq predict: out of memory for %zu classes\n", s.data.rows);
+        rc = 1;
+    } else if (path) {
+        rc = save_predictions(path, p, s.data.rows, width, classes);
+    } else if (print_predictions(p, s.data.rows, width, classes) != 0) {
         fprintf(stderr, "clseq predict: writing standard output failed: %s\n", strerror(errno));
         rc = 1;
     }
 done:
     free(p);
+    free(classes);
     session_close(&s);
     return rc;
 }

@@ -9,10 +9,10 @@
 #include "train_callbacks.h"
 
 static const char train_usage[] =
-    "usage: clseq train --data FILE --layers SPEC --loss NAME --optimizer NAME[:lr]\n"
+    "usage: clseq train --data FILE --layers SPEC --loss LOSS --optimizer NAME[:lr]\n"
     "                   [--input-shape H,W,C] [--epochs E] [--batch-size B]\n"
-    "       clseq train --data FILE --model MODEL [--loss NAME] [--optimizer NAME[:lr]] ...\n"
-    "                   [--validation-split F | --val FILE] [--metrics accuracy,mse,mae]\n"
+    "       clseq train --data FILE --model MODEL [--loss LOSS] [--optimizer NAME[:lr]] ...\n"
+    "                   [--validation-split F | --val FILE] [--metrics METRICS]\n"
     "                   [--seed S] [--no-shuffle] [--initial-epoch E0] [--verbose 0|1|2]\n"
     "                   [--device S] [callbacks] --save MODEL\n"
     "  Each CSV row holds one sample's values, then the target. For\n"
@@ -31,6 +31,10 @@ static const char train_usage[] =
     "    dropout:RATE     batchnorm[:MOMENTUM[:EPSILON]] (0.99, 0.001)\n"
     "  ACT: linear relu sigmoid tanh softmax leaky_relu elu selu gelu softplus\n"
     "  softsign silu (swish) hard_sigmoid exponential relu6 log_softmax.\n"
+    "  LOSS: categorical_crossentropy sparse_categorical_crossentropy\n"
+    "  binary_crossentropy mean_squared_error (mse) mean_absolute_error (mae).\n"
+    "  METRICS: accuracy mse mae (default accuracy for the cross-entropies).\n"
+    "  Defaults: --epochs 1, --batch-size 32, --seed 0, --verbose 2, no validation.\n"
     "  --optimizer NAME: sgd adam rmsprop adamw adagrad adadelta adamax nadam lion,\n"
     "  with Keras's defaults; :lr sets the learning rate (e.g. adamw:0.01).\n"
     "  Example: --input-shape 8,8,1 --layers conv2d:16:3x3:relu:same,maxpool2d:2,\n"
@@ -280,6 +284,11 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     /* before any work: saving over a data file would destroy it */
+    if (val && cli_get(opts, n, "--validation-split")) {
+        fprintf(stderr, "clseq train: --val and --validation-split both give validation data; "
+                "choose one\n");
+        return 2;
+    }
     const char *checkpoint = cli_get(opts, n, "--checkpoint"), *log = cli_get(opts, n, "--csv-log");
     if (cli_same_file("train", "--save", save, "--data", data) ||
         cli_same_file("train", "--save", save, "--val", val) ||

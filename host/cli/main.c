@@ -25,7 +25,8 @@ static const command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: clseq COMMAND [OPTIONS]   (clseq COMMAND --help for its options)\n\n");
+    fprintf(out, "usage: clseq COMMAND [OPTIONS]   (clseq help COMMAND or clseq COMMAND --help\n"
+                 "                                  for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nclseq %s\n", clseq_version());
@@ -34,6 +35,17 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc > 2) {
+        /* clseq help CMD: CMD's own --help */
+        char help[] = "--help";
+        char *args[] = {argv[2], help, NULL};
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[2], commands[i].name) == 0)
+                return commands[i].run(2, args);
+        fprintf(stderr, "clseq help: unknown command '%s'\n\n", argv[2]);
         usage(stderr);
         return 2;
     }
