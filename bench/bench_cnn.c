@@ -182,7 +182,7 @@ static int profile_step(clseq_model *m, int rows, cl_mem totals, double *fwd, do
         fwd[i] = bench_now_ms() - t0;
     }
     double t0 = bench_now_ms();
-    ok = ok && bench_check(clseq_loss_stats(m, rows, totals, 1), "loss") && finish(m);
+    ok = ok && bench_check(clseq_loss_stats(m, rows, totals, 1, 0), "loss") && finish(m);
     *loss = bench_now_ms() - t0;
     int cur = 0;
     for (int i = m->layer_count - 1; ok && i >= 0; i--) {
@@ -210,7 +210,7 @@ static double plain_step(clseq_model *m, int rows, cl_mem totals)
         return -1;
     double t0 = bench_now_ms();
     int ok = bench_check(clseq_forward(m, rows, 1), "forward") &&
-             bench_check(clseq_loss_stats(m, rows, totals, 1), "loss") &&
+             bench_check(clseq_loss_stats(m, rows, totals, 1, 0), "loss") &&
              bench_check(clseq_backward(m, rows, clseq_loss_includes_activation(m), NULL),
                          "backward") &&
              bench_check(clseq_optimizer_step(m), "optimizer") && finish(m);

@@ -95,18 +95,22 @@ inline void loss_row(__global const float *p, __global const float *y, const int
     stats[3] = absolute / cols;
 }
 
+/* With weighted, row r's loss, metrics and gradient are scaled by its
+ * sample weight W[r] (Keras's sample_weight: the loss is sum(w l) over the
+ * batch size, the metrics weighted means, whose divisor the host keeps). */
 __kernel void loss_rows(__global const float *P, __global const float *Y, const int rows,
                         const int cols, const int loss, const int acc_kind,
                         const float grad_scale, const int want_grad, __global float *D,
-                        __global float *stats)
+                        __global float *stats, const int weighted, __global const float *W)
 {
     const int r = get_global_id(0);
     if (r >= rows)
         return;
     const int y_width = loss == LOSS_SPARSE_CCE ? 1 : cols;
     float row_stats[STATS_PER_ROW];
-    loss_row(P + r * cols, Y + r * y_width, cols, loss, acc_kind, grad_scale, want_grad,
+    const float w = weighted ? W[r] : 1.0f;
+    loss_row(P + r * cols, Y + r * y_width, cols, loss, acc_kind, grad_scale * w, want_grad,
              D + r * cols, row_stats);
     for (int i = 0; i < STATS_PER_ROW; i++)
-        stats[r * STATS_PER_ROW + i] = row_stats[i];
+        stats[r * STATS_PER_ROW + i] = row_stats[i] * w;
 }

@@ -300,9 +300,10 @@ typedef enum clseq_optimizer_kind {
     CLSEQ_OPT_LION
 } clseq_optimizer_kind;
 
-/* An optimizer's settings, passed by value. The last five apply to every
- * kind, as Keras's base optimizer arguments do; 0 means off (Keras's None),
- * and at most one of the three clipping options may be set. */
+/* An optimizer's settings, passed by value. weight_decay and the three
+ * clipping options apply to every kind, as Keras's base optimizer
+ * arguments do (base_optimizer.py: _apply_weight_decay, _clip_gradients);
+ * 0 means off (Keras's None), and at most one clipping option may be set. */
 typedef struct clseq_optimizer {
     clseq_optimizer_kind kind;
     float learning_rate;
@@ -456,6 +457,16 @@ typedef struct clseq_fit_options {
     const clseq_model_checkpoint *checkpoint;
     const clseq_reduce_lr_on_plateau *reduce_lr_on_plateau;
     const clseq_csv_logger *csv_logger;
+    /* Keras's sample_weight and class_weight (at most one of them): n
+     * weights, one per row of x; or class_weight_count weights indexed by
+     * class (the arg-max of a one-hot target, else the rounded label;
+     * classes past the count weigh 1). Weights are finite and >= 0. Each
+     * row's loss and gradient are scaled by its weight (the loss stays
+     * divided by the batch size) and the metrics become weighted means.
+     * Validation data is not weighted. */
+    const float *sample_weight;
+    const float *class_weight;
+    int class_weight_count;
 } clseq_fit_options;
 
 /* Keras's defaults: batch 32, epochs 1, shuffle on, verbose 1. */
@@ -484,6 +495,11 @@ CLSEQ_API clseq_status clseq_fit(clseq_model *m, const float *x, const float *y,
  * in bit order, into metric_values (which may be NULL if none). */
 CLSEQ_API clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y,
                                       size_t n, float *loss, float *metric_values);
+/* clseq_evaluate with a weight per row (Keras's sample_weight; NULL: all
+ * 1): the loss is sum(w loss) / n, each metric sum(w metric) / sum(w). */
+CLSEQ_API clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float *y,
+                                               const float *sample_weight, size_t n, float *loss,
+                                               float *metric_values);
 /* The model's outputs for x (n x input_dim) into out (n x output_dim). */
 CLSEQ_API clseq_status clseq_predict(clseq_model *m, const float *x, size_t n, float *out);
 

@@ -15,6 +15,7 @@
 #include "ops/ops.h"
 #include "nn/progress.h"
 #include "nn/train.h"
+#include "nn/weights.h"
 
 /* totals: loss, accuracy, mse, mae sums, their 4 compensations, then the
  * parameters' and the state's sums (finite unless training diverged) */
@@ -23,6 +24,8 @@ enum { TOTALS = 10, PARAM_SUM = 8, STATE_SUM = 9 };
 /* Device copies of the training and validation rows. */
 typedef struct fit_data {
     cl_mem x, y, val_x, val_y;
+    cl_mem w;        /* the training rows' sample weights, or NULL */
+    double weight_sum; /* their sum (n without weights) */
     size_t n, val_n;
     cl_mem perm;     /* n ints: this epoch's row order */
     int *host_perm;
@@ -91,6 +94,7 @@ static void release_data(fit_data *d)
     clseq_buffer_release(&d->y);
     clseq_buffer_release(&d->val_x);
     clseq_buffer_release(&d->val_y);
+    clseq_buffer_release(&d->w);
     clseq_buffer_release(&d->perm);
     clseq_buffer_release(&d->totals);
     clseq_snapshot_release(&d->backup);
@@ -131,6 +135,15 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
     if ((s = clseq_upload_rows(dev, x, d->n, m->input_dim, &d->x)) != CLSEQ_OK ||
         (s = clseq_upload_rows(dev, y, d->n, width, &d->y)) != CLSEQ_OK)
         return s;
+    /* weights of the training rows only: the split keeps the first d->n */
+    float *weights = NULL;
+    s = clseq_row_weights(m, y, d->n, o->sample_weight, o->class_weight, o->class_weight_count,
+                          "clseq_fit", &weights, &d->weight_sum);
+    if (s == CLSEQ_OK && weights)
+        s = clseq_upload_rows(dev, weights, d->n, 1, &d->w);
+    free(weights);
+    if (s != CLSEQ_OK)
+        return s;
     if (d->val_n > 0 &&
         ((s = clseq_upload_rows(dev, vx, d->val_n, m->input_dim, &d->val_x)) != CLSEQ_OK ||
          (s = clseq_upload_rows(dev, vy, d->val_n, width, &d->val_y)) != CLSEQ_OK))
@@ -154,10 +167,12 @@ static clseq_status train_batch(clseq_model *m, fit_data *d, size_t start, int r
     if (s == CLSEQ_OK)
         s = clseq_op_gather_rows(dev, d->y, d->perm, (int)start, rows,
                                  clseq_model_target_width(m), m->work.target);
+    if (s == CLSEQ_OK && d->w)
+        s = clseq_op_gather_rows(dev, d->w, d->perm, (int)start, rows, 1, m->work.weight);
     if (s == CLSEQ_OK)
         s = clseq_forward(m, rows, 1);
     if (s == CLSEQ_OK)
-        s = clseq_loss_stats(m, rows, d->totals, 1);
+        s = clseq_loss_stats(m, rows, d->totals, 1, d->w != NULL);
     if (s == CLSEQ_OK)
         s = clseq_backward(m, rows, clseq_loss_includes_activation(m), NULL);
     if (s == CLSEQ_OK)
@@ -221,7 +236,7 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     if (s == CLSEQ_OK && o->terminate_on_nan)
         s = clseq_snapshot_take(m, &d->backup, "the epoch's weight backup");
     if (s == CLSEQ_OK)
-        s = clseq_fused_applies(m, o->batch_size)
+        s = !d->w && clseq_fused_applies(m, o->batch_size) /* the fused kernel has no weights */
                 ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
                 : layer_path_epoch(m, d, o->batch_size, progress);
     /* a step can overflow the weights after the last loss was measured:
@@ -238,11 +253,11 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
         totals[i] = sums[i];
     /* a non-finite moving statistic breaks inference as surely as a weight */
     *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
-    *count = clseq_totals_to_values(m, totals, d->n, values);
+    *count = clseq_totals_to_values(m, totals, d->n, d->weight_sum, values);
     if (d->val_n > 0) {
-        if ((s = clseq_pass_totals(m, d->val_x, d->val_y, d->val_n, totals)) != CLSEQ_OK)
+        if ((s = clseq_pass_totals(m, d->val_x, d->val_y, NULL, d->val_n, totals)) != CLSEQ_OK)
             return s;
-        *count += clseq_totals_to_values(m, totals, d->val_n, values + *count);
+        *count += clseq_totals_to_values(m, totals, d->val_n, (double)d->val_n, values + *count);
     }
     return CLSEQ_OK;
 }

@@ -5,6 +5,7 @@
 #include "nn/infer.h"
 #include "ops/ops.h"
 #include "nn/train.h"
+#include "nn/weights.h"
 
 enum { EVAL_CHUNK_ROWS = 4096 };
 
@@ -36,7 +37,8 @@ static int chunk_rows(size_t n)
     return n < EVAL_CHUNK_ROWS ? (int)n : EVAL_CHUNK_ROWS;
 }
 
-clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, size_t n, double totals[4])
+clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, size_t n,
+                               double totals[4])
 {
     float sums[2 * STATS_PER_ROW]; /* sums, then their compensations */
     cl_mem acc = NULL;
@@ -49,10 +51,12 @@ clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, size_t n, dou
         s = copy_rows(m->dev, x, start, rows, m->input_dim, m->work.input);
         if (s == CLSEQ_OK)
             s = copy_rows(m->dev, y, start, rows, clseq_model_target_width(m), m->work.target);
+        if (s == CLSEQ_OK && w)
+            s = copy_rows(m->dev, w, start, rows, 1, m->work.weight);
         if (s == CLSEQ_OK)
             s = clseq_forward(m, rows, 0);
         if (s == CLSEQ_OK)
-            s = clseq_loss_stats(m, rows, acc, 0);
+            s = clseq_loss_stats(m, rows, acc, 0, w != NULL);
     }
     if (s == CLSEQ_OK)
         s = clseq_buffer_read(m->dev, acc, 0, sizeof sums, sums);
@@ -62,13 +66,16 @@ clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, size_t n, dou
     return s;
 }
 
-int clseq_totals_to_values(const clseq_model *m, const double totals[4], size_t n, float *values)
+int clseq_totals_to_values(const clseq_model *m, const double totals[4], size_t n,
+                           double weight_sum, float *values)
 {
     int count = 0;
     values[count++] = (float)(totals[0] / (double)n);
+    /* Keras's Mean metrics divide by the weights' sum; no weight at all
+     * gives 0 there (divide_no_nan) */
     for (int bit = 0; bit < 3; bit++)
         if (m->metrics & (1u << bit))
-            values[count++] = (float)(totals[1 + bit] / (double)n);
+            values[count++] = weight_sum > 0 ? (float)(totals[1 + bit] / weight_sum) : 0.0f;
     return count;
 }
 
@@ -92,6 +99,13 @@ static clseq_status check_ready(const clseq_model *m, const float *x, size_t n, 
 clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y, size_t n, float *loss,
                             float *metric_values)
 {
+    return clseq_evaluate_weighted(m, x, y, NULL, n, loss, metric_values);
+}
+
+clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float *y,
+                                     const float *sample_weight, size_t n, float *loss,
+                                     float *metric_values)
+{
     clseq_status s = check_ready(m, x, n, "clseq_evaluate");
     if (s != CLSEQ_OK)
         return s;
@@ -102,21 +116,29 @@ clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y, size
                           m->metrics ? " or metric_values" : "");
     if ((s = clseq_check_targets(m, y, n, "y")) != CLSEQ_OK)
         return s;
-    cl_mem xd = NULL, yd = NULL;
+    float *weights = NULL;
+    double weight_sum;
+    if ((s = clseq_row_weights(m, y, n, sample_weight, NULL, 0, "clseq_evaluate", &weights,
+                               &weight_sum)) != CLSEQ_OK)
+        return s;
+    cl_mem xd = NULL, yd = NULL, wd = NULL;
     double totals[4];
     float values[4];
     if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&
         (s = clseq_workspace_reserve(m, chunk_rows(n))) == CLSEQ_OK &&
         (s = clseq_upload_rows(m->dev, x, n, m->input_dim, &xd)) == CLSEQ_OK &&
         (s = clseq_upload_rows(m->dev, y, n, clseq_model_target_width(m), &yd)) == CLSEQ_OK &&
-        (s = clseq_pass_totals(m, xd, yd, n, totals)) == CLSEQ_OK) {
-        int count = clseq_totals_to_values(m, totals, n, values);
+        (!weights || (s = clseq_upload_rows(m->dev, weights, n, 1, &wd)) == CLSEQ_OK) &&
+        (s = clseq_pass_totals(m, xd, yd, wd, n, totals)) == CLSEQ_OK) {
+        int count = clseq_totals_to_values(m, totals, n, weight_sum, values);
         *loss = values[0];
         for (int i = 1; i < count; i++)
             metric_values[i - 1] = values[i];
     }
+    free(weights);
     clseq_buffer_release(&xd);
     clseq_buffer_release(&yd);
+    clseq_buffer_release(&wd);
     return s;
 }
 

@@ -29,6 +29,7 @@ typedef struct clseq_workspace {
     cl_mem scratch;         /* the largest scratch any layer asks for, or NULL */
     cl_mem delta[2];        /* ping-pong gradients: rows x the largest size */
     cl_mem stats;           /* rows x STATS_PER_ROW */
+    cl_mem weight;          /* rows: the batch's sample weights */
 } clseq_workspace;
 
 struct clseq_model {

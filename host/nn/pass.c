@@ -28,6 +28,7 @@ void clseq_workspace_release(clseq_model *m)
     clseq_buffer_release(&w->input);
     clseq_buffer_release(&w->target);
     clseq_buffer_release(&w->stats);
+    clseq_buffer_release(&w->weight);
     clseq_buffer_release(&w->delta[0]);
     clseq_buffer_release(&w->delta[1]);
     clseq_buffer_release(&w->scratch);
@@ -123,6 +124,7 @@ clseq_status clseq_workspace_reserve(clseq_model *m, int rows)
     if ((s = matrix_buffer(m, rows, m->input_dim, &w->input)) != CLSEQ_OK ||
         (s = matrix_buffer(m, rows, largest, &w->target)) != CLSEQ_OK ||
         (s = matrix_buffer(m, rows, STATS_PER_ROW, &w->stats)) != CLSEQ_OK ||
+        (s = matrix_buffer(m, rows, 1, &w->weight)) != CLSEQ_OK ||
         (s = matrix_buffer(m, rows, largest, &w->delta[0])) != CLSEQ_OK ||
         (s = matrix_buffer(m, rows, largest, &w->delta[1])) != CLSEQ_OK)
         goto fail;
@@ -179,13 +181,15 @@ int clseq_accuracy_kind(const clseq_model *m)
     return ACC_CATEGORICAL;
 }
 
-clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad)
+clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad,
+                              int weighted)
 {
     int width = clseq_model_output_size(m);
     clseq_status s = clseq_op_loss_rows(m->dev, m->work.outputs[m->layer_count - 1],
                                         m->work.target, rows, width, m->loss,
                                         clseq_accuracy_kind(m), 1.0f / (float)rows,
-                                        want_grad ? m->work.delta[0] : NULL, m->work.stats);
+                                        want_grad ? m->work.delta[0] : NULL, m->work.stats,
+                                        weighted ? m->work.weight : NULL);
     if (s != CLSEQ_OK)
         return s;
     return clseq_op_sum_columns(m->dev, m->work.stats, rows, STATS_PER_ROW, totals, 0, 1);

@@ -16,8 +16,9 @@ clseq_status clseq_forward(clseq_model *m, int rows, int training);
 clseq_pass clseq_layer_pass(clseq_model *m, int i, int rows);
 /* Per-row loss and metrics added into totals[0..3] (loss, accuracy, mse,
  * mae sums); with want_grad, work.delta[0] gets the loss gradient averaged
- * over rows. */
-clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad);
+ * over rows. weighted: each row's share is scaled by work.weight's value. */
+clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad,
+                              int weighted);
 /* Gradients of every trainable variable into m->grads from work.delta[0],
  * every layer through its kind's backward, last to first. With input_grad
  * not NULL, the gradient at the model's input is computed too and

@@ -327,15 +327,16 @@ clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int col
 
 clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
                                 clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
-                                cl_mem stats)
+                                cl_mem stats, cl_mem W)
 {
     int loss_code = (int)loss;
-    int want_grad = D != NULL;
+    int want_grad = D != NULL, weighted = W != NULL;
     cl_mem grad_buf = want_grad ? D : stats; /* never written when want_grad is 0 */
+    cl_mem weight_buf = weighted ? W : stats; /* never read when weighted is 0 */
     const clseq_arg args[] = {CLSEQ_ARG(P), CLSEQ_ARG(Y), CLSEQ_ARG(rows),
                               CLSEQ_ARG(cols), CLSEQ_ARG(loss_code), CLSEQ_ARG(acc_kind),
                               CLSEQ_ARG(grad_scale), CLSEQ_ARG(want_grad), CLSEQ_ARG(grad_buf),
-                              CLSEQ_ARG(stats)};
+                              CLSEQ_ARG(stats), CLSEQ_ARG(weighted), CLSEQ_ARG(weight_buf)};
     return clseq_run_1d(dev, K_LOSS_ROWS, (size_t)rows, args, CLSEQ_ARG_COUNT(args));
 }
 

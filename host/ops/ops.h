@@ -95,10 +95,11 @@ clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int col
 
 
 /* Per-row loss and metrics into stats (rows x 4) and, if D is not NULL, the
- * starting gradient scaled by grad_scale. */
+ * starting gradient scaled by grad_scale; with W (not NULL) each row's
+ * stats and gradient also by its sample weight W[r]. */
 clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
                                 clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
-                                cl_mem stats);
+                                cl_mem stats, cl_mem W);
 
 clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
                           float momentum, int nesterov);
