@@ -11,7 +11,15 @@
  *     {"layers": [...]}}, the input shape in an InputLayer or in the first
  *     layer's batch_input_shape, and the compile settings in a separate
  *     `training_config` attribute.
- * One is written: Keras 3's config.json. */
+ * One is written: Keras 3's config.json.
+ *
+ * Compile settings clseq lacks (an optimizer other than SGD, Adam and
+ * RMSprop, a learning-rate schedule, clipping, weight decay, EMA, a loss
+ * from logits or with label smoothing, a metric other than accuracy, mse
+ * and mae, loss weights) do not fail a read: the model is left
+ * uncompiled (it still predicts; the user compiles it) and compile_note
+ * says why. All or nothing: a model is never compiled with part of its
+ * file's settings. */
 #ifndef CLSEQ_KERAS_CONFIG_H
 #define CLSEQ_KERAS_CONFIG_H
 
@@ -19,7 +27,10 @@
 
 #include "clseq.h"
 
-enum { CLSEQ_KERAS_NAME = 128 };
+enum {
+    CLSEQ_KERAS_NAME = 128,
+    CLSEQ_KERAS_MAX_LAYERS = 4096 /* entries of a Sequential's "layers" */
+};
 
 /* What a config read produces. */
 typedef struct clseq_keras_config {
@@ -29,6 +40,9 @@ typedef struct clseq_keras_config {
     int layer_count;        /* clseq layers, == the model's layer count */
     char (*layer_names)[CLSEQ_KERAS_NAME]; /* the file's name of each clseq
                                layer: where its weights are stored */
+    char compile_note[256]; /* why the file's compile settings were not
+                               restored; "" when restored or when the file
+                               has none */
 } clseq_keras_config;
 
 /* Builds a model on ctx from a model config (either dialect) and, when
@@ -39,14 +53,25 @@ typedef struct clseq_keras_config {
  * unknown layer class, an argument with a value clseq does not implement,
  * channels_first, a dtype other than float32) is CLSEQ_E_FORMAT naming
  * the layer, its class and the argument, and listing what is supported.
- * On failure *out is zeroed and nothing is left allocated. */
+ * On failure *out is zeroed and nothing is left allocated. With ctx
+ * NULL the JSON is parsed and every layer and compile setting mapped and
+ * checked, but no model is built (no OpenCL: the fuzzer's entry); *out is
+ * then zeroed on success too. */
 clseq_status clseq_keras_read_config(clseq_ctx *ctx, const char *model_json, size_t model_len,
                                      const char *training_json, size_t training_len,
                                      const char *where, clseq_keras_config *out);
+/* The same, refusing (CLSEQ_E_FORMAT, before allocating them) layers
+ * whose variables would together hold more than max_values floats: a
+ * caller that knows the weights' size bounds the memory a small config
+ * can ask for (clseq_keras_read_config allows any size the model does). */
+clseq_status clseq_keras_read_config_bounded(clseq_ctx *ctx, const char *model_json,
+                                             size_t model_len, const char *training_json,
+                                             size_t training_len, size_t max_values,
+                                             const char *where, clseq_keras_config *out);
 /* Frees the names (not the model) and zeroes *c. */
 void clseq_keras_config_free(clseq_keras_config *c);
 
-/* Keras 3's config.json for m (malloc'd, NUL-terminated): the Sequential
+/* Keras 3's config.json for m (malloc'd, NUL-terminated; free() it): the Sequential
  * with an InputLayer, each layer under clseq_model_layer_name's name with
  * the arguments Keras 3.x writes for it, and, when m is compiled, its
  * compile_config (optimizer, loss, metrics). keras.saving.load_model

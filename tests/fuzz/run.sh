@@ -1,6 +1,8 @@
 #!/bin/sh
-# Runs every libFuzzer harness found in DIR for SECONDS each, over a scratch
-# copy of its seed corpus (so the checked-in corpus never grows), and fails
+# Runs every libFuzzer harness found in DIR (fuzz_csv, fuzz_model,
+# fuzz_layers and, in a CLSEQ_WITH_KERAS build, fuzz_keras_config) for
+# SECONDS each, over a scratch copy of its seed corpus
+# (corpus/NAME/; so the checked-in corpus never grows), and fails
 # if any harness finds a crash, leak, sanitizer error or timeout. Builds
 # nothing: see tests/fuzz/CMakeLists.txt for the build.
 #
