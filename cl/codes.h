@@ -39,15 +39,41 @@
 #define OPT_SGD 0
 #define OPT_ADAM 1
 #define OPT_RMSPROP 2
+#define OPT_ADAMW 3
+#define OPT_ADAGRAD 4
+#define OPT_ADADELTA 5
+#define OPT_ADAMAX 6
+#define OPT_NADAM 7
+#define OPT_LION 8
 
-/* Which accuracy loss_rows computes (Keras picks one from the loss and the
- * output width). */
+/* Which accuracy loss_rows computes for "accuracy" (Keras 3 picks one from
+ * the shapes of targets and outputs: nn/pass.c, clseq_accuracy_kind). */
 #define ACC_CATEGORICAL 0
 #define ACC_SPARSE 1
 #define ACC_BINARY 2
 
-/* Per-row statistics loss_rows writes: loss, accuracy, mse, mae. */
-#define STATS_PER_ROW 4
+/* Per-row statistics loss_rows writes, each scaled by the row's weight:
+ * the loss; the row means of accuracy, squared and absolute error, binary
+ * accuracy at the threshold and top-k accuracy (sparse or one-hot, from
+ * the loss); the row's confusion counts at the threshold over its outputs
+ * (true positives, false positives, false negatives) for precision and
+ * recall. Sums over an epoch come back to the host once (nn/infer.c). */
+#define ST_LOSS 0
+#define ST_ACCURACY 1
+#define ST_MSE 2
+#define ST_MAE 3
+#define ST_BINARY_ACCURACY 4
+#define ST_TOP_K 5
+#define ST_TP 6
+#define ST_FP 7
+#define ST_FN 8
+#define STATS_PER_ROW 9
+
+/* AUC's confusion histogram: Keras's default num_thresholds. Each output
+ * falls into one bucket (ceil(p * (AUC_THRESHOLDS - 1)) - 1, at least 0,
+ * as metrics_utils._update_confusion_matrix_variables_optimized); the
+ * weighted positives and negatives per bucket are summed over an epoch. */
+#define AUC_THRESHOLDS 200
 
 /* The fused trainer's layer table: FL_FIELDS ints per layer. */
 #define FL_IN 0      /* input width */

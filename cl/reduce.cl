@@ -1,5 +1,6 @@
-/* Reductions: column sums (bias gradients, loss and metric totals) and row
- * arg-max (predicted classes). */
+/* Reductions: column sums (bias gradients, loss and metric totals), row
+ * arg-max (predicted classes) and the weight regularizers' penalty (with
+ * their gradient beside it). */
 
 /* out[out_off + c] = sum_r X[r, c], or with accumulate, adds that sum to
  * out[out_off + c] with Kahan compensation kept in out[out_off + cols + c]
@@ -47,4 +48,43 @@ __kernel void argmax_rows(__global const float *X, const int rows, const int col
         if (x[c] > x[best])
             best = c;
     out[r] = best;
+}
+
+/* Keras's L1L2 regularizer on n weights W: out[off] += scale (l1 sum|w| +
+ * l2 sum w^2), Kahan-compensated in out[comp] as sum_columns does. One
+ * work-group (scratch: one float per work-item, a power of two). */
+__kernel void regularizer_penalty(__global const float *W, const int w_off, const int n,
+                                  const float l1, const float l2, const float scale,
+                                  __global float *out, const int off, const int comp,
+                                  __local float *scratch)
+{
+    const int lid = get_local_id(0), size = get_local_size(0);
+    W += w_off;
+    float partial = 0.0f;
+    for (int i = lid; i < n; i += size)
+        partial += l1 * fabs(W[i]) + l2 * W[i] * W[i];
+    scratch[lid] = partial;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = size / 2; stride > 0; stride /= 2) {
+        if (lid < stride)
+            scratch[lid] += scratch[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        const float sum = out[off];
+        const float y = scale * scratch[0] - out[comp];
+        const float t = sum + y;
+        out[comp] = (t - sum) - y;
+        out[off] = t;
+    }
+}
+
+/* The penalty's gradient added to G: l1 sign(w) (0 at 0, as JAX
+ * differentiates |w|) + 2 l2 w. */
+__kernel void regularizer_grads(__global const float *W, __global float *G, const int off,
+                                const int n, const float l1, const float l2)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        G[off + i] += l1 * sign(W[off + i]) + 2.0f * l2 * W[off + i];
 }

@@ -7,10 +7,14 @@
  * layout holds FL_FIELDS ints per layer (see FL_*). scratch holds the
  * batch's inputs (input_off, batch x in_dim), targets (target_off, batch x
  * target_width), each layer's outputs (layout[FL_OUT]) and two gradient
- * buffers (delta_off and delta_off + delta_stride). Work-items stride over
- * each phase's elements; every loop that contains a barrier has the same
- * trip count on all work-items. Loss and metric sums are added to
- * totals[0..3] once, at the end. */
+ * buffers (delta_off and delta_off + delta_stride); with logits_off >= 0,
+ * the logits the cross-entropy's loss is computed from (a dense last
+ * layer's z, kept there by its forward, or an activation layer's input).
+ * Work-items stride over each phase's elements; every loop that contains a
+ * barrier has the same trip count on all work-items. Loss and metric sums
+ * (STATS_PER_ROW) are added to totals[0..STATS_PER_ROW) once, at the end;
+ * with auc_off >= 0, AUC's histogram goes to totals + auc_off as each batch
+ * is done (auc_accumulate: each bucket has one work-item). */
 
 
 
@@ -31,9 +35,11 @@
          c += FUSED_SIZE % (cols), r += FUSED_SIZE / (cols) + (c >= (cols)),              \
              c -= c >= (cols) ? (cols) : 0)
 
-/* Layer l's forward pass over rows rows. */
+/* Layer l's forward pass over rows rows; with keep_z, a dense layer's
+ * pre-activations also go to z. */
 inline void fused_forward_layer(__global const int *L, __global const float *P,
-                                __global const float *in, __global float *out, const int rows)
+                                __global const float *in, __global float *out, const int rows,
+                                const int keep_z, __global float *z)
 {
     const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = L[FL_IN], units = L[FL_UNITS], act = L[FL_ACT];
@@ -45,6 +51,8 @@ inline void fused_forward_layer(__global const int *L, __global const float *P,
             for (int k = 0; k < in_dim; k++)
                 acc = fma(in[r * in_dim + k], W[k * units + u], acc);
             acc += b[u];
+            if (keep_z)
+                z[r * units + u] = acc;
             out[r * units + u] = act == ACT_SOFTMAX ? acc : act_forward(act, acc);
         }
         SYNC();
@@ -124,7 +132,9 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
                           const int fused_loss, const int opt_kind, const float lr,
                           const float momentum, const int nesterov, const float beta1,
                           const float beta2, const float rho, const float epsilon,
-                          const int t0, __global float *totals, __local float *reduce)
+                          const int t0, __global float *totals, const float threshold,
+                          const int top_k, const int logits_off, const int auc_off,
+                          __local float *reduce)
 {
     const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = layout[FL_IN];
@@ -132,7 +142,12 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
     __global float *input = scratch + input_off, *target = scratch + target_off;
     /* sums over the epoch with Kahan compensation: one work-item may add
      * millions of rows, which plain float sums would let drift */
-    float stats[4] = {0.0f, 0.0f, 0.0f, 0.0f}, comp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float stats[STATS_PER_ROW], comp[STATS_PER_ROW];
+    for (int i = 0; i < STATS_PER_ROW; i++)
+        stats[i] = comp[i] = 0.0f;
+    const metric_args metric = {acc_kind, threshold, top_k};
+    const int use_logits = logits_off >= 0;
+    __global float *logits = scratch + (use_logits ? logits_off : 0);
     const int steps = (n + batch - 1) / batch;
 
     for (int step = 0; step < steps; step++) {
@@ -145,19 +160,24 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
         for (int l = 0; l < layers; l++) {
             __global const int *L = layout + l * FL_FIELDS;
             __global const float *in = l ? scratch + L[FL_OUT - FL_FIELDS] : input;
-            fused_forward_layer(L, P, in, scratch + L[FL_OUT], rows);
+            fused_forward_layer(L, P, in, scratch + L[FL_OUT], rows,
+                                use_logits && l == layers - 1, logits);
         }
+        const int units = last[FL_UNITS];
         for (int r = lid; r < rows; r += size) {
-            float row[4];
-            loss_row(scratch + last[FL_OUT] + r * last[FL_UNITS], target + r * target_width,
-                     last[FL_UNITS], loss, acc_kind, 1.0f / rows, 1,
-                     scratch + delta_off + r * last[FL_UNITS], row);
-            for (int i = 0; i < 4; i++) {
+            float row[STATS_PER_ROW];
+            loss_row(scratch + last[FL_OUT] + r * units, logits + (use_logits ? r * units : 0),
+                     use_logits, target + r * target_width, units, loss, metric, 1.0f / rows,
+                     1, scratch + delta_off + r * units, row);
+            for (int i = 0; i < STATS_PER_ROW; i++) {
                 const float y = row[i] - comp[i], t = stats[i] + y;
                 comp[i] = (t - stats[i]) - y;
                 stats[i] = t;
             }
         }
+        if (auc_off >= 0)
+            auc_accumulate(scratch + last[FL_OUT], target, rows, units, 0, target,
+                           totals + auc_off, lid, size);
         SYNC();
         int cur = 0;
         for (int l = layers - 1; l >= 0; l--) {
@@ -182,13 +202,13 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
                 sgd_param(P + i, G[i], M + (momentum == 0.0f ? 0 : i), lr, momentum, nesterov);
             else if (opt_kind == OPT_ADAM)
                 adam_param(P + i, G[i], M + i, V + i, alpha, beta1, beta2, epsilon);
-            else
+            else /* OPT_RMSPROP: nn/fused.c sends no other optimizer here */
                 rmsprop_param(P + i, G[i], V + i, lr, rho, epsilon);
         }
         SYNC();
     }
     /* totals += the work-group's sums, one statistic at a time */
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < STATS_PER_ROW; s++) {
         reduce[lid] = stats[s];
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int stride = size / 2; stride > 0; stride /= 2) {

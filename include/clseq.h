@@ -170,11 +170,54 @@ typedef enum clseq_loss {
     CLSEQ_MEAN_ABSOLUTE_ERROR
 } clseq_loss;
 
+/* Metrics, as bits of clseq_compile's metrics (values are stable: model
+ * files store them). Each is Keras 3's metric of that name; fit, evaluate,
+ * the history and the progress lines report them in bit order under
+ * clseq_metric_name (validation series with "val_" in front).
+ *   ACCURACY         Keras's "accuracy", chosen by shapes as Keras 3's
+ *                    compile does (trainers/compile_utils.py, get_metric):
+ *                    binary (threshold 0.5) when the model has one output,
+ *                    sparse categorical with sparse targets, categorical
+ *                    (arg-max of outputs and targets) otherwise, also for
+ *                    several sigmoid outputs.
+ *   MSE, MAE         mean squared and absolute error.
+ *   BINARY_ACCURACY  "binary_accuracy": outputs above the threshold against
+ *                    0/1 targets, per output (multi-label models).
+ *   PRECISION, RECALL  "precision", "recall" (keras.metrics.Precision,
+ *                    Recall at the threshold): confusion counts over every
+ *                    output of the epoch, as Keras flattens them.
+ *   AUC              "auc" (keras.metrics.AUC(): ROC, 200 thresholds,
+ *                    interpolation) over every output of the epoch.
+ *   TOP_K            "top_k_categorical_accuracy" (one-hot targets).
+ *   SPARSE_TOP_K     "sparse_top_k_categorical_accuracy" (sparse targets).
+ * Accuracies and errors are means of per-row values (weighted means with
+ * sample weights); precision, recall and AUC are computed from the epoch's
+ * weighted confusion counts, as Keras's stateful metrics. The metrics that
+ * compare each output with its target (binary_accuracy, precision, recall,
+ * auc, top_k) need targets as wide as the outputs, sparse_top_k sparse
+ * categorical cross-entropy; clseq_compile refuses other pairings. */
 enum {
     CLSEQ_METRIC_ACCURACY = 1u << 0,
     CLSEQ_METRIC_MSE = 1u << 1,
-    CLSEQ_METRIC_MAE = 1u << 2
+    CLSEQ_METRIC_MAE = 1u << 2,
+    CLSEQ_METRIC_BINARY_ACCURACY = 1u << 3,
+    CLSEQ_METRIC_PRECISION = 1u << 4,
+    CLSEQ_METRIC_RECALL = 1u << 5,
+    CLSEQ_METRIC_AUC = 1u << 6,
+    CLSEQ_METRIC_TOP_K = 1u << 7,
+    CLSEQ_METRIC_SPARSE_TOP_K = 1u << 8
 };
+/* Every metric bit. */
+#define CLSEQ_METRIC_ALL 0x1ffu
+/* The most metric values evaluate writes (one per bit). */
+#define CLSEQ_METRIC_COUNT 9
+
+/* Settings of the metrics that have them; Keras's constructor arguments. */
+typedef struct clseq_metric_options {
+    float threshold;  /* binary_accuracy, precision and recall: a prediction
+                         above it counts as positive; in [0, 1], default 0.5 */
+    int k;            /* the top-k accuracies' k; >= 1, default 5 */
+} clseq_metric_options;
 
 /* Keras's names ("relu", "categorical_crossentropy", "accuracy", ...) to
  * enums and back. Unknown names are CLSEQ_E_ARG. */
@@ -182,8 +225,14 @@ CLSEQ_API clseq_status clseq_activation_from_name(const char *name, clseq_activa
 CLSEQ_API const char *clseq_activation_name(clseq_activation act);
 CLSEQ_API clseq_status clseq_loss_from_name(const char *name, clseq_loss *out);
 CLSEQ_API const char *clseq_loss_name(clseq_loss loss);
-/* A metric bit's Keras name ("accuracy", "mse", "mae"); NULL if unknown. */
+/* A metric bit's Keras name ("accuracy", "mse", "auc", ...); NULL if not
+ * exactly one known bit. */
 CLSEQ_API const char *clseq_metric_name(unsigned metric_bit);
+/* A metric's bit from its Keras name (clseq_metric_name's, or Keras's
+ * aliases "acc", "mean_squared_error", "mean_absolute_error"). */
+CLSEQ_API clseq_status clseq_metric_from_name(const char *name, unsigned *out);
+/* Keras's defaults: threshold 0.5, k 5. */
+CLSEQ_API clseq_metric_options clseq_metric_defaults(void);
 
 typedef struct clseq_model clseq_model;
 
@@ -353,6 +402,14 @@ CLSEQ_API clseq_status clseq_optimizer_from_name(const char *name, float lr, cls
 CLSEQ_API clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
                                      unsigned metrics);
 
+/* Sets the metrics' threshold and k (a model starts with
+ * clseq_metric_defaults()); before or after clseq_compile, which keeps
+ * them. Out-of-range values are CLSEQ_E_ARG naming the field. Model files
+ * do not store them yet: a loaded model has the defaults. */
+CLSEQ_API clseq_status clseq_set_metric_options(clseq_model *m, const clseq_metric_options *opt);
+/* The model's metric settings into *out. */
+CLSEQ_API clseq_status clseq_get_metric_options(const clseq_model *m, clseq_metric_options *out);
+
 /* The optimizer, loss and metrics a model was compiled with (any pointer
  * may be NULL); CLSEQ_E_STATE if it was not compiled. */
 CLSEQ_API clseq_status clseq_model_compile_settings(const clseq_model *m, clseq_optimizer *opt,
@@ -367,7 +424,8 @@ typedef struct clseq_history clseq_history;
 typedef int (*clseq_epoch_callback)(int epoch, const clseq_history *history, void *user_data);
 
 /* Which way a monitored quantity improves (Keras's mode). AUTO: "loss",
- * "mse" and "mae" (with or without "val_") go down, "accuracy" goes up. */
+ * "mse" and "mae" (with or without "val_") go down; the accuracies,
+ * "precision", "recall" and "auc" go up (Keras's metric _direction). */
 typedef enum clseq_monitor_mode {
     CLSEQ_MODE_AUTO = 0,
     CLSEQ_MODE_MIN,
@@ -472,6 +530,64 @@ typedef struct clseq_fit_options {
 /* Keras's defaults: batch 32, epochs 1, shuffle on, verbose 1. */
 CLSEQ_API clseq_fit_options clseq_fit_defaults(void);
 
+/* Keras's learning-rate schedules (keras/src/optimizers/schedules/
+ * learning_rate_schedule.py), a function of the optimizer's step count
+ * (0 for the first step, as Keras calls them with iterations). */
+typedef enum clseq_schedule_kind {
+    CLSEQ_SCHEDULE_EXPONENTIAL = 1, /* initial * rate^(step / decay_steps),
+                                       the exponent floored with staircase */
+    CLSEQ_SCHEDULE_PIECEWISE,       /* values[i] while step <= boundaries[i],
+                                       values[count] after the last */
+    CLSEQ_SCHEDULE_COSINE,          /* optional linear warm-up from initial to
+                                       warmup_target over warmup_steps, then
+                                       cosine decay to alpha x it over
+                                       decay_steps */
+    CLSEQ_SCHEDULE_FUNCTION         /* the caller's function(step, user_data) */
+} clseq_schedule_kind;
+
+enum { CLSEQ_SCHEDULE_MAX_BOUNDARIES = 16 };
+
+typedef float (*clseq_lr_function)(long long step, void *user_data);
+
+typedef struct clseq_lr_schedule {
+    clseq_schedule_kind kind;
+    float initial_learning_rate;   /* exponential, cosine */
+    long long decay_steps;         /* exponential, cosine (> 0) */
+    float decay_rate;              /* exponential */
+    int staircase;                 /* exponential */
+    int count;                     /* piecewise: boundaries; values has count + 1 */
+    long long boundaries[CLSEQ_SCHEDULE_MAX_BOUNDARIES];
+    float values[CLSEQ_SCHEDULE_MAX_BOUNDARIES + 1];
+    float alpha;                   /* cosine: the floor's fraction (default 0) */
+    float warmup_target;           /* cosine: NAN for no warm-up */
+    long long warmup_steps;        /* cosine */
+    clseq_lr_function function;    /* function */
+    void *user_data;
+} clseq_lr_schedule;
+
+/* The schedules with Keras's defaults for what they leave out. */
+CLSEQ_API clseq_lr_schedule clseq_exponential_decay(float initial_learning_rate,
+                                                    long long decay_steps, float decay_rate,
+                                                    int staircase);
+CLSEQ_API clseq_lr_schedule clseq_piecewise_constant_decay(int count, const long long *boundaries,
+                                                           const float *values);
+CLSEQ_API clseq_lr_schedule clseq_cosine_decay(float initial_learning_rate, long long decay_steps,
+                                               float alpha, float warmup_target,
+                                               long long warmup_steps);
+CLSEQ_API clseq_lr_schedule clseq_lr_function_schedule(clseq_lr_function function,
+                                                       void *user_data);
+/* Makes the learning rate follow schedule from the next step on (NULL: a
+ * fixed rate again, the schedule's last value). Checked: positive steps,
+ * finite values, increasing boundaries. A model with a schedule trains on
+ * the layer path; clseq_set_learning_rate then returns CLSEQ_E_STATE (as
+ * Keras refuses to assign a schedule's learning rate). Schedules are not
+ * saved in model files; set it again after clseq_load (the step count is
+ * saved, so the schedule goes on where it was). */
+CLSEQ_API clseq_status clseq_set_lr_schedule(clseq_model *m, const clseq_lr_schedule *schedule);
+/* The schedule's value at a step (what the step-th update uses). */
+CLSEQ_API clseq_status clseq_lr_schedule_value(const clseq_lr_schedule *schedule, long long step,
+                                               float *out);
+
 /* The optimizer's learning rate now, and a new one (> 0, finite) for the
  * steps that follow; both may be called from an epoch callback.
  *
@@ -492,7 +608,8 @@ CLSEQ_API clseq_status clseq_set_learning_rate(clseq_model *m, float learning_ra
 CLSEQ_API clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
                                  const clseq_fit_options *opt, clseq_history **history);
 /* Mean loss over the n rows into *loss, and one value per requested metric,
- * in bit order, into metric_values (which may be NULL if none). */
+ * in bit order, into metric_values (which may be NULL if none; at most
+ * CLSEQ_METRIC_COUNT values). */
 CLSEQ_API clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y,
                                       size_t n, float *loss, float *metric_values);
 /* clseq_evaluate with a weight per row (Keras's sample_weight; NULL: all
@@ -560,6 +677,17 @@ CLSEQ_API clseq_status clseq_get_variable_info(const clseq_model *m, int layer, 
 CLSEQ_API clseq_status clseq_get_variable(const clseq_model *m, int layer, int index, float *out);
 /* Replaces a variable's values (all finite). */
 CLSEQ_API clseq_status clseq_set_variable(clseq_model *m, int layer, int index, const float *in);
+
+/* Keras's L1L2 regularizer on a trainable variable ("kernel", "bias",
+ * "gamma", ...; Dense(kernel_regularizer=L2(0.01)) is
+ * clseq_set_regularizer(m, layer, "kernel", 0, 0.01f)): l1 sum|w| +
+ * l2 sum w^2 joins the loss (and the reported loss and val_loss, as in
+ * Keras) and its gradient the variable's. 0, 0 removes it; both must be
+ * finite and >= 0. Saved with the model. */
+CLSEQ_API clseq_status clseq_set_regularizer(clseq_model *m, int layer, const char *variable,
+                                             float l1, float l2);
+CLSEQ_API clseq_status clseq_get_regularizer(const clseq_model *m, int layer,
+                                             const char *variable, float *l1, float *l2);
 
 /* Writes a Keras-style summary table into buf (always NUL-terminated). */
 CLSEQ_API clseq_status clseq_model_summary(const clseq_model *m, char *buf, size_t size);

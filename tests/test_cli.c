@@ -230,6 +230,37 @@ START_TEST(continue_convert_summary_callbacks)
 }
 END_TEST
 
+/* --lr-schedule: piecewise 0.1 for step 0 and 0 after it trains exactly
+ * as one epoch (one full-batch step) does. */
+START_TEST(lr_schedule_option)
+{
+    const char *dir = test_temp_dir();
+    char args[4096], one[sizeof output];
+    snprintf(args, sizeof args, "blobs --samples 40 --features 2 --centers 2 --std 1.0 --seed 5 "
+             "--out %s/d.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd:0.1 --batch-size 40 --epochs 3 "
+             "--lr-schedule piecewise:0:0.1,0 --verbose 0 --save %s/a.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd:0.1 --batch-size 40 --epochs 1 "
+             "--verbose 0 --save %s/b.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(args, sizeof args, "predict --model %s/a.clseq --data %s/d.csv", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    memcpy(one, output, sizeof one);
+    snprintf(args, sizeof args, "predict --model %s/b.clseq --data %s/d.csv", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    ck_assert_str_eq(one, output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd --lr-schedule cosine --save %s/c.clseq",
+             dir, dir);
+    ck_assert_int_eq(run_tool(args), 2);
+    ck_assert_msg(strstr(output, "--lr-schedule 'cosine'"), "%s", output);
+}
+END_TEST
+
 START_TEST(devices_lists_the_test_device)
 {
     ck_assert_int_eq(run_tool("devices"), 0);
@@ -275,6 +306,7 @@ int main(void)
     tcase_add_test(tc, image_model_from_csv);
     tcase_add_test(tc, errors_have_messages_and_exit_codes);
     tcase_add_test(tc, continue_convert_summary_callbacks);
+    tcase_add_test(tc, lr_schedule_option);
     tcase_add_test(tc, devices_lists_the_test_device);
     tcase_add_test(tc, demo_quick_writes_pictures);
     suite_add_tcase(s, tc);

@@ -11,7 +11,12 @@
  * model.evaluate (first optimizer only: evaluate does not depend on it),
  * runs one clseq_fit step over the whole batch and compares the loss fit
  * reports and every variable after the step (BatchNormalization's moving
- * statistics included) with Keras's. Every fixture runs on both training
+ * statistics included) with Keras's. The optimizer fixtures (optimizers,
+ * clipping) list their own optimizers instead (@optimizers: AdamW,
+ * Adagrad, Adadelta, Adamax, Nadam, Lion, at Keras's defaults and not;
+ * clipnorm, clipvalue, global_clipnorm, weight decay), each trained for a
+ * few epochs of several batches (fit), and compare the last epoch's loss
+ * and the variables at the end of that trajectory. Every fixture runs on both training
  * paths (the layer path and, where the model allows it, the fused kernel).
  * Models with a real Dropout rate have no step to compare: Keras's masks
  * are random draws clseq cannot repeat, so they check predict and evaluate.
@@ -22,7 +27,9 @@
  *   NAME COUNT          then COUNT whitespace-separated values
  * with names input_shape, rows, layers, x, y, predict, evaluate,
  * shape/L/I/VAR, init/L/I/VAR, OPT/config, OPT/loss, OPT/after/L/I/VAR,
- * and R.err for each value R Keras computed.
+ * and R.err for each value R Keras computed; optimizer fixtures add
+ * @optimizers (KEY:KIND words), fit (batch size, epochs) and OPT/options
+ * (weight_decay clipnorm clipvalue global_clipnorm, 0 for None).
  *
  * Tolerances. R.err is the largest |float32 - float64| difference between
  * Keras's float32 run and a float64 run of the same model on the same
@@ -65,7 +72,7 @@ static const char *const fixtures[] = {
     "act_hard_sigmoid", "act_exponential", "act_relu6", "act_log_softmax", "dense_rank2",
     "reshape", "cnn_strides", "cnn_dilation", "avgpool_same", "pool_same_strides",
     "globalavgpool", "globalmaxpool_nobias", "spec_defaults", "dense_batchnorm",
-    "dense_linear_batchnorm", "dropout_predict",
+    "dense_linear_batchnorm", "dropout_predict", "optimizers", "clipping",
 };
 enum { FIXTURES = sizeof fixtures / sizeof fixtures[0] };
 
@@ -314,16 +321,71 @@ static void set_initial(const fixture *f, clseq_model *m)
                   total);
 }
 
-static clseq_optimizer optimizer(const fixture *f, const char *name)
+/* Trajectory key's optimizer of kind (clseq's name): KEY/config holds
+ * the arguments of clseq's constructor for the kind, KEY/options (if there)
+ * weight_decay, clipnorm, clipvalue and global_clipnorm. */
+static clseq_optimizer optimizer(const fixture *f, const char *key, const char *kind)
 {
-    char key[32];
-    snprintf(key, sizeof key, "%s/config", name);
-    if (strcmp(name, "sgd") == 0) {
-        const double *c = need(f, key, 3)->v;
-        return clseq_sgd((float)c[0], (float)c[1], c[2] != 0);
+    static const size_t config_count[] = {
+        [CLSEQ_OPT_SGD] = 3,     [CLSEQ_OPT_ADAM] = 4,   [CLSEQ_OPT_RMSPROP] = 3,
+        [CLSEQ_OPT_ADAMW] = 5,   [CLSEQ_OPT_ADAGRAD] = 3, [CLSEQ_OPT_ADADELTA] = 3,
+        [CLSEQ_OPT_ADAMAX] = 4,  [CLSEQ_OPT_NADAM] = 4,  [CLSEQ_OPT_LION] = 3,
+    };
+    char name[120];
+    clseq_optimizer o;
+    ck_assert_clseq_ok(clseq_optimizer_from_name(kind, 0, &o));
+    snprintf(name, sizeof name, "%s/config", key);
+    const double *c = need(f, name, config_count[o.kind])->v;
+    float v[5];
+    for (size_t i = 0; i < config_count[o.kind]; i++)
+        v[i] = (float)c[i];
+    switch (o.kind) {
+    case CLSEQ_OPT_SGD: o = clseq_sgd(v[0], v[1], v[2] != 0); break;
+    case CLSEQ_OPT_ADAM: o = clseq_adam(v[0], v[1], v[2], v[3]); break;
+    case CLSEQ_OPT_RMSPROP: o = clseq_rmsprop(v[0], v[1], v[2]); break;
+    case CLSEQ_OPT_ADAMW: o = clseq_adamw(v[0], v[1], v[2], v[3], v[4]); break;
+    case CLSEQ_OPT_ADAGRAD: o = clseq_adagrad(v[0], v[1], v[2]); break;
+    case CLSEQ_OPT_ADADELTA: o = clseq_adadelta(v[0], v[1], v[2]); break;
+    case CLSEQ_OPT_ADAMAX: o = clseq_adamax(v[0], v[1], v[2], v[3]); break;
+    case CLSEQ_OPT_NADAM: o = clseq_nadam(v[0], v[1], v[2], v[3]); break;
+    case CLSEQ_OPT_LION: o = clseq_lion(v[0], v[1], v[2]); break;
     }
-    const double *c = need(f, key, 4)->v;
-    return clseq_adam((float)c[0], (float)c[1], (float)c[2], (float)c[3]);
+    snprintf(name, sizeof name, "%s/options", key);
+    if (find(f, name)) {
+        const double *opt = need(f, name, 4)->v;
+        if (opt[0] != 0)
+            o.weight_decay = (float)opt[0];
+        o.clipnorm = (float)opt[1];
+        o.clipvalue = (float)opt[2];
+        o.global_clipnorm = (float)opt[3];
+    }
+    return o;
+}
+
+enum { MAX_TRAJECTORIES = 16 };
+
+/* The fixture's trajectories: @optimizers' KEY:KIND words, or SGD and
+ * Adam. Returns their count; keys and kinds point into store. */
+static int trajectories(const fixture *f, char store[][2][40], const char **keys,
+                        const char **kinds)
+{
+    const record *r = find(f, "@optimizers");
+    const char *text = r && r->text ? r->text : "sgd:sgd adam:adam";
+    int n = 0;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, " "), colon = strcspn(p, ":");
+        ck_assert_msg(n < MAX_TRAJECTORIES && colon < len && colon < 40 && len - colon <= 40,
+                      "%s: bad @optimizers word '%.*s'", f->name, (int)len, p);
+        snprintf(store[n][0], 40, "%.*s", (int)colon, p);
+        snprintf(store[n][1], 40, "%.*s", (int)(len - colon - 1), p + colon + 1);
+        keys[n] = store[n][0];
+        kinds[n] = store[n][1];
+        n++;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return n;
 }
 
 static const char *path_name(int fused)
@@ -336,7 +398,7 @@ static const char *path_name(int fused)
 static void run_fixture(const fixture *f, clseq_ctx *ctx, int fused, worst *w)
 {
     const char *path = path_name(fused);
-    char what[96], key[96];
+    char what[160], key[160];
     clseq_model *m = build(f, ctx);
     set_initial(f, m);
     size_t rows = (size_t)need(f, "rows", 1)->v[0];
@@ -352,9 +414,16 @@ static void run_fixture(const fixture *f, clseq_ctx *ctx, int fused, worst *w)
     size_t y_width = loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : out;
     float *y = to_floats(need(f, "y", rows * y_width));
     int train = strcmp(need_text(f, "@train"), "yes") == 0;
-    static const char *const opts[] = {"sgd", "adam"};
-    for (int o = 0; o < (train ? 2 : 1); o++) {
-        clseq_optimizer opt = train ? optimizer(f, opts[o]) : clseq_sgd(0.01f, 0, 0);
+    char store[MAX_TRAJECTORIES][2][40];
+    const char *opts[MAX_TRAJECTORIES], *kinds[MAX_TRAJECTORIES];
+    int count = trajectories(f, store, opts, kinds);
+    int batch = (int)rows, epochs = 1;
+    if (find(f, "fit")) {
+        batch = (int)need(f, "fit", 2)->v[0];
+        epochs = (int)need(f, "fit", 2)->v[1];
+    }
+    for (int o = 0; o < (train ? count : 1); o++) {
+        clseq_optimizer opt = train ? optimizer(f, opts[o], kinds[o]) : clseq_sgd(0.01f, 0, 0);
         set_initial(f, m); /* the same start for each optimizer */
         ck_assert_clseq_ok(clseq_compile(m, opt, loss, 0));
         if (o == 0) {
@@ -365,15 +434,15 @@ static void run_fixture(const fixture *f, clseq_ctx *ctx, int fused, worst *w)
         if (!train)
             break;
         clseq_fit_options fo = clseq_fit_defaults();
-        fo.epochs = 1;
-        fo.batch_size = (int)rows;
+        fo.epochs = epochs;
+        fo.batch_size = batch;
         fo.shuffle = 0;
         fo.verbose = 0;
         clseq_history *h;
         ck_assert_clseq_ok(clseq_fit(m, x, y, rows, &fo, &h));
         snprintf(what, sizeof what, "%s, %s", path, opts[o]);
         snprintf(key, sizeof key, "%s/loss", opts[o]);
-        check(f, key, clseq_history_values(h, "loss"), 1, what, w);
+        check(f, key, clseq_history_values(h, "loss") + epochs - 1, 1, what, w);
         clseq_history_free(h);
         for (int l = 0; l < clseq_layer_count(m); l++)
             for (int i = 0; i < clseq_variable_count(m, l); i++) {

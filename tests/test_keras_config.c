@@ -279,7 +279,8 @@ static const struct {
     const char *words[4];
 } refusals[] = {
     {"k3_in8x8x3_every_kind_adam.json", "\"kernel_regularizer\": null",
-     "\"kernel_regularizer\": {\"class_name\": \"L2\", \"config\": {\"l2\": 0.01}}",
+     "\"kernel_regularizer\": {\"class_name\": \"OrthogonalRegularizer\", \"config\": "
+     "{\"factor\": 0.01, \"mode\": \"rows\"}}",
      {"layers[1]", "'conv2d'", "(Conv2D)", "kernel_regularizer"}},
     {"k3_in8x8x3_every_kind_adam.json", "\"padding\": \"same\", \"data_format\": \"channels_last\"",
      "\"padding\": \"same\", \"data_format\": \"channels_first\"",
@@ -328,6 +329,46 @@ static const struct {
      "\"quantization_config\": null, \"lora_rank\": 4", {"'dense'", "(Dense)", "lora_rank", NULL}},
     {"refuse_functional.json", "", "", {"functional", "Functional", "Sequential", NULL}},
 };
+
+/* L1, L2 and L1L2 regularizers load into the model's variables and are
+ * written back as Keras serializes them. */
+START_TEST(test_regularizers)
+{
+    char *seed = read_seed("k3_in8x8x3_every_kind_adam.json", NULL);
+    char *one = replace(seed, "\"kernel_regularizer\": null",
+                        "\"kernel_regularizer\": {\"module\": \"keras.regularizers\", "
+                        "\"class_name\": \"L1L2\", \"config\": {\"l1\": 0.001, \"l2\": 0.01}, "
+                        "\"registered_name\": null}");
+    char *text = replace(one, "\"bias_regularizer\": null",
+                         "\"bias_regularizer\": {\"class_name\": \"L2\", \"config\": "
+                         "{\"l2\": 0.5}}");
+    clseq_keras_config c;
+    ck_assert_clseq_ok(clseq_keras_read_config(test_ctx(), text, strlen(text), NULL, 0, "r", &c));
+    float l1 = -1, l2 = -1;
+    ck_assert_clseq_ok(clseq_get_regularizer(c.model, 0, "kernel", &l1, &l2));
+    ck_assert(l1 == 0.001f && l2 == 0.01f);
+    ck_assert_clseq_ok(clseq_get_regularizer(c.model, 0, "bias", &l1, &l2));
+    ck_assert(l1 == 0.0f && l2 == 0.5f);
+    char *json = NULL;
+    ck_assert_clseq_ok(clseq_keras_write_config(c.model, &json));
+    cJSON *root = cJSON_Parse(json);
+    cJSON *layers = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "layers");
+    cJSON *conv = cJSON_GetObjectItem(cJSON_GetArrayItem(layers, 1), "config");
+    cJSON *kr = cJSON_GetObjectItem(conv, "kernel_regularizer");
+    cJSON *br = cJSON_GetObjectItem(conv, "bias_regularizer");
+    ck_assert_str_eq(cJSON_GetObjectItem(kr, "class_name")->valuestring, "L1L2");
+    ck_assert_str_eq(cJSON_GetObjectItem(br, "class_name")->valuestring, "L2");
+    ck_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(br, "config"), "l1") == NULL);
+    ck_assert_float_eq((float)cJSON_GetObjectItem(cJSON_GetObjectItem(br, "config"), "l2")
+                           ->valuedouble, 0.5f);
+    cJSON_Delete(root);
+    free(json);
+    free_config(&c);
+    free(text);
+    free(one);
+    free(seed);
+}
+END_TEST
 
 START_TEST(test_refusals)
 {
@@ -590,6 +631,7 @@ static Suite *keras_config_suite(void)
     tcase_add_test(t, test_compile_left_uncompiled);
     tcase_add_test(t, test_no_context);
     tcase_add_test(t, test_bounded);
+    tcase_add_test(t, test_regularizers);
     tcase_add_loop_test(t, test_refusals, 0, (int)(sizeof refusals / sizeof *refusals));
     suite_add_tcase(s, t);
     TCase *w = tcase_create("write");

@@ -806,7 +806,7 @@ START_TEST(test_impossible_fields_version_2)
     expect_patched_bytes(dir, d, size, o.epsilon + 10, "m", 1, "no 'epsilon'");
     expect_patched_bytes(dir, d, size, o.beta1 + 8, "2", 1, "value 'beta2' appears twice");
     expect_patched_bytes(dir, d, size, o.loss + 27, "x", 1, "unknown loss");
-    expect_patched(dir, d, size, o.metrics, 0x80, "metric bits 0x80");
+    expect_patched(dir, d, size, o.metrics, 0x1000, "metric bits 0x1000");
     expect_patched(dir, d, size, o.iterations + 4, 0x80000000u, "iteration count");
     /* optimizer state */
     expect_patched(dir, d, size, o.slots, 1, "1 optimizer slots in the file, but the optimizer "

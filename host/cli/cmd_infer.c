@@ -55,7 +55,7 @@ int cmd_evaluate(int argc, char **argv)
     if (parsed <= 0)
         return parsed < 0 ? 0 : 2;
     session s = {0};
-    float *y = NULL, loss_value, metrics[3];
+    float *y = NULL, loss_value, metrics[CLSEQ_METRIC_COUNT];
     clseq_loss loss;
     unsigned bits;
     int rc = session_open("evaluate", opts, n, &s);
@@ -81,9 +81,9 @@ int cmd_evaluate(int argc, char **argv)
     }
     printf("loss: %.6f\n", (double)loss_value);
     int k = 0;
-    for (unsigned bit = 1; bit <= CLSEQ_METRIC_MAE; bit <<= 1)
-        if (bits & bit)
-            printf("%s: %.6f\n", clseq_metric_name(bit), (double)metrics[k++]);
+    for (int i = 0; i < CLSEQ_METRIC_COUNT; i++)
+        if (bits & (1u << i))
+            printf("%s: %.6f\n", clseq_metric_name(1u << i), (double)metrics[k++]);
 done:
     free(y);
     session_close(&s);

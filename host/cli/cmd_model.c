@@ -33,7 +33,9 @@ static const char train_usage[] =
     "  softsign silu (swish) hard_sigmoid exponential relu6 log_softmax.\n"
     "  LOSS: categorical_crossentropy sparse_categorical_crossentropy\n"
     "  binary_crossentropy mean_squared_error (mse) mean_absolute_error (mae).\n"
-    "  METRICS: accuracy mse mae (default accuracy for the cross-entropies).\n"
+    "  METRICS: accuracy mse mae binary_accuracy precision recall auc\n"
+    "           top_k_categorical_accuracy sparse_top_k_categorical_accuracy, comma-separated\n"
+    "           (default accuracy for the cross-entropies).\n"
     "  Defaults: --epochs 1, --batch-size 32, --seed 0, --verbose 2, no validation.\n"
     "  --optimizer NAME: sgd adam rmsprop adamw adagrad adadelta adamax nadam lion,\n"
     "  with Keras's defaults; :lr sets the learning rate (e.g. adamw:0.01).\n"
@@ -47,7 +49,7 @@ static const char train_usage[] =
     "  --no-shuffle keeps the rows in file order every epoch. --initial-epoch E0\n"
     "  runs epochs E0+1..E (Keras's initial_epoch), for going on with --model.\n"
     "  With --verbose 1 or 2 the model's summary is printed before training.\n"
-    "%s"
+    "%s%s"
     "  Exit status: 0 done, 1 failed, 2 bad usage, 3 training diverged after at\n"
     "  least one good epoch (the weights from the last good epoch are saved).\n";
 
@@ -64,16 +66,12 @@ static int parse_metrics(const char *text, clseq_loss loss, unsigned *out)
         return 1;
     }
     *out = 0;
-    char buf[128];
+    char buf[512];
     snprintf(buf, sizeof buf, "%s", text);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         unsigned bit = 0;
-        for (unsigned b = 1; b <= CLSEQ_METRIC_MAE; b <<= 1)
-            if (strcmp(tok, clseq_metric_name(b)) == 0)
-                bit = b;
-        if (!bit) {
-            fprintf(stderr, "clseq train: --metrics: unknown metric '%s' (accuracy, mse, mae)\n",
-                    tok);
+        if (clseq_metric_from_name(tok, &bit) != CLSEQ_OK) {
+            fprintf(stderr, "clseq train: --metrics: %s\n", clseq_last_error());
             return 0;
         }
         *out |= bit;
@@ -264,8 +262,8 @@ int cmd_train(int argc, char **argv)
                          {"--model", 1, NULL},      {"--initial-epoch", 1, NULL},
                          {"--no-shuffle", 0, NULL}, TRAIN_CALLBACK_OPTIONS};
     int n = (int)(sizeof opts / sizeof opts[0]);
-    char usage[sizeof train_usage + 2048]; /* and train_callbacks_usage */
-    snprintf(usage, sizeof usage, train_usage, train_callbacks_usage);
+    char usage[sizeof train_usage + 4096]; /* and the two usages it takes */
+    snprintf(usage, sizeof usage, train_usage, train_callbacks_usage, train_schedule_usage);
     int parsed = cli_parse("train", usage, argc, argv, opts, n);
     if (parsed <= 0)
         return parsed < 0 ? 0 : 2;
@@ -364,6 +362,20 @@ int cmd_train(int argc, char **argv)
     if (!train_callbacks_read(opts, n, val || t.split > 0, &callbacks, &fo)) {
         rc = 2;
         goto done;
+    }
+    const char *schedule = cli_get(opts, n, "--lr-schedule");
+    if (schedule) {
+        clseq_lr_schedule lr;
+        float rate;
+        clseq_get_learning_rate(m, &rate);
+        if (!train_schedule_parse(schedule, rate, &lr)) {
+            rc = 2;
+            goto done;
+        }
+        if (clseq_set_lr_schedule(m, &lr) != CLSEQ_OK) {
+            rc = cli_fail("train");
+            goto done;
+        }
     }
     if (t.verbose > 0 && !print_summary(m))
         goto done;

@@ -18,10 +18,15 @@ typedef struct train_callbacks {
     {"--early-stopping", 1, NULL}, {"--monitor", 1, NULL}, {"--min-delta", 1, NULL},    \
         {"--restore-best-weights", 0, NULL}, {"--checkpoint", 1, NULL},                 \
         {"--save-best-only", 0, NULL}, {"--reduce-lr-on-plateau", 0, NULL},             \
-        {"--csv-log", 1, NULL}
+        {"--csv-log", 1, NULL}, {"--lr-schedule", 1, NULL}
 
 /* Help text for them. */
 extern const char train_callbacks_usage[];
+
+/* --lr-schedule SPEC (train_schedule.c): its help, and the schedule it
+ * names starting from learning_rate; 0 after printing why. */
+extern const char train_schedule_usage[];
+int train_schedule_parse(const char *spec, float learning_rate, clseq_lr_schedule *out);
 
 /* Reads the options into cb and points fo at the callbacks asked for;
  * with_validation picks the default monitor (val_loss, else loss).

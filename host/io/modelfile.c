@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "io/modelfile_internal.h"
+#include "keras/keras.h"
 #include "sys/error.h"
 
 /* The smallest whole file of each version: v1 has a 44-byte compile block
@@ -81,24 +82,65 @@ static const setting settings[] = {
     {"beta2", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, beta2)},
     {"rho", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, rho)},
     {"epsilon", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, epsilon)},
+    {"weight_decay", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, weight_decay)},
+    {"initial_accumulator_value", CLSEQ_VALUE_FLOAT,
+     offsetof(clseq_optimizer, initial_accumulator_value)},
+    {"clipnorm", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, clipnorm)},
+    {"clipvalue", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, clipvalue)},
+    {"global_clipnorm", CLSEQ_VALUE_FLOAT, offsetof(clseq_optimizer, global_clipnorm)},
 };
 
 /* Per kind (clseq_optimizer_kind's order): its name and its settings as
  * indices into settings[], -1 ending the list. */
 static const struct {
     const char *name;
-    int uses[5];
+    int uses[6];
 } optimizers[] = {
     {"sgd", {0, 1, 2, -1}},
     {"adam", {0, 3, 4, 6, -1}},
     {"rmsprop", {0, 5, 6, -1}},
+    {"adamw", {0, 7, 3, 4, 6, -1}},
+    {"adagrad", {0, 8, 6, -1}},
+    {"adadelta", {0, 5, 6, -1}},
+    {"adamax", {0, 3, 4, 6, -1}},
+    {"nadam", {0, 3, 4, 6, -1}},
+    {"lion", {0, 3, 4, -1}},
 };
 
-enum { OPTIMIZER_KINDS = sizeof optimizers / sizeof optimizers[0] };
+/* Settings of every kind (Keras's base optimizer arguments) that are off
+ * at 0: written only when set and absent in older files, so files of
+ * models without them stay as they were. */
+static const int optional[] = {7, 9, 10, 11};
+
+enum {
+    OPTIMIZER_KINDS = sizeof optimizers / sizeof optimizers[0],
+    OPTIONAL_SETTINGS = sizeof optional / sizeof optional[0],
+    MAX_SETTINGS = 6 + OPTIONAL_SETTINGS
+};
+
+_Static_assert(OPTIMIZER_KINDS == CLSEQ_OPT_LION + 1, "a row for every optimizer kind");
+
+/* Whether setting index is among kind's own settings. */
+static int uses_setting(int kind, int index)
+{
+    for (const int *u = optimizers[kind].uses; *u >= 0; u++)
+        if (*u == index)
+            return 1;
+    return 0;
+}
 
 const char *clseq_mf_optimizer_name(clseq_optimizer_kind kind)
 {
     return (unsigned)kind < OPTIMIZER_KINDS ? optimizers[kind].name : NULL;
+}
+
+static clseq_status put_setting(const setting *t, const clseq_optimizer *o,
+                                clseq_layer_config *cfg)
+{
+    const char *base = (const char *)o;
+    if (t->type == CLSEQ_VALUE_INT)
+        return clseq_config_put_int(cfg, t->name, *(const int *)(base + t->offset));
+    return clseq_config_put_float(cfg, t->name, *(const float *)(base + t->offset));
 }
 
 clseq_status clseq_mf_optimizer_config(const clseq_optimizer *o, clseq_layer_config *cfg)
@@ -108,12 +150,12 @@ clseq_status clseq_mf_optimizer_config(const clseq_optimizer *o, clseq_layer_con
         return clseq_fail(CLSEQ_E_ARG, "optimizer kind %d is unknown", (int)o->kind);
     clseq_status s = CLSEQ_OK;
     const char *base = (const char *)o;
-    for (const int *u = optimizers[o->kind].uses; *u >= 0 && s == CLSEQ_OK; u++) {
-        const setting *t = &settings[*u];
-        if (t->type == CLSEQ_VALUE_INT)
-            s = clseq_config_put_int(cfg, t->name, *(const int *)(base + t->offset));
-        else
-            s = clseq_config_put_float(cfg, t->name, *(const float *)(base + t->offset));
+    for (const int *u = optimizers[o->kind].uses; *u >= 0 && s == CLSEQ_OK; u++)
+        s = put_setting(&settings[*u], o, cfg);
+    for (int i = 0; i < OPTIONAL_SETTINGS && s == CLSEQ_OK; i++) {
+        const setting *t = &settings[optional[i]];
+        if (!uses_setting(o->kind, optional[i]) && *(const float *)(base + t->offset) != 0.0f)
+            s = put_setting(t, o, cfg);
     }
     return s;
 }
@@ -141,16 +183,25 @@ clseq_status clseq_mf_optimizer_from_config(const char *name, const clseq_layer_
     while (kind < OPTIMIZER_KINDS && strcmp(optimizers[kind].name, name) != 0)
         kind++;
     if (kind == OPTIMIZER_KINDS)
-        return clseq_fail(CLSEQ_E_ARG, "unknown optimizer '%s' (sgd, adam, rmsprop)", name);
+        return clseq_fail(CLSEQ_E_ARG, "unknown optimizer '%s' (sgd, adam, rmsprop, adamw, "
+                          "adagrad, adadelta, adamax, nadam, lion)", name);
     o->kind = (clseq_optimizer_kind)kind;
     char what[48];
     snprintf(what, sizeof what, "optimizer %s", name);
-    const char *known[5];
+    const char *known[MAX_SETTINGS];
     int count = 0;
     clseq_status s = CLSEQ_OK;
     for (const int *u = optimizers[kind].uses; *u >= 0 && s == CLSEQ_OK; u++) {
         known[count++] = settings[*u].name;
         s = take_setting(&settings[*u], cfg, what, o);
+    }
+    for (int i = 0; i < OPTIONAL_SETTINGS && s == CLSEQ_OK; i++) {
+        const setting *t = &settings[optional[i]];
+        if (uses_setting(kind, optional[i]))
+            continue;
+        known[count++] = t->name;
+        if (clseq_config_find(cfg, t->name))
+            s = take_setting(t, cfg, what, o);
     }
     return s == CLSEQ_OK ? clseq_config_only(cfg, known, count, what) : s;
 }
@@ -214,19 +265,58 @@ clseq_status clseq_model_decode(clseq_ctx *ctx, const unsigned char *data, size_
     return version == 1 ? clseq_mf1_decode(ctx, &r, out) : clseq_mf2_decode(ctx, &r, out);
 }
 
+/* clseq_save's format: Keras's for a path ending in ".keras", as
+ * keras.Model.save decides, otherwise clseq's own. */
+static int wants_keras(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 6 && strcmp(path + n - 6, ".keras") == 0;
+}
+
+static clseq_status encode_for(const clseq_model *m, const char *path, unsigned char **data,
+                               size_t *size)
+{
+    if (!wants_keras(path))
+        return clseq_model_encode(m, data, size);
+#ifdef CLSEQ_HAVE_KERAS
+    return clseq_keras_encode(m, data, size);
+#else
+    (void)data;
+    (void)size;
+    return clseq_fail(CLSEQ_E_FORMAT, "cannot write a .keras file: clseq was built without "
+                      "Keras support (CLSEQ_WITH_KERAS)");
+#endif
+}
+
 clseq_status clseq_save(const clseq_model *m, const char *path)
 {
     if (!m || !path || !*path)
         return clseq_fail(CLSEQ_E_ARG, "clseq_save: NULL model or empty path");
     unsigned char *data = NULL;
     size_t size = 0;
-    clseq_status s = clseq_model_encode(m, &data, &size);
+    clseq_status s = encode_for(m, path, &data, &size);
     if (s != CLSEQ_OK)
         s = clseq_fail_context(s, "%s: ", path);
     else
         s = clseq_write_file_atomic(path, data, size);
     free(data);
     return s;
+}
+
+/* clseq_load's reader, chosen by content, whatever the file's name. */
+static clseq_status decode_any(clseq_ctx *ctx, const unsigned char *data, size_t size,
+                               const char *path, clseq_model **out)
+{
+    clseq_keras_kind kind = clseq_keras_sniff(data, size);
+    if (kind == CLSEQ_KERAS_NONE)
+        return clseq_model_decode(ctx, data, size, path, out);
+#ifdef CLSEQ_HAVE_KERAS
+    return clseq_keras_decode(ctx, data, size, path, out);
+#else
+    return clseq_fail(CLSEQ_E_FORMAT, "%s: a Keras %s file, but clseq was built without Keras "
+                      "support (CLSEQ_WITH_KERAS)", path,
+                      kind == CLSEQ_KERAS_ZIP ? ".keras" : ".h5");
+#endif
 }
 
 clseq_status clseq_load(clseq_ctx *ctx, const char *path, clseq_model **out)
@@ -240,7 +330,7 @@ clseq_status clseq_load(clseq_ctx *ctx, const char *path, clseq_model **out)
     size_t size = 0;
     clseq_status s = clseq_read_file(path, &data, &size);
     if (s == CLSEQ_OK)
-        s = clseq_model_decode(ctx, data, size, path, out);
+        s = decode_any(ctx, data, size, path, out);
     free(data);
     return s;
 }

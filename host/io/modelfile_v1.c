@@ -148,8 +148,9 @@ static clseq_status parse_compile(clseq_reader *r, decoded *d)
     float v[COMPILE_FIELDS];
     for (int i = 0; i < COMPILE_FIELDS; i++)
         v[i] = clseq_f32_from_bits(f[i]);
-    d->opt = (clseq_optimizer){(clseq_optimizer_kind)f[1], v[2], v[3], (int)f[4], v[5], v[6], v[7],
-                               v[8]};
+    d->opt = (clseq_optimizer){.kind = (clseq_optimizer_kind)f[1], .learning_rate = v[2],
+                               .momentum = v[3], .nesterov = (int)f[4], .beta1 = v[5],
+                               .beta2 = v[6], .rho = v[7], .epsilon = v[8]};
     d->loss = (clseq_loss)f[9];
     d->metrics = f[10];
     return CLSEQ_OK;

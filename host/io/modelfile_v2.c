@@ -17,15 +17,15 @@
  *                       (each >= 1); u8 trainable (0/1); product-of-dims
  *                       f32 values (finite), row-major
  *   u32     compiled (0/1); if 1:
- *             string  optimizer ("sgd", "adam", "rmsprop")
+ *             string  optimizer ("sgd", "adam", "rmsprop", "adamw", ...)
  *             u32     setting count, then settings as config values:
- *                     the ones the optimizer uses, all of them
- *                     (clseq_mf_optimizer_config)
+ *                     the ones the optimizer uses, all of them, and the
+ *                     optional ones that are set (clseq_mf_optimizer_config)
  *             string  loss (Keras's name, clseq_loss_name)
  *             u32     metric bits (CLSEQ_METRIC_*)
  *             u64     iterations: optimizer steps taken (at most 2^63 - 1)
  *             u32     slot count (at most 8), then per slot: string name
- *                     ("momentum"; "m", "v"; "v"), u64 count (the number
+ *                     (clseq_optimizer_slot_name), u64 count (the number
  *                     of trainable values), count f32 (finite)
  *
  * Nothing may follow before the checksum. Every count is bounded by the
@@ -363,7 +363,7 @@ static clseq_status parse_settings(clseq_reader *r, clseq_optimizer *opt, clseq_
         s = clseq_mf_refused(s, r, pos);
     pos = r->pos;
     if (s == CLSEQ_OK && (s = clseq_read_u32(r, "metric bits", &bits)) == CLSEQ_OK &&
-        (bits & ~(uint32_t)(CLSEQ_METRIC_ACCURACY | CLSEQ_METRIC_MSE | CLSEQ_METRIC_MAE)))
+        (bits & ~(uint32_t)CLSEQ_METRIC_ALL))
         s = clseq_read_fail(r, pos, "unknown metric bits 0x%x", (unsigned)bits);
     *metrics = bits;
     return s;

@@ -114,7 +114,8 @@ typedef enum rule {
     TAKE_BOOL,       /* true/false, into the config as 1/0 */
     TAKE_ACTIVATION, /* a name, a serialized function or null (linear) */
     IGNORE,          /* any value: does not change the computation */
-    NULL_ONLY,       /* null only: a regularizer, constraint, ... */
+    NULL_ONLY,       /* null only: a constraint, ... */
+    REGULARIZER,     /* null, or an L1, L2 or L1L2 regularizer */
     CHANNELS_LAST,   /* data_format: null or "channels_last" */
     MUST_TRUE,
     MUST_FALSE,
@@ -142,8 +143,8 @@ static const arg dense_args[] = {
     {"use_bias", MUST_TRUE},
     {"kernel_initializer", IGNORE},
     {"bias_initializer", IGNORE},
-    {"kernel_regularizer", NULL_ONLY},
-    {"bias_regularizer", NULL_ONLY},
+    {"kernel_regularizer", REGULARIZER},
+    {"bias_regularizer", REGULARIZER},
     {"kernel_constraint", NULL_ONLY},
     {"bias_constraint", NULL_ONLY},
     {"quantization_config", NULL_ONLY},
@@ -165,8 +166,8 @@ static const arg conv2d_args[] = {
     {"use_bias", TAKE_BOOL},
     {"kernel_initializer", IGNORE},
     {"bias_initializer", IGNORE},
-    {"kernel_regularizer", NULL_ONLY},
-    {"bias_regularizer", NULL_ONLY},
+    {"kernel_regularizer", REGULARIZER},
+    {"bias_regularizer", REGULARIZER},
     {"kernel_constraint", NULL_ONLY},
     {"bias_constraint", NULL_ONLY},
     {"lora_rank", FALSY},
@@ -223,8 +224,8 @@ static const arg batch_norm_args[] = {
     {"gamma_initializer", IGNORE},
     {"moving_mean_initializer", IGNORE},
     {"moving_variance_initializer", IGNORE},
-    {"beta_regularizer", NULL_ONLY},
-    {"gamma_regularizer", NULL_ONLY},
+    {"beta_regularizer", REGULARIZER},
+    {"gamma_regularizer", REGULARIZER},
     {"beta_constraint", NULL_ONLY},
     {"gamma_constraint", NULL_ONLY},
     {"synchronized", MUST_FALSE},
@@ -384,6 +385,46 @@ static clseq_status check_axis(const where_layer *w, const cJSON *v, int in_rank
     return refuse_value(w, "axis", v, "the last axis (-1)");
 }
 
+/* A weight regularizer, "<variable>_regularizer": null, or L1, L2 or
+ * L1L2 as keras/src/regularizers/regularizers.py serializes them
+ * ({"class_name": "L2", "config": {"l2": 0.01}}), into the clseq
+ * config's "<variable>_regularizer_l1" and "..._l2" (nn/model_io.c). */
+static clseq_status take_regularizer(const where_layer *w, const char *name, const cJSON *v,
+                                     clseq_layer_config *cfg)
+{
+    if (cJSON_IsNull(v))
+        return CLSEQ_OK;
+    const cJSON *cls = clseq_keras_member(v, "class_name");
+    const cJSON *conf = clseq_keras_member(v, "config");
+    static const char expect[] = "null or an L1, L2 or L1L2 regularizer";
+    if (!cJSON_IsString(cls) || !cJSON_IsObject(conf))
+        return refuse_value(w, name, v, expect);
+    const char *c = cls->valuestring;
+    int has_l1 = strcmp(c, "L1") == 0 || strcmp(c, "L1L2") == 0 || strcmp(c, "l1_l2") == 0;
+    int has_l2 = strcmp(c, "L2") == 0 || strcmp(c, "L1L2") == 0 || strcmp(c, "l1_l2") == 0;
+    if (!has_l1 && !has_l2)
+        return refuse_value(w, name, v, expect);
+    double l[2] = {0, 0};
+    const cJSON *item;
+    cJSON_ArrayForEach(item, conf)
+    {
+        int which = strcmp(item->string, "l1") == 0 ? 0 : strcmp(item->string, "l2") == 0 ? 1 : -1;
+        if (which < 0 || (which == 0 && !has_l1) || (which == 1 && !has_l2) ||
+            !cJSON_IsNumber(item) || !(item->valuedouble >= 0) || item->valuedouble > 3.0e38)
+            return refuse_value(w, name, v, "l1 and l2 factors >= 0 of its class");
+        l[which] = item->valuedouble;
+    }
+    char key[CLSEQ_CONFIG_NAME];
+    size_t stem = strlen(name) - strlen("_regularizer");
+    for (int i = 0; i < 2; i++) {
+        snprintf(key, sizeof key, "%.*s_regularizer_l%d", (int)(stem < 16 ? stem : 16), name,
+                 i + 1);
+        if (clseq_config_put_float(cfg, key, (float)l[i]) != CLSEQ_OK)
+            return put_failed(w, name);
+    }
+    return CLSEQ_OK;
+}
+
 static clseq_status apply_rule(const where_layer *w, const arg *a, const cJSON *v, int in_rank,
                                clseq_layer_config *cfg)
 {
@@ -420,6 +461,8 @@ static clseq_status apply_rule(const where_layer *w, const arg *a, const cJSON *
         return CLSEQ_OK;
     case NULL_ONLY:
         return cJSON_IsNull(v) ? CLSEQ_OK : refuse_value(w, a->name, v, "null");
+    case REGULARIZER:
+        return take_regularizer(w, a->name, v, cfg);
     case CHANNELS_LAST:
         return cJSON_IsNull(v) || (cJSON_IsString(v) && strcmp(v->valuestring, "channels_last") == 0)
                    ? CLSEQ_OK
@@ -713,24 +756,53 @@ static void add_nulls(cJSON *obj, const char *const *names, int *ok)
         add(obj, *names, cJSON_CreateNull(), ok);
 }
 
+/* "<variable>_regularizer": null, or the L1, L2 or L1L2 Keras serializes
+ * for the clseq config's factors. */
+static void add_regularizer(cJSON *obj, const clseq_layer_config *c, const char *variable,
+                            int *ok)
+{
+    char key[CLSEQ_CONFIG_NAME], argument[CLSEQ_CONFIG_NAME];
+    float l[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        snprintf(key, sizeof key, "%.16s_regularizer_l%d", variable, i + 1);
+        const clseq_config_value *v = clseq_config_find(c, key);
+        l[i] = v && v->type == CLSEQ_VALUE_FLOAT ? v->f : 0.0f;
+    }
+    snprintf(argument, sizeof argument, "%.16s_regularizer", variable);
+    if (l[0] == 0.0f && l[1] == 0.0f) {
+        add(obj, argument, cJSON_CreateNull(), ok);
+        return;
+    }
+    const char *cls = l[0] != 0.0f && l[1] != 0.0f ? "L1L2" : l[0] != 0.0f ? "L1" : "L2";
+    cJSON *r = cJSON_CreateObject(), *cfg = cJSON_CreateObject();
+    add(r, "module", cJSON_CreateString("keras.regularizers"), ok);
+    add(r, "class_name", cJSON_CreateString(cls), ok);
+    if (l[0] != 0.0f)
+        add(cfg, "l1", clseq_keras_float_json(l[0]), ok);
+    if (l[1] != 0.0f)
+        add(cfg, "l2", clseq_keras_float_json(l[1]), ok);
+    add(r, "config", cfg, ok);
+    add(r, "registered_name", cJSON_CreateNull(), ok);
+    add(obj, argument, r, ok);
+}
+
 /* Each class's arguments after name, trainable and dtype, in the order
  * Keras 3.15 writes them (the get_config methods named above). */
 static void class_args(const char *cls, const clseq_layer_config *c, cJSON *cfg, int *ok)
 {
-    static const char *const dense_nulls[] = {"kernel_regularizer", "bias_regularizer",
-                                              "kernel_constraint", "bias_constraint",
+    static const char *const dense_nulls[] = {"kernel_constraint", "bias_constraint",
                                               "quantization_config", NULL};
-    static const char *const conv_nulls[] = {"kernel_regularizer", "bias_regularizer",
-                                             "activity_regularizer", "kernel_constraint",
+    static const char *const conv_nulls[] = {"activity_regularizer", "kernel_constraint",
                                              "bias_constraint", NULL};
-    static const char *const bn_nulls[] = {"beta_regularizer", "gamma_regularizer",
-                                           "beta_constraint", "gamma_constraint", NULL};
+    static const char *const bn_nulls[] = {"beta_constraint", "gamma_constraint", NULL};
     if (strcmp(cls, "Dense") == 0) {
         add(cfg, "units", value_json(c, "units", 0), ok);
         add(cfg, "activation", value_json(c, "activation", 0), ok);
         add(cfg, "use_bias", cJSON_CreateTrue(), ok);
         add(cfg, "kernel_initializer", initializer("GlorotUniform"), ok);
         add(cfg, "bias_initializer", initializer("Zeros"), ok);
+        add_regularizer(cfg, c, "kernel", ok);
+        add_regularizer(cfg, c, "bias", ok);
         add_nulls(cfg, dense_nulls, ok);
     } else if (strcmp(cls, "Conv2D") == 0) {
         add(cfg, "filters", value_json(c, "filters", 0), ok);
@@ -744,6 +816,8 @@ static void class_args(const char *cls, const clseq_layer_config *c, cJSON *cfg,
         add(cfg, "use_bias", value_json(c, "use_bias", 1), ok);
         add(cfg, "kernel_initializer", initializer("GlorotUniform"), ok);
         add(cfg, "bias_initializer", initializer("Zeros"), ok);
+        add_regularizer(cfg, c, "kernel", ok);
+        add_regularizer(cfg, c, "bias", ok);
         add_nulls(cfg, conv_nulls, ok);
     } else if (strcmp(cls, "MaxPooling2D") == 0 || strcmp(cls, "AveragePooling2D") == 0) {
         add(cfg, "pool_size", value_json(c, "pool_size", 0), ok);
@@ -771,6 +845,8 @@ static void class_args(const char *cls, const clseq_layer_config *c, cJSON *cfg,
         add(cfg, "gamma_initializer", initializer("Ones"), ok);
         add(cfg, "moving_mean_initializer", initializer("Zeros"), ok);
         add(cfg, "moving_variance_initializer", initializer("Ones"), ok);
+        add_regularizer(cfg, c, "beta", ok);
+        add_regularizer(cfg, c, "gamma", ok);
         add_nulls(cfg, bn_nulls, ok);
         add(cfg, "synchronized", cJSON_CreateFalse(), ok);
         add(cfg, "renorm", cJSON_CreateFalse(), ok);

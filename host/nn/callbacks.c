@@ -99,7 +99,11 @@ static clseq_status monitor_init(clseq_monitor *mon, const clseq_history *h, con
     if (!isfinite(min_delta))
         return clseq_fail(CLSEQ_E_ARG, "clseq_fit: %s: min_delta is not finite", what);
     const char *metric = strncmp(name, "val_", 4) == 0 ? name + 4 : name;
-    mon->up = mode == CLSEQ_MODE_MAX || (mode == CLSEQ_MODE_AUTO && strcmp(metric, "accuracy") == 0);
+    /* every series but the loss and the errors has _direction "up": the
+     * accuracies, precision, recall, auc */
+    int goes_up = strcmp(metric, "loss") != 0 && strcmp(metric, "mse") != 0 &&
+                  strcmp(metric, "mae") != 0;
+    mon->up = mode == CLSEQ_MODE_MAX || (mode == CLSEQ_MODE_AUTO && goes_up);
     mon->min_delta = mon->up ? fabs((double)min_delta) : -fabs((double)min_delta);
     if (!isnan(baseline)) {
         mon->best = baseline;

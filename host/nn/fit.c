@@ -17,9 +17,13 @@
 #include "nn/train.h"
 #include "nn/weights.h"
 
-/* totals: loss, accuracy, mse, mae sums, their 4 compensations, then the
- * parameters' and the state's sums (finite unless training diverged) */
-enum { TOTALS = 10, PARAM_SUM = 8, STATE_SUM = 9 };
+/* totals: the loss and metric sums (CLSEQ_SUMS_FLOATS, nn/train.h), then
+ * the parameters' and the state's sums (finite unless training diverged) */
+enum {
+    PARAM_SUM = CLSEQ_SUMS_FLOATS,
+    STATE_SUM = CLSEQ_SUMS_FLOATS + 1,
+    TOTALS = CLSEQ_SUMS_FLOATS + 2
+};
 
 /* Device copies of the training and validation rows. */
 typedef struct fit_data {
@@ -173,8 +177,13 @@ static clseq_status train_batch(clseq_model *m, fit_data *d, size_t start, int r
         s = clseq_forward(m, rows, 1);
     if (s == CLSEQ_OK)
         s = clseq_loss_stats(m, rows, d->totals, 1, d->w != NULL);
+    /* the batch's loss is its mean plus the penalty: rows x penalty in the sum */
+    if (s == CLSEQ_OK && m->regularized)
+        s = clseq_regularizer_penalty(m, (float)rows, d->totals, 0);
     if (s == CLSEQ_OK)
         s = clseq_backward(m, rows, clseq_loss_includes_activation(m), NULL);
+    if (s == CLSEQ_OK && m->regularized)
+        s = clseq_regularizer_grads(m);
     if (s == CLSEQ_OK)
         s = clseq_optimizer_step(m);
     return s;
@@ -227,7 +236,7 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
 {
     clseq_device *dev = m->dev;
     float sums[TOTALS];
-    double totals[4];
+    clseq_pass_sums totals;
     if (o->shuffle)
         clseq_rng_shuffle(&m->shuffle_rng, d->host_perm, d->n);
     clseq_status s = clseq_buffer_write(dev, d->perm, 0, d->n * sizeof(int), d->host_perm);
@@ -236,7 +245,8 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     if (s == CLSEQ_OK && o->terminate_on_nan)
         s = clseq_snapshot_take(m, &d->backup, "the epoch's weight backup");
     if (s == CLSEQ_OK)
-        s = !d->w && clseq_fused_applies(m, o->batch_size) /* the fused kernel has no weights */
+        s = !d->w && !m->regularized && !m->scheduled && /* the fused kernel has none */
+                    clseq_fused_applies(m, o->batch_size)
                 ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
                 : layer_path_epoch(m, d, o->batch_size, progress);
     /* a step can overflow the weights after the last loss was measured:
@@ -249,15 +259,14 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
         s = clseq_buffer_read(dev, d->totals, 0, sizeof sums, sums);
     if (s != CLSEQ_OK)
         return s;
-    for (int i = 0; i < 4; i++)
-        totals[i] = sums[i];
+    clseq_pass_sums_read(sums, &totals);
     /* a non-finite moving statistic breaks inference as surely as a weight */
     *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
-    *count = clseq_totals_to_values(m, totals, d->n, d->weight_sum, values);
+    *count = clseq_totals_to_values(m, &totals, d->n, d->weight_sum, values);
     if (d->val_n > 0) {
-        if ((s = clseq_pass_totals(m, d->val_x, d->val_y, NULL, d->val_n, totals)) != CLSEQ_OK)
+        if ((s = clseq_pass_totals(m, d->val_x, d->val_y, NULL, d->val_n, &totals)) != CLSEQ_OK)
             return s;
-        *count += clseq_totals_to_values(m, totals, d->val_n, (double)d->val_n, values + *count);
+        *count += clseq_totals_to_values(m, &totals, d->val_n, (double)d->val_n, values + *count);
     }
     return CLSEQ_OK;
 }
@@ -294,6 +303,7 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
     clseq_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     clseq_history *h = NULL;
+    m->regularized = clseq_model_regularized(m);
     if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
         (s = upload_data(m, x, y, n, opt, &d)) != CLSEQ_OK)
         goto done;
@@ -305,6 +315,11 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
     h = clseq_history_create(m->metrics, d.val_n > 0, opt->epochs);
     if (!h) {
         s = clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for the history");
+        goto done;
+    }
+    if (opt->reduce_lr_on_plateau && m->scheduled) {
+        s = clseq_fail(CLSEQ_E_STATE, "clseq_fit: reduce_lr_on_plateau cannot change a learning "
+                       "rate that follows a schedule");
         goto done;
     }
     if ((s = clseq_callbacks_begin(&callbacks, opt, h)) != CLSEQ_OK)

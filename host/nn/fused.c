@@ -20,15 +20,21 @@ static double step_work(const clseq_model *m, int batch)
     return work;
 }
 
+/* Scratch offsets the kernel takes besides the layer table. */
+enum { OFF_INPUT, OFF_TARGET, OFF_DELTA, OFF_DELTA_STRIDE, OFF_LOGITS, OFFSETS };
+
 /* The kernel's layer table (each kind fills its own row) and scratch
- * offsets; either may be NULL to only size the scratch. Returns the scratch
- * size in floats, or 0 if some layer cannot be fused. */
+ * offsets (OFF_*; OFF_LOGITS -1 when the loss is not taken from logits:
+ * else a dense last layer's kept z, or an activation layer's input);
+ * either may be NULL to only size the scratch. Returns the scratch size in
+ * floats, or 0 if some layer cannot be fused. */
 static size_t build_layout(const clseq_model *m, int batch, int *table, int *offsets)
 {
-    size_t widest = (size_t)m->input_dim, used = 0, at[4];
-    at[0] = 0; /* inputs */
+    size_t widest = (size_t)m->input_dim, used = 0, at[OFFSETS], prev_out = 0;
+    long logits = -1;
+    at[OFF_INPUT] = 0;
     used += (size_t)batch * m->input_dim;
-    at[1] = used; /* targets */
+    at[OFF_TARGET] = used;
     used += (size_t)batch * clseq_model_target_width(m);
     for (int i = 0; i < m->layer_count; i++) {
         const clseq_layer *l = &m->layers[i];
@@ -41,16 +47,36 @@ static size_t build_layout(const clseq_model *m, int batch, int *table, int *off
                 table[i * FL_FIELDS + f] = row[f];
         used += (size_t)batch * row[FL_UNITS];
         widest = widest > (size_t)row[FL_UNITS] ? widest : (size_t)row[FL_UNITS];
+        if (i == m->layer_count - 1 && clseq_loss_from_logits(m)) {
+            logits = row[FL_DENSE] ? (long)used : (long)prev_out;
+            if (row[FL_DENSE])
+                used += (size_t)batch * row[FL_UNITS];
+        }
+        prev_out = (size_t)row[FL_OUT];
     }
-    at[2] = used; /* two gradient buffers */
-    at[3] = (size_t)batch * widest;
-    for (int i = 0; offsets && i < 4; i++)
+    at[OFF_DELTA] = used; /* two gradient buffers */
+    at[OFF_DELTA_STRIDE] = (size_t)batch * widest;
+    for (int i = 0; offsets && i < OFF_LOGITS; i++)
         offsets[i] = (int)at[i];
-    return used + 2 * at[3];
+    if (offsets)
+        offsets[OFF_LOGITS] = (int)logits;
+    return used + 2 * at[OFF_DELTA_STRIDE];
+}
+
+/* Whether the fused kernel has m's optimizer: SGD, Adam or RMSprop
+ * without clipping or weight decay (the others run on the layer path). */
+static int fused_optimizer(const clseq_optimizer *o)
+{
+    return (o->kind == CLSEQ_OPT_SGD || o->kind == CLSEQ_OPT_ADAM ||
+            o->kind == CLSEQ_OPT_RMSPROP) &&
+           o->weight_decay == 0.0f && o->clipnorm == 0.0f && o->clipvalue == 0.0f &&
+           o->global_clipnorm == 0.0f;
 }
 
 int clseq_fused_applies(const clseq_model *m, int batch)
 {
+    if (!fused_optimizer(&m->optimizer))
+        return 0;
     if (m->dev->kernel_wg[K_FUSED_TRAIN] < m->dev->fused_size)
         return 0; /* the kernel cannot run at the size it was built for */
     int option = m->ctx->options.fused;
@@ -68,13 +94,16 @@ int clseq_fused_applies(const clseq_model *m, int batch)
 }
 
 static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int n, int batch,
-                           cl_mem table, cl_mem scratch, const int offsets[4], cl_mem totals)
+                           cl_mem table, cl_mem scratch, const int offsets[OFFSETS],
+                           cl_mem totals)
 {
     cl_kernel k = m->dev->kernels[K_FUSED_TRAIN];
     const clseq_optimizer *o = &m->optimizer;
     cl_int err = CL_SUCCESS;
     int layers = m->layer_count, target_width = clseq_model_target_width(m);
-    int params = (int)m->param_count, loss = (int)m->loss, acc = clseq_accuracy_kind(m);
+    int params = (int)m->param_count, loss = (int)m->loss;
+    clseq_metric_args metric = clseq_metric_args_of(m);
+    int auc_off = (m->metrics & CLSEQ_METRIC_AUC) ? CLSEQ_SUMS_AUC : -1;
     int fused_loss = clseq_loss_includes_activation(m);
     int opt = (int)o->kind, t0 = (int)m->iterations;
     size_t local = m->dev->fused_size;
@@ -97,7 +126,7 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     CLSEQ_BIND(k, 16, offsets[2], &err);
     CLSEQ_BIND(k, 17, offsets[3], &err);
     CLSEQ_BIND(k, 18, loss, &err);
-    CLSEQ_BIND(k, 19, acc, &err);
+    CLSEQ_BIND(k, 19, metric.acc_kind, &err);
     CLSEQ_BIND(k, 20, fused_loss, &err);
     CLSEQ_BIND(k, 21, opt, &err);
     CLSEQ_BIND(k, 22, o->learning_rate, &err);
@@ -109,8 +138,12 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     CLSEQ_BIND(k, 28, o->epsilon, &err);
     CLSEQ_BIND(k, 29, t0, &err);
     CLSEQ_BIND(k, 30, totals, &err);
+    CLSEQ_BIND(k, 31, metric.threshold, &err);
+    CLSEQ_BIND(k, 32, metric.top_k, &err);
+    CLSEQ_BIND(k, 33, offsets[OFF_LOGITS], &err);
+    CLSEQ_BIND(k, 34, auc_off, &err);
     if (err == CL_SUCCESS)
-        err = clSetKernelArg(k, 31, local * sizeof(float), NULL);
+        err = clSetKernelArg(k, 35, local * sizeof(float), NULL);
     if (err != CL_SUCCESS)
         return clseq_cl_fail(err, "clSetKernelArg (fused_train)");
     return clseq_cl_check(clEnqueueNDRangeKernel(m->dev->queue, k, 1, NULL, &local, &local, 0,
@@ -126,7 +159,7 @@ clseq_status clseq_fused_epoch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, 
     int *table = malloc((size_t)m->layer_count * FL_FIELDS * sizeof *table);
     if (!table)
         return clseq_fail(CLSEQ_E_NOMEM, "fused training: out of host memory");
-    int offsets[4];
+    int offsets[OFFSETS];
     size_t scratch_floats = build_layout(m, batch, table, offsets);
     cl_mem table_buf = NULL, scratch = NULL;
     size_t table_bytes = (size_t)m->layer_count * FL_FIELDS * sizeof *table;

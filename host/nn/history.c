@@ -12,7 +12,7 @@ struct clseq_history {
     int series;
     int epochs;      /* recorded */
     int capacity;    /* planned */
-    char names[CLSEQ_HISTORY_MAX_SERIES][32];
+    char names[CLSEQ_HISTORY_MAX_SERIES][48]; /* "val_sparse_top_k_categorical_accuracy" */
     float *values[CLSEQ_HISTORY_MAX_SERIES];
 };
 
@@ -22,11 +22,11 @@ clseq_history *clseq_history_create(unsigned metrics, int with_validation, int e
     if (!h)
         return NULL;
     h->capacity = epochs > 0 ? epochs : 1;
-    const char *base[4] = {"loss"};
+    const char *base[1 + CLSEQ_METRIC_COUNT] = {"loss"};
     int count = 1;
-    for (unsigned bit = 1; bit <= CLSEQ_METRIC_MAE; bit <<= 1)
-        if (metrics & bit)
-            base[count++] = clseq_metric_name(bit);
+    for (int i = 0; i < CLSEQ_METRIC_COUNT; i++)
+        if (metrics & (1u << i))
+            base[count++] = clseq_metric_name(1u << i);
     for (int pass = 0; pass < (with_validation ? 2 : 1); pass++)
         for (int i = 0; i < count; i++)
             snprintf(h->names[h->series++], sizeof h->names[0], "%s%s", pass ? "val_" : "",

@@ -4,7 +4,8 @@
 
 #include "clseq.h"
 
-enum { CLSEQ_HISTORY_MAX_SERIES = 8 };
+/* loss and every metric, each with its val_ series */
+enum { CLSEQ_HISTORY_MAX_SERIES = 2 * (1 + CLSEQ_METRIC_COUNT) };
 
 /* A history with the series fit reports for these metrics; validation
  * series only if with_validation. NULL when out of memory. */

@@ -38,14 +38,14 @@ static int chunk_rows(size_t n)
 }
 
 clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, size_t n,
-                               double totals[4])
+                               clseq_pass_sums *sums)
 {
-    float sums[2 * STATS_PER_ROW]; /* sums, then their compensations */
+    float acc_host[CLSEQ_SUMS_FLOATS];
     cl_mem acc = NULL;
     int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
-    clseq_status s = clseq_buffer_create(m->dev, sizeof sums, &acc);
+    clseq_status s = clseq_buffer_create(m->dev, sizeof acc_host, &acc);
     if (s == CLSEQ_OK)
-        s = clseq_buffer_fill(m->dev, acc, 0, 2 * STATS_PER_ROW, 0.0f);
+        s = clseq_buffer_fill(m->dev, acc, 0, CLSEQ_SUMS_FLOATS, 0.0f);
     for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
         int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
         s = copy_rows(m->dev, x, start, rows, m->input_dim, m->work.input);
@@ -58,25 +58,15 @@ clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, siz
         if (s == CLSEQ_OK)
             s = clseq_loss_stats(m, rows, acc, 0, w != NULL);
     }
+    /* Keras's test_step adds the regularizers' penalty too: n x it */
+    if (s == CLSEQ_OK && clseq_model_regularized(m))
+        s = clseq_regularizer_penalty(m, (float)n, acc, 0);
     if (s == CLSEQ_OK)
-        s = clseq_buffer_read(m->dev, acc, 0, sizeof sums, sums);
-    for (int i = 0; i < STATS_PER_ROW; i++)
-        totals[i] = sums[i];
+        s = clseq_buffer_read(m->dev, acc, 0, sizeof acc_host, acc_host);
+    if (s == CLSEQ_OK)
+        clseq_pass_sums_read(acc_host, sums);
     clseq_buffer_release(&acc);
     return s;
-}
-
-int clseq_totals_to_values(const clseq_model *m, const double totals[4], size_t n,
-                           double weight_sum, float *values)
-{
-    int count = 0;
-    values[count++] = (float)(totals[0] / (double)n);
-    /* Keras's Mean metrics divide by the weights' sum; no weight at all
-     * gives 0 there (divide_no_nan) */
-    for (int bit = 0; bit < 3; bit++)
-        if (m->metrics & (1u << bit))
-            values[count++] = weight_sum > 0 ? (float)(totals[1 + bit] / weight_sum) : 0.0f;
-    return count;
 }
 
 static clseq_status check_ready(const clseq_model *m, const float *x, size_t n, const char *what)
@@ -122,15 +112,15 @@ clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float
                                &weight_sum)) != CLSEQ_OK)
         return s;
     cl_mem xd = NULL, yd = NULL, wd = NULL;
-    double totals[4];
-    float values[4];
+    clseq_pass_sums sums;
+    float values[1 + CLSEQ_METRIC_COUNT];
     if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&
         (s = clseq_workspace_reserve(m, chunk_rows(n))) == CLSEQ_OK &&
         (s = clseq_upload_rows(m->dev, x, n, m->input_dim, &xd)) == CLSEQ_OK &&
         (s = clseq_upload_rows(m->dev, y, n, clseq_model_target_width(m), &yd)) == CLSEQ_OK &&
         (!weights || (s = clseq_upload_rows(m->dev, weights, n, 1, &wd)) == CLSEQ_OK) &&
-        (s = clseq_pass_totals(m, xd, yd, wd, n, totals)) == CLSEQ_OK) {
-        int count = clseq_totals_to_values(m, totals, n, weight_sum, values);
+        (s = clseq_pass_totals(m, xd, yd, wd, n, &sums)) == CLSEQ_OK) {
+        int count = clseq_totals_to_values(m, &sums, n, weight_sum, values);
         *loss = values[0];
         for (int i = 1; i < count; i++)
             metric_values[i - 1] = values[i];

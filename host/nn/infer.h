@@ -6,15 +6,29 @@
 
 /* Uploads rows x cols floats into a new buffer. */
 clseq_status clseq_upload_rows(clseq_device *dev, const float *x, size_t rows, int cols, cl_mem *out);
-/* Sums of per-row loss, accuracy, mse and mae over n rows of device data x
- * and y into host totals[4], each row weighted by w (NULL: 1); chunks of
- * at most m->work.rows rows. */
+/* A pass's sums on the host: the STATS_PER_ROW column sums (loss and
+ * metrics, weighted) and AUC's histogram, weighted positives and negatives
+ * per bucket. */
+typedef struct clseq_pass_sums {
+    double stats[STATS_PER_ROW];
+    double positives[AUC_THRESHOLDS];
+    double negatives[AUC_THRESHOLDS];
+} clseq_pass_sums;
+
+/* The host sums from the device accumulator's floats (CLSEQ_SUMS_FLOATS,
+ * nn/train.h), with each sum's Kahan compensation taken off. */
+void clseq_pass_sums_read(const float *acc, clseq_pass_sums *out);
+/* Sums of per-row loss and metrics over n rows of device data x and y
+ * into *sums, each row weighted by w (NULL: 1); chunks of at most
+ * m->work.rows rows, one read at the end. */
 clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, size_t n,
-                               double totals[4]);
-/* Evaluate's values from totals over n rows: loss then each metric in bit
- * order. As Keras reduces them: the loss over the row count, the metrics
- * over the sum of the sample weights (n when unweighted). */
-int clseq_totals_to_values(const clseq_model *m, const double totals[4], size_t n,
+                               clseq_pass_sums *sums);
+/* Evaluate's values from the sums over n rows: loss then each metric in
+ * bit order (at most 1 + CLSEQ_METRIC_COUNT values); returns the count.
+ * As Keras reduces them: the loss over the row count, the mean metrics
+ * over the sum of the sample weights (n when unweighted), precision,
+ * recall and AUC from the weighted confusion counts. */
+int clseq_totals_to_values(const clseq_model *m, const clseq_pass_sums *sums, size_t n,
                            double weight_sum, float *values);
 
 #endif

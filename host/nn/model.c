@@ -47,6 +47,7 @@ clseq_status clseq_model_create_shaped(clseq_ctx *ctx, int rank, const int *dims
     m->input = input;
     m->input_dim = clseq_shape_size(&input);
     seed_streams(m, DEFAULT_SEED);
+    m->metric_options = clseq_metric_defaults();
     *out = m;
     return CLSEQ_OK;
 }
@@ -176,7 +177,8 @@ static clseq_status add_variables(clseq_model *m, clseq_layer *l, const char *wh
         if (info.count > (size_t)INT32_MAX - base - *total)
             return clseq_fail(CLSEQ_E_SHAPE, "%s: %s of %zu values makes the model too large",
                               what, info.name, info.count);
-        m->vars[m->var_count + i] = (clseq_variable){l->index, i, info.count, info.trainable};
+        m->vars[m->var_count + i] =
+            (clseq_variable){l->index, i, info.count, info.trainable, 0.0f, 0.0f};
         m->var_offset[m->var_count + i] = base + *total;
         *total += info.count;
     }
@@ -307,6 +309,55 @@ static clseq_status check_loss_fits_output(const clseq_model *m, clseq_loss loss
     return CLSEQ_OK;
 }
 
+/* The metrics that compare each output with its target need targets as
+ * wide as the outputs; sparse_top_k needs sparse ones (Keras picks the
+ * top-k flavour by name and would misread the other targets). */
+static clseq_status check_metrics_fit_targets(clseq_loss loss, unsigned metrics)
+{
+    const unsigned per_output = CLSEQ_METRIC_BINARY_ACCURACY | CLSEQ_METRIC_PRECISION |
+                                CLSEQ_METRIC_RECALL | CLSEQ_METRIC_AUC | CLSEQ_METRIC_TOP_K;
+    if (metrics & ~CLSEQ_METRIC_ALL)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_compile: unknown metric bits 0x%x",
+                          metrics & ~CLSEQ_METRIC_ALL);
+    int sparse = loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY;
+    unsigned wrong = sparse ? metrics & per_output : metrics & CLSEQ_METRIC_SPARSE_TOP_K;
+    if (wrong) {
+        unsigned bit = wrong & -wrong;
+        return clseq_fail(CLSEQ_E_ARG, "clseq_compile: metric %s needs %s targets, but %s's are %s",
+                          clseq_metric_name(bit), sparse ? "one column per output" : "sparse",
+                          clseq_loss_name(loss),
+                          sparse ? "sparse class indices" : "one column per output");
+    }
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_set_metric_options(clseq_model *m, const clseq_metric_options *opt)
+{
+    if (!m || !opt)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_set_metric_options: NULL model or options");
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "clseq_set_metric_options");
+    /* Keras checks thresholds of the confusion metrics to lie in [0, 1]
+     * (metrics_utils.assert_thresholds_range) */
+    if (!(opt->threshold >= 0.0f && opt->threshold <= 1.0f))
+        return clseq_fail(CLSEQ_E_ARG,
+                          "clseq_set_metric_options: threshold must be in [0, 1], got %g",
+                          (double)opt->threshold);
+    if (opt->k < 1)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_set_metric_options: k must be >= 1, got %d",
+                          opt->k);
+    m->metric_options = *opt;
+    return CLSEQ_OK;
+}
+
+clseq_status clseq_get_metric_options(const clseq_model *m, clseq_metric_options *out)
+{
+    if (!m || !out)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_get_metric_options: NULL model or out");
+    *out = m->metric_options;
+    return CLSEQ_OK;
+}
+
 clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss, unsigned metrics)
 {
     if (!m)
@@ -320,8 +371,8 @@ clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
         s = check_loss_fits_output(m, loss);
     if (s != CLSEQ_OK)
         return s;
-    if (metrics & ~(unsigned)(CLSEQ_METRIC_ACCURACY | CLSEQ_METRIC_MSE | CLSEQ_METRIC_MAE))
-        return clseq_fail(CLSEQ_E_ARG, "clseq_compile: unknown metric bits 0x%x", metrics);
+    if ((s = check_metrics_fit_targets(loss, metrics)) != CLSEQ_OK)
+        return s;
     m->optimizer = opt;
     m->loss = loss;
     m->metrics = metrics;
@@ -341,6 +392,8 @@ clseq_status clseq_get_learning_rate(const clseq_model *m, float *out)
         return clseq_fail(CLSEQ_E_ARG, "clseq_get_learning_rate: NULL model or out");
     if (!m->compiled)
         return clseq_fail(CLSEQ_E_STATE, "clseq_get_learning_rate: compile the model first");
+    if (m->scheduled) /* what the next step will use */
+        return clseq_lr_schedule_value(&m->schedule, m->iterations, out);
     *out = m->optimizer.learning_rate;
     return CLSEQ_OK;
 }
@@ -351,6 +404,9 @@ clseq_status clseq_set_learning_rate(clseq_model *m, float learning_rate)
         return clseq_fail(CLSEQ_E_ARG, "clseq_set_learning_rate: model is NULL");
     if (!m->compiled)
         return clseq_fail(CLSEQ_E_STATE, "clseq_set_learning_rate: compile the model first");
+    if (m->scheduled)
+        return clseq_fail(CLSEQ_E_STATE, "clseq_set_learning_rate: the learning rate follows a "
+                          "schedule (clseq_set_lr_schedule(m, NULL) first)");
     if (!(learning_rate > 0.0f) || !isfinite(learning_rate))
         return clseq_fail(CLSEQ_E_ARG, "clseq_set_learning_rate: the learning rate must be > 0 "
                           "and finite, got %g", (double)learning_rate);

@@ -14,6 +14,7 @@ typedef struct clseq_variable {
     int index;              /* within its layer, in Keras's order */
     size_t count;
     int trainable;
+    float l1, l2;           /* Keras's L1L2 regularizer on it (0, 0: none) */
 } clseq_variable;
 
 /* Device buffers for a pass over up to `rows` rows at a time. */
@@ -67,9 +68,13 @@ struct clseq_model {
 
     int compiled;
     int in_fit;             /* a clseq_fit is running (its callbacks may call in) */
+    int regularized;        /* clseq_model_regularized, as the running fit found it */
+    clseq_lr_schedule schedule; /* the learning rate's schedule ... */
+    int scheduled;          /* ... when set (clseq_set_lr_schedule) */
     clseq_optimizer optimizer;
     clseq_loss loss;
     unsigned metrics;
+    clseq_metric_options metric_options; /* threshold and k (clseq_set_metric_options) */
     cl_mem grads;
     cl_mem opt_m;           /* first state vector: SGD, Lion, Adam, Adamax, Nadam momentum,
                                Adadelta accumulated_grad (nn/model_io.c's slots) */
@@ -97,6 +102,18 @@ clseq_status clseq_workspace_reserve(clseq_model *m, int rows);
 void clseq_workspace_release(clseq_model *m);
 /* Checks the optimizer's settings (CLSEQ_E_ARG naming the bad one). */
 clseq_status clseq_optimizer_check(const clseq_optimizer *o);
+/* With a schedule, sets the optimizer's learning rate to its value at the
+ * step about to be taken (m->iterations, before the step counts it); the
+ * caller puts the compiled rate back after the step. */
+clseq_status clseq_schedule_step(clseq_model *m);
+/* 1 if any variable has a regularizer (its penalty joins the loss). */
+int clseq_model_regularized(const clseq_model *m);
+/* The regularizers' penalty, sum over variables of l1 sum|w| + l2 sum w^2,
+ * times scale, added into out[off] (its Kahan compensation in
+ * out[off + STATS_PER_ROW]); on the device, from the current weights. */
+clseq_status clseq_regularizer_penalty(clseq_model *m, float scale, cl_mem out, int off);
+/* Adds each regularizer's gradient, l1 sign(w) + 2 l2 w, to m->grads. */
+clseq_status clseq_regularizer_grads(clseq_model *m);
 /* CLSEQ_E_STATE naming call when a fit is running on m: calls that would
  * break it are refused from its callbacks (clseq.h lists them). */
 clseq_status clseq_model_check_idle(const clseq_model *m, const char *call);

@@ -1,4 +1,5 @@
 /* The model as io/ sees it (model_io.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "nn/model.h"
@@ -11,13 +12,73 @@ int clseq_model_input_shape(const clseq_model *m, int *dims)
     return m->input.rank;
 }
 
+/* A variable's regularizer travels in its layer's config as the floats
+ * "<variable>_regularizer_l1" and "..._l2" (written only when set), for
+ * every kind alike: the kinds never see them. */
+static const char REG_SUFFIX[] = "_regularizer_l";
+
 clseq_status clseq_layer_get_config(const clseq_model *m, int layer, clseq_layer_config *out)
 {
     if (!m || !out || layer < 0 || layer >= m->layer_count)
         return clseq_fail(CLSEQ_E_ARG, "clseq_layer_get_config: bad model, layer or output");
     memset(out, 0, sizeof *out);
     const clseq_layer *l = &m->layers[layer];
-    return l->kind->encode(l, out);
+    clseq_status s = l->kind->encode(l, out);
+    for (int i = 0; s == CLSEQ_OK && i < l->variable_count; i++) {
+        const clseq_variable *v = &m->vars[l->first_variable + i];
+        if (v->l1 == 0.0f && v->l2 == 0.0f)
+            continue;
+        clseq_variable_info info;
+        l->kind->variable(l, i, &info);
+        char name[CLSEQ_CONFIG_NAME];
+        snprintf(name, sizeof name, "%.16s%s1", info.name, REG_SUFFIX);
+        s = clseq_config_put_float(out, name, v->l1);
+        snprintf(name, sizeof name, "%.16s%s2", info.name, REG_SUFFIX);
+        if (s == CLSEQ_OK)
+            s = clseq_config_put_float(out, name, v->l2);
+    }
+    return s;
+}
+
+/* cfg without its regularizer values (into plain) and those values in
+ * regs (a config of their own). */
+static void split_regularizers(const clseq_layer_config *cfg, clseq_layer_config *plain,
+                               clseq_layer_config *regs)
+{
+    memset(plain, 0, sizeof *plain);
+    memset(regs, 0, sizeof *regs);
+    for (int i = 0; i < cfg->count; i++) {
+        const clseq_config_value *v = &cfg->values[i];
+        const char *at = strstr(v->name, REG_SUFFIX);
+        int is_reg = at && (at[sizeof REG_SUFFIX - 1] == '1' || at[sizeof REG_SUFFIX - 1] == '2') &&
+                     !at[sizeof REG_SUFFIX];
+        clseq_layer_config *into = is_reg ? regs : plain;
+        into->values[into->count++] = *v;
+    }
+}
+
+/* Sets the regularizers regs names on the model's last layer. */
+static clseq_status apply_regularizers(clseq_model *m, const clseq_layer_config *regs)
+{
+    int layer = m->layer_count - 1;
+    for (int i = 0; i < regs->count; i++) {
+        const clseq_config_value *v = &regs->values[i];
+        char variable[CLSEQ_CONFIG_NAME];
+        snprintf(variable, sizeof variable, "%.*s", (int)(strstr(v->name, REG_SUFFIX) - v->name),
+                 v->name);
+        float l1 = 0, l2 = 0;
+        char name[CLSEQ_CONFIG_NAME];
+        snprintf(name, sizeof name, "%.16s%s1", variable, REG_SUFFIX);
+        clseq_status s = clseq_config_get_float(regs, name, "regularizer", &l1);
+        snprintf(name, sizeof name, "%.16s%s2", variable, REG_SUFFIX);
+        if (s == CLSEQ_OK)
+            s = clseq_config_get_float(regs, name, "regularizer", &l2);
+        if (s == CLSEQ_OK)
+            s = clseq_set_regularizer(m, layer, variable, l1, l2);
+        if (s != CLSEQ_OK)
+            return s;
+    }
+    return CLSEQ_OK;
 }
 
 clseq_status clseq_model_add_layer_config(clseq_model *m, const char *keras_class,
@@ -32,7 +93,12 @@ clseq_status clseq_model_add_layer_config(clseq_model *m, const char *keras_clas
     if (!kind)
         return clseq_fail(CLSEQ_E_ARG, "layer %d: class '%s' is not supported (supported: %s)",
                           m->layer_count + 1, keras_class, clseq_layer_kinds_list());
-    return clseq_model_append(m, kind, cfg, 0);
+    clseq_layer_config plain, regs;
+    split_regularizers(cfg, &plain, &regs);
+    /* a bad regularizer leaves the layer added: readers free the model on
+     * any failure */
+    clseq_status s = clseq_model_append(m, kind, &plain, 0);
+    return s == CLSEQ_OK ? apply_regularizers(m, &regs) : s;
 }
 
 clseq_status clseq_model_layer_values(const clseq_model *m, const char *keras_class,
@@ -50,7 +116,9 @@ clseq_status clseq_model_layer_values(const clseq_model *m, const char *keras_cl
     l.kind = kind;
     l.index = m->layer_count;
     l.in = m->layer_count ? m->layers[m->layer_count - 1].out : m->input;
-    clseq_status s = kind->decode(&l, cfg);
+    clseq_layer_config plain, regs;
+    split_regularizers(cfg, &plain, &regs);
+    clseq_status s = kind->decode(&l, &plain);
     if (s == CLSEQ_OK)
         s = kind->output_shape(&l);
     *values = 0;
@@ -77,29 +145,35 @@ size_t clseq_model_trainable_count(const clseq_model *m)
     return m->param_count;
 }
 
-/* The slots' buffers in the order of their names. */
+/* The slots' buffers in the order of their names: Keras's names for the
+ * optimizer variables (add_optimizer_variables in each optimizer's build),
+ * but "m" and "v" for Adam and AdamW as clseq has always written them. */
 static int slots(const clseq_model *m, cl_mem *bufs, const char **names)
 {
+    static const char *const slot_names[][2] = {
+        [CLSEQ_OPT_SGD] = {"momentum", NULL},
+        [CLSEQ_OPT_ADAM] = {"m", "v"},
+        [CLSEQ_OPT_RMSPROP] = {NULL, "v"},
+        [CLSEQ_OPT_ADAMW] = {"m", "v"},
+        [CLSEQ_OPT_ADAGRAD] = {NULL, "accumulator"},
+        [CLSEQ_OPT_ADADELTA] = {"accumulated_grad", "accumulated_delta_var"},
+        [CLSEQ_OPT_ADAMAX] = {"momentum", "norm"},
+        [CLSEQ_OPT_NADAM] = {"momentum", "velocity"},
+        [CLSEQ_OPT_LION] = {"momentum", NULL},
+    };
     const clseq_optimizer *o = &m->optimizer;
-    if (!m->compiled || m->param_count == 0)
+    if (!m->compiled || m->param_count == 0 || (unsigned)o->kind > CLSEQ_OPT_LION)
         return 0;
-    if (o->kind == CLSEQ_OPT_SGD) {
-        if (o->momentum == 0.0f)
-            return 0;
-        bufs[0] = m->opt_m;
-        names[0] = "momentum";
-        return 1;
-    }
-    if (o->kind == CLSEQ_OPT_ADAM) {
-        bufs[0] = m->opt_m;
-        names[0] = "m";
-        bufs[1] = m->opt_v;
-        names[1] = "v";
-        return 2;
-    }
-    bufs[0] = m->opt_v;
-    names[0] = "v";
-    return 1;
+    if (o->kind == CLSEQ_OPT_SGD && o->momentum == 0.0f)
+        return 0;
+    int count = 0;
+    const cl_mem held[2] = {m->opt_m, m->opt_v};
+    for (int i = 0; i < 2; i++)
+        if (slot_names[o->kind][i]) {
+            bufs[count] = held[i];
+            names[count++] = slot_names[o->kind][i];
+        }
+    return count;
 }
 
 int clseq_optimizer_slot_count(const clseq_model *m)

@@ -79,6 +79,13 @@ static clseq_status float_buffer(clseq_model *m, size_t count, const char *what,
     return clseq_buffer_create(m->dev, count * sizeof(float), out);
 }
 
+/* Activations whose logits the cross-entropies' reported loss is computed
+ * from (cl/loss.cl): the last layer keeps them in its pre buffer. */
+static int keeps_logits(clseq_activation act)
+{
+    return act == CLSEQ_SOFTMAX || act == CLSEQ_SIGMOID;
+}
+
 /* The per-layer buffers beyond the outputs: pre-activations where the
  * activation needs them, each kind's saved buffer, the shared scratch. */
 static clseq_status layer_buffers(clseq_model *m, int rows)
@@ -89,7 +96,8 @@ static clseq_status layer_buffers(clseq_model *m, int rows)
     for (int i = 0; i < m->layer_count && s == CLSEQ_OK; i++) {
         const clseq_layer *l = &m->layers[i];
         const clseq_layer_kind *k = l->kind;
-        if (k->applies_activation && clseq_activation_needs_input(l->act))
+        if (k->applies_activation && (clseq_activation_needs_input(l->act) ||
+                                      (i == m->layer_count - 1 && keeps_logits(l->act))))
             s = matrix_buffer(m, rows, clseq_shape_size(&l->out), &w->pre[i]);
         size_t saved = k->saved_floats ? k->saved_floats(l, rows) : 0;
         if (s == CLSEQ_OK && saved)
@@ -174,25 +182,63 @@ clseq_status clseq_forward(clseq_model *m, int rows, int training)
 
 int clseq_accuracy_kind(const clseq_model *m)
 {
-    if (m->loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY)
-        return ACC_SPARSE;
-    if (m->loss == CLSEQ_BINARY_CROSSENTROPY || clseq_model_output_size(m) == 1)
+    /* Keras 3 chooses "accuracy" by shapes only
+     * (keras/src/trainers/compile_utils.py, get_metric and
+     * is_binary_or_sparse_categorical): binary when the output has one
+     * unit, sparse when the targets are one column and the output wider,
+     * categorical otherwise (several sigmoid outputs included) */
+    if (clseq_model_output_size(m) == 1)
         return ACC_BINARY;
+    if (clseq_model_target_width(m) == 1)
+        return ACC_SPARSE;
     return ACC_CATEGORICAL;
+}
+
+int clseq_loss_from_logits(const clseq_model *m)
+{
+    const clseq_layer *last = &m->layers[m->layer_count - 1];
+    return (last->act == CLSEQ_SOFTMAX && (m->loss == CLSEQ_CATEGORICAL_CROSSENTROPY ||
+                                           m->loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY)) ||
+           (last->act == CLSEQ_SIGMOID && m->loss == CLSEQ_BINARY_CROSSENTROPY);
+}
+
+cl_mem clseq_loss_logits(const clseq_model *m)
+{
+    const clseq_layer *last = &m->layers[m->layer_count - 1];
+    if (!clseq_loss_from_logits(m))
+        return NULL;
+    if (last->kind->applies_activation)
+        return m->work.pre[m->layer_count - 1];
+    if (last->kind == &clseq_activation_kind) /* an Activation layer: z is its input */
+        return m->layer_count > 1 ? m->work.outputs[m->layer_count - 2] : m->work.input;
+    return NULL;
+}
+
+clseq_metric_args clseq_metric_args_of(const clseq_model *m)
+{
+    clseq_metric_args a;
+    a.acc_kind = clseq_accuracy_kind(m);
+    a.threshold = m->metric_options.threshold;
+    a.top_k = m->metric_options.k;
+    return a;
 }
 
 clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad,
                               int weighted)
 {
     int width = clseq_model_output_size(m);
-    clseq_status s = clseq_op_loss_rows(m->dev, m->work.outputs[m->layer_count - 1],
-                                        m->work.target, rows, width, m->loss,
-                                        clseq_accuracy_kind(m), 1.0f / (float)rows,
-                                        want_grad ? m->work.delta[0] : NULL, m->work.stats,
-                                        weighted ? m->work.weight : NULL);
-    if (s != CLSEQ_OK)
-        return s;
-    return clseq_op_sum_columns(m->dev, m->work.stats, rows, STATS_PER_ROW, totals, 0, 1);
+    cl_mem out = m->work.outputs[m->layer_count - 1];
+    cl_mem w = weighted ? m->work.weight : NULL;
+    clseq_metric_args metric = clseq_metric_args_of(m);
+    clseq_status s = clseq_op_loss_rows(m->dev, out, clseq_loss_logits(m), m->work.target, rows,
+                                        width, m->loss, &metric, 1.0f / (float)rows,
+                                        want_grad ? m->work.delta[0] : NULL, m->work.stats, w);
+    if (s == CLSEQ_OK)
+        s = clseq_op_sum_columns(m->dev, m->work.stats, rows, STATS_PER_ROW, totals, 0, 1);
+    if (s == CLSEQ_OK && (m->metrics & CLSEQ_METRIC_AUC))
+        s = clseq_op_auc_buckets(m->dev, out, m->work.target, rows, width, w, totals,
+                                 CLSEQ_SUMS_AUC);
+    return s;
 }
 
 int clseq_loss_includes_activation(const clseq_model *m)

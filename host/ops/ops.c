@@ -319,25 +319,65 @@ clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int col
     return clseq_launch_nd(dev, K_SUM_COLUMNS, 1, &global, &local, err);
 }
 
+clseq_status clseq_op_regularizer_penalty(clseq_device *dev, cl_mem W, int w_off, int n,
+                                          float l1, float l2, float scale, cl_mem out, int off,
+                                          int comp)
+{
+    size_t local = clseq_pow2_at_most(dev->kernel_wg[K_REGULARIZER_PENALTY], 256);
+    if (local > dev->max_item[0])
+        local = clseq_pow2_at_most(dev->max_item[0], local);
+    const clseq_arg args[] = {CLSEQ_ARG(W),   CLSEQ_ARG(w_off), CLSEQ_ARG(n),
+                              CLSEQ_ARG(l1),  CLSEQ_ARG(l2),    CLSEQ_ARG(scale),
+                              CLSEQ_ARG(out), CLSEQ_ARG(off),   CLSEQ_ARG(comp),
+                              CLSEQ_LOCAL_ARG(local * sizeof(float))};
+    cl_int err = clseq_bind_args(dev, K_REGULARIZER_PENALTY, args, CLSEQ_ARG_COUNT(args));
+    return clseq_launch_nd(dev, K_REGULARIZER_PENALTY, 1, &local, &local, err);
+}
+
+clseq_status clseq_op_regularizer_grads(clseq_device *dev, cl_mem W, cl_mem G, int off, int n,
+                                        float l1, float l2)
+{
+    const clseq_arg args[] = {CLSEQ_ARG(W), CLSEQ_ARG(G),  CLSEQ_ARG(off),
+                              CLSEQ_ARG(n), CLSEQ_ARG(l1), CLSEQ_ARG(l2)};
+    return clseq_run_1d(dev, K_REGULARIZER_GRADS, (size_t)n, args, CLSEQ_ARG_COUNT(args));
+}
+
 clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out)
 {
     const clseq_arg args[] = {CLSEQ_ARG(X), CLSEQ_ARG(rows), CLSEQ_ARG(cols), CLSEQ_ARG(out)};
     return clseq_run_1d(dev, K_ARGMAX_ROWS, (size_t)rows, args, CLSEQ_ARG_COUNT(args));
 }
 
-clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
-                                clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
-                                cl_mem stats, cl_mem W)
+clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Z, cl_mem Y, int rows,
+                                int cols, clseq_loss loss, const clseq_metric_args *metric,
+                                float grad_scale, cl_mem D, cl_mem stats, cl_mem W)
 {
     int loss_code = (int)loss;
-    int want_grad = D != NULL, weighted = W != NULL;
+    int want_grad = D != NULL, weighted = W != NULL, use_logits = Z != NULL;
     cl_mem grad_buf = want_grad ? D : stats; /* never written when want_grad is 0 */
     cl_mem weight_buf = weighted ? W : stats; /* never read when weighted is 0 */
-    const clseq_arg args[] = {CLSEQ_ARG(P), CLSEQ_ARG(Y), CLSEQ_ARG(rows),
-                              CLSEQ_ARG(cols), CLSEQ_ARG(loss_code), CLSEQ_ARG(acc_kind),
-                              CLSEQ_ARG(grad_scale), CLSEQ_ARG(want_grad), CLSEQ_ARG(grad_buf),
-                              CLSEQ_ARG(stats), CLSEQ_ARG(weighted), CLSEQ_ARG(weight_buf)};
+    cl_mem logits = use_logits ? Z : P;       /* never read when use_logits is 0 */
+    const clseq_arg args[] = {CLSEQ_ARG(P),          CLSEQ_ARG(logits),
+                              CLSEQ_ARG(use_logits), CLSEQ_ARG(Y),
+                              CLSEQ_ARG(rows),       CLSEQ_ARG(cols),
+                              CLSEQ_ARG(loss_code),  CLSEQ_ARG(metric->acc_kind),
+                              CLSEQ_ARG(metric->threshold), CLSEQ_ARG(metric->top_k),
+                              CLSEQ_ARG(grad_scale), CLSEQ_ARG(want_grad),
+                              CLSEQ_ARG(grad_buf),   CLSEQ_ARG(stats),
+                              CLSEQ_ARG(weighted),   CLSEQ_ARG(weight_buf)};
     return clseq_run_1d(dev, K_LOSS_ROWS, (size_t)rows, args, CLSEQ_ARG_COUNT(args));
+}
+
+clseq_status clseq_op_auc_buckets(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
+                                  cl_mem W, cl_mem acc, int acc_off)
+{
+    int weighted = W != NULL;
+    cl_mem weight_buf = weighted ? W : P; /* never read when weighted is 0 */
+    const clseq_arg args[] = {CLSEQ_ARG(P),        CLSEQ_ARG(Y),          CLSEQ_ARG(rows),
+                              CLSEQ_ARG(cols),     CLSEQ_ARG(weighted),   CLSEQ_ARG(weight_buf),
+                              CLSEQ_ARG(acc),      CLSEQ_ARG(acc_off)};
+    return clseq_run_1d(dev, K_AUC_BUCKETS, (size_t)AUC_THRESHOLDS, args,
+                        CLSEQ_ARG_COUNT(args));
 }
 
 clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,

@@ -90,16 +90,37 @@ clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, in
  * before the first add). */
 clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out,
                                   int out_off, int accumulate);
+/* Keras's L1L2 regularizer on W[w_off .. w_off + n): out[off] += scale
+ * (l1 sum|w| + l2 sum w^2), Kahan-compensated in out[comp]. */
+clseq_status clseq_op_regularizer_penalty(clseq_device *dev, cl_mem W, int w_off, int n,
+                                          float l1, float l2, float scale, cl_mem out, int off,
+                                          int comp);
+/* Its gradient added: G[off + i] += l1 sign(w) + 2 l2 w. */
+clseq_status clseq_op_regularizer_grads(clseq_device *dev, cl_mem W, cl_mem G, int off, int n,
+                                        float l1, float l2);
 /* out[r] = arg-max of row r (ints). */
 clseq_status clseq_op_argmax_rows(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out);
 
 
-/* Per-row loss and metrics into stats (rows x 4) and, if D is not NULL, the
- * starting gradient scaled by grad_scale; with W (not NULL) each row's
- * stats and gradient also by its sample weight W[r]. */
-clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
-                                clseq_loss loss, int acc_kind, float grad_scale, cl_mem D,
-                                cl_mem stats, cl_mem W);
+/* What loss_rows computes besides the loss (cl/loss.cl, metric_args). */
+typedef struct clseq_metric_args {
+    int acc_kind;    /* ACC_* */
+    float threshold; /* binary_accuracy, precision, recall */
+    int top_k;       /* k of the top-k accuracies */
+} clseq_metric_args;
+
+/* Per-row loss and metrics into stats (rows x STATS_PER_ROW) and, if D is
+ * not NULL, the starting gradient scaled by grad_scale; with W (not NULL)
+ * each row's stats and gradient also by its sample weight W[r]. Z (or
+ * NULL): the logits of P, for the cross-entropies' loss. */
+clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Z, cl_mem Y, int rows,
+                                int cols, clseq_loss loss, const clseq_metric_args *metric,
+                                float grad_scale, cl_mem D, cl_mem stats, cl_mem W);
+/* AUC's confusion histogram of rows x cols outputs P against targets Y
+ * (weighted by W[r] unless W is NULL) added into acc from acc_off
+ * (4 * AUC_THRESHOLDS floats: positives, negatives, their compensations). */
+clseq_status clseq_op_auc_buckets(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
+                                  cl_mem W, cl_mem acc, int acc_off);
 
 clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
                           float momentum, int nesterov);

@@ -50,7 +50,7 @@ echo "== installed files =="
 for f in "$header" "$prefix/bin/clseq" "$libdir/libclseq.a" "$libdir/libclseq.so" \
          "$libdir/libclseq.so.$major" "$libdir/libclseq.so.$version" \
          "$libdir/cmake/clseq/clseqConfig.cmake" "$libdir/cmake/clseq/clseqConfigVersion.cmake" \
-         "$libdir/cmake/clseq/clseqTargets.cmake" "$pc"; do
+         "$libdir/cmake/clseq/clseqTargets.cmake" "$pc" "$prefix/share/man/man1/clseq.1"; do
     if [ -e "$f" ]; then ok "${f#"$prefix"/}"; else fail "missing ${f#"$prefix"/}"; fi
 done
 so=$libdir/libclseq.so.$version

@@ -38,6 +38,15 @@ File format (one record after another, read by test_keras.c):
                         printed with %.9g (exact round trip)
 Text records: @spec (clseq_add_layers's spec), @loss (Keras's loss name),
 @train ("yes", or why the model has no training records).
+The optimizer fixtures (OPTIMIZER_MODELS) train one model from the same
+start with each of several optimizers, over a short trajectory of several
+model.fit steps instead of one; they add:
+  @optimizers KEY:KIND ...  the trajectories' keys (OPT below) and each one's
+                        optimizer kind (clseq's name); absent: sgd:sgd adam:adam
+  fit                   batch_size epochs (absent: all rows, 1 epoch)
+  OPT/options           weight_decay clipnorm clipvalue global_clipnorm,
+                        0 for Keras's None (absent: all 0)
+and OPT/loss is then the last epoch's loss.
 Numeric records:
   input_shape            the per-sample shape (rank values)
   rows, layers           batch rows; Keras layer count (= clseq's)
@@ -47,7 +56,8 @@ Numeric records:
   shape/L/I/NAME         layer L's variable I (Keras's order) named NAME:
   init/L/I/NAME          its shape, and its values (row-major) before any step
   OPT/config             OPT = sgd: lr momentum nesterov;
-                         OPT = adam: lr beta_1 beta_2 epsilon
+                         OPT = adam: lr beta_1 beta_2 epsilon; other kinds:
+                         clseq's constructor arguments (KINDS below)
   OPT/loss               the loss model.fit reports for its one step
   OPT/after/L/I/NAME     each variable after that step
   R.err                  for every numeric record R above that Keras
@@ -80,6 +90,29 @@ SGD = ("sgd", [0.1, 0.0, 0.0])
 # With epsilon 1e-3 that factor is 10, and epsilon's place in the rule
 # (outside the square root, not bias corrected) shows in every step.
 ADAM = ("adam", [0.01, 0.9, 0.999, 1e-3])
+
+# Keras's optimizer class for each of clseq's kinds, and the names of the
+# config values in the order of clseq's constructor (clseq_adamw(lr,
+# weight_decay, beta1, beta2, epsilon), ...).
+KINDS = {
+    "sgd": ("SGD", ["learning_rate", "momentum", "nesterov"]),
+    "adam": ("Adam", ["learning_rate", "beta_1", "beta_2", "epsilon"]),
+    "adamw": ("AdamW", ["learning_rate", "weight_decay", "beta_1", "beta_2", "epsilon"]),
+    "adagrad": ("Adagrad", ["learning_rate", "initial_accumulator_value", "epsilon"]),
+    "adadelta": ("Adadelta", ["learning_rate", "rho", "epsilon"]),
+    "adamax": ("Adamax", ["learning_rate", "beta_1", "beta_2", "epsilon"]),
+    "nadam": ("Nadam", ["learning_rate", "beta_1", "beta_2", "epsilon"]),
+    "lion": ("Lion", ["learning_rate", "beta_1", "beta_2"]),
+}
+# the base optimizer's arguments recorded in OPT/options, in this order
+OPTIONS = ["weight_decay", "clipnorm", "clipvalue", "global_clipnorm"]
+
+
+def opt_parts(opt):
+    """(key, kind, config, options) of SGD, ADAM or an optimizer-fixture
+    entry (key, kind, config, options)."""
+    return opt if len(opt) == 4 else (opt[0], opt[0], opt[1], {})
+
 
 # name, input shape, clseq spec, loss, rows, train: True (a step with each
 # of SGD and Adam) or why the model records no step.
@@ -159,6 +192,43 @@ MODELS = [activation_model(a) for a in ACTIVATIONS] + [
     ("dropout_predict", (5,),
      "dense:8:relu,dropout:0.5,dense:3:softmax", "categorical_crossentropy", 6,
      "no: Dropout(0.5)'s masks are random draws clseq cannot repeat"),
+]
+
+# Optimizer fixtures: a two-layer Dense model (four variables, so clipnorm's
+# per-variable norms differ from global_clipnorm's) trained for 3 epochs of
+# 2 batches (6 steps, shuffle off) with each optimizer from the same start:
+# every kind at Keras's defaults, and again with settings that make each
+# term show within 6 steps (Keras's default learning rate 0.001 moves the
+# weights by ~1e-3 in 6 steps; Adadelta's steps at lr 0.001 are ~1e-6).
+# Epsilon 1e-3 where the rule divides by sqrt(v) + epsilon: see ADAM.
+# The gradients are O(0.1), so the clips below clip.
+# entry: (name, shape, spec, loss, rows, True, fit, optimizers), optimizers
+# (key, kind, config, options).
+OPT_FIT = {"batch": 4, "epochs": 3}
+OPTIMIZER_MODELS = [
+    ("optimizers", (4,), "dense:6:tanh,dense:3", "mean_squared_error", 8, True, OPT_FIT, [
+        ("adamw_defaults", "adamw", [0.001, 0.004, 0.9, 0.999, 1e-7], {}),
+        ("adamw", "adamw", [0.02, 0.5, 0.8, 0.99, 1e-3], {}),
+        ("adagrad_defaults", "adagrad", [0.001, 0.1, 1e-7], {}),
+        ("adagrad", "adagrad", [0.05, 0.5, 1e-3], {}),
+        ("adadelta_defaults", "adadelta", [0.001, 0.95, 1e-7], {}),
+        ("adadelta", "adadelta", [1.0, 0.8, 1e-3], {}),
+        ("adamax_defaults", "adamax", [0.001, 0.9, 0.999, 1e-7], {}),
+        ("adamax", "adamax", [0.02, 0.8, 0.99, 1e-3], {}),
+        ("nadam_defaults", "nadam", [0.001, 0.9, 0.999, 1e-7], {}),
+        ("nadam", "nadam", [0.02, 0.8, 0.99, 1e-3], {}),
+        ("lion_defaults", "lion", [0.001, 0.9, 0.99], {}),
+        ("lion", "lion", [0.02, 0.8, 0.95], {}),
+    ]),
+    ("clipping", (5,), "dense:4:sigmoid,dense:2", "mean_squared_error", 8, True, OPT_FIT, [
+        ("sgd_clipnorm", "sgd", [0.5, 0.9, 0], {"clipnorm": 0.05}),
+        ("sgd_clipvalue", "sgd", [0.5, 0.0, 0], {"clipvalue": 0.02}),
+        ("sgd_global_clipnorm", "sgd", [0.5, 0.0, 0], {"global_clipnorm": 0.05}),
+        ("adam_weight_decay_clipnorm", "adam", [0.02, 0.9, 0.999, 1e-3],
+         {"weight_decay": 0.2, "clipnorm": 0.05}),
+        ("nadam_clipvalue", "nadam", [0.02, 0.9, 0.999, 1e-3], {"clipvalue": 0.02}),
+        ("adagrad_global_clipnorm", "adagrad", [0.05, 0.1, 1e-3], {"global_clipnorm": 0.05}),
+    ]),
 ]
 
 
@@ -276,15 +346,19 @@ def keras_y(loss, y, dtype):
 
 
 def make_optimizer(opt):
-    name, c = opt
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=c[0], momentum=c[1], nesterov=bool(c[2]))
-    return keras.optimizers.Adam(learning_rate=c[0], beta_1=c[1], beta_2=c[2], epsilon=c[3])
+    _, kind, c, options = opt_parts(opt)
+    cls, names = KINDS[kind]
+    args = dict(zip(names, c))
+    if kind == "sgd":
+        args["nesterov"] = bool(args["nesterov"])
+    args.update(options)
+    return getattr(keras.optimizers, cls)(**args)
 
 
-def run(shape, spec, loss, weights, x, y, dtype):
+def run(shape, spec, loss, weights, x, y, dtype, opts=(SGD, ADAM), fit=None):
     """Keras's numbers for one precision: predict, evaluate, and per
-    optimizer the step's loss and variables after it."""
+    optimizer the loss of the fit's last epoch and the variables after it
+    (by default one step over all rows)."""
     res = {}
     model = build(shape, spec, dtype)
     for layer, values in zip(model.layers, weights):
@@ -294,13 +368,15 @@ def run(shape, spec, loss, weights, x, y, dtype):
     res["predict"] = np.asarray(model.predict(xs, batch_size=n, verbose=0))
     model.compile(optimizer=make_optimizer(SGD), loss=loss)
     res["evaluate"] = np.asarray([model.evaluate(xs, ys, batch_size=n, verbose=0)])
-    for opt in (SGD, ADAM):
+    fit = fit or {"batch": n, "epochs": 1}
+    for opt in opts:
         model = build(shape, spec, dtype)
         for layer, values in zip(model.layers, weights):
             layer.set_weights([v.astype(dtype) for v in values])
         model.compile(optimizer=make_optimizer(opt), loss=loss)
-        hist = model.fit(xs, ys, batch_size=n, epochs=1, shuffle=False, verbose=0)
-        res[opt[0] + "/loss"] = np.asarray([hist.history["loss"][0]])
+        hist = model.fit(xs, ys, batch_size=fit["batch"], epochs=fit["epochs"], shuffle=False,
+                         verbose=0)
+        res[opt[0] + "/loss"] = np.asarray([hist.history["loss"][-1]])
         for li, layer in enumerate(model.layers):
             for vi, w in enumerate(layer.weights):
                 res["%s/after/%d/%d/%s" % (opt[0], li, vi, w.path.split("/")[-1])] = \
@@ -319,19 +395,23 @@ def fmt(values):
 
 
 def make(entry):
-    name, shape, spec, loss, rows, train = entry
+    name, shape, spec, loss, rows, train = entry[:6]
+    fit, opts = (entry[6], entry[7]) if len(entry) > 6 else (None, (SGD, ADAM))
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     probe = build(shape, spec, "float32")
     weights = initial_weights(probe, rng)
     x = rng.uniform(-1.0, 1.0, (rows,) + shape).astype(np.float32)
     y = targets(loss, probe.output_shape[1:], rows, rng)
-    r32, model = run(shape, spec, loss, weights, x, y, "float32")
-    r64, _ = run(shape, spec, loss, weights, x, y, "float64")
+    r32, model = run(shape, spec, loss, weights, x, y, "float32", opts, fit)
+    r64, _ = run(shape, spec, loss, weights, x, y, "float64", opts, fit)
 
     records = []  # (name, values) or ("@name", text)
     records.append(("@spec", spec))
     records.append(("@loss", loss))
     records.append(("@train", "yes" if train is True else train))
+    if fit:
+        records.append(("@optimizers", " ".join("%s:%s" % opt_parts(o)[:2] for o in opts)))
+        records.append(("fit", [fit["batch"], fit["epochs"]]))
     records.append(("input_shape", shape))
     records.append(("rows", [rows]))
     records.append(("layers", [len(model.layers)]))
@@ -343,9 +423,12 @@ def make(entry):
             records.append(("shape/" + key, w.shape))
             records.append(("init/" + key, weights[li][vi]))
     computed = ["predict", "evaluate"]
-    for opt in (SGD, ADAM) if train is True else ():
-        records.append((opt[0] + "/config", opt[1]))
-        computed += [k for k in r32 if k.startswith(opt[0] + "/")]
+    for opt in opts if train is True else ():
+        key, _, config, options = opt_parts(opt)
+        records.append((key + "/config", config))
+        if options:
+            records.append((key + "/options", [options.get(o, 0) for o in OPTIONS]))
+        computed += [k for k in r32 if k.startswith(key + "/")]
     worst = 0.0
     for key in computed:
         v32, v64 = r32[key].astype(np.float64), r64[key].astype(np.float64)
@@ -381,7 +464,7 @@ def main():
     keras.utils.set_random_seed(0)
     os.makedirs(OUT, exist_ok=True)
     only = sys.argv[1:]
-    for entry in MODELS:
+    for entry in MODELS + OPTIMIZER_MODELS:
         if not only or entry[0] in only:
             make(entry)
 
