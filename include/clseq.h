@@ -584,6 +584,9 @@ CLSEQ_API clseq_lr_schedule clseq_lr_function_schedule(clseq_lr_function functio
  * saved in model files; set it again after clseq_load (the step count is
  * saved, so the schedule goes on where it was). */
 CLSEQ_API clseq_status clseq_set_lr_schedule(clseq_model *m, const clseq_lr_schedule *schedule);
+/* The model's schedule into *out: 1 if it has one, 0 if its learning rate
+ * is fixed (or m or out is NULL). */
+CLSEQ_API int clseq_get_lr_schedule(const clseq_model *m, clseq_lr_schedule *out);
 /* The schedule's value at a step (what the step-th update uses). */
 CLSEQ_API clseq_status clseq_lr_schedule_value(const clseq_lr_schedule *schedule, long long step,
                                                float *out);

@@ -176,6 +176,14 @@ clseq_status clseq_set_lr_schedule(clseq_model *m, const clseq_lr_schedule *sche
     return CLSEQ_OK;
 }
 
+int clseq_get_lr_schedule(const clseq_model *m, clseq_lr_schedule *out)
+{
+    if (!m || !out || !m->scheduled)
+        return 0;
+    *out = m->schedule;
+    return 1;
+}
+
 clseq_status clseq_schedule_step(clseq_model *m)
 {
     if (!m->scheduled)
