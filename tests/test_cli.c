@@ -231,7 +231,7 @@ START_TEST(continue_convert_summary_callbacks)
 END_TEST
 
 /* --lr-schedule: piecewise 0.1 for step 0 and 0 after it trains exactly
- * as one epoch (one full-batch step) does. */
+ * as one epoch (one full-batch step) does; --class-weight. */
 START_TEST(lr_schedule_option)
 {
     const char *dir = test_temp_dir();
@@ -258,6 +258,20 @@ START_TEST(lr_schedule_option)
              dir, dir);
     ck_assert_int_eq(run_tool(args), 2);
     ck_assert_msg(strstr(output, "--lr-schedule 'cosine'"), "%s", output);
+    /* --class-weight: all weights 0 make every row's loss 0 */
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd --class-weight 0,0 --verbose 2 "
+             "--save %s/d.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    ck_assert_msg(strstr(output, "loss: 0.0000 - accuracy: 0.0000"), "%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd --class-weight auto --verbose 0 "
+             "--save %s/d.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd --class-weight 1,-2 --save %s/d.clseq",
+             dir, dir);
+    ck_assert_int_eq(run_tool(args), 2);
 }
 END_TEST
 

@@ -358,6 +358,25 @@ int cmd_train(int argc, char **argv)
     fo.validation_split = (float)t.split;
     fo.shuffle = !cli_get(opts, n, "--no-shuffle");
     fo.initial_epoch = (int)t.initial_epoch;
+    float class_weights[256];
+    const char *class_spec = cli_get(opts, n, "--class-weight");
+    if (class_spec) {
+        int outputs = clseq_model_output_dim(m);
+        int classes = outputs > 1 ? outputs : 2;
+        if (classes > 256 || loss > CLSEQ_BINARY_CROSSENTROPY) {
+            fprintf(stderr, "clseq train: --class-weight needs a classification loss and at "
+                    "most 256 classes\n");
+            rc = 2;
+            goto done;
+        }
+        fo.class_weight_count = train_class_weights(class_spec, train.y, train.rows, classes,
+                                                    class_weights);
+        if (!fo.class_weight_count) {
+            rc = 2;
+            goto done;
+        }
+        fo.class_weight = class_weights;
+    }
     train_callbacks callbacks;
     if (!train_callbacks_read(opts, n, val || t.split > 0, &callbacks, &fo)) {
         rc = 2;

@@ -18,7 +18,7 @@ typedef struct train_callbacks {
     {"--early-stopping", 1, NULL}, {"--monitor", 1, NULL}, {"--min-delta", 1, NULL},    \
         {"--restore-best-weights", 0, NULL}, {"--checkpoint", 1, NULL},                 \
         {"--save-best-only", 0, NULL}, {"--reduce-lr-on-plateau", 0, NULL},             \
-        {"--csv-log", 1, NULL}, {"--lr-schedule", 1, NULL}
+        {"--csv-log", 1, NULL}, {"--lr-schedule", 1, NULL}, {"--class-weight", 1, NULL}
 
 /* Help text for them. */
 extern const char train_callbacks_usage[];
@@ -27,6 +27,13 @@ extern const char train_callbacks_usage[];
  * names starting from learning_rate; 0 after printing why. */
 extern const char train_schedule_usage[];
 int train_schedule_parse(const char *spec, float learning_rate, clseq_lr_schedule *out);
+
+/* --class-weight auto|W0,W1,... (train_schedule.c): weights per class
+ * into out[0..classes): "auto" is scikit-learn's "balanced", n / (classes
+ * x count of the class), computed from the labels; a list gives them (at
+ * most classes). Returns the count, or 0 after printing why. */
+int train_class_weights(const char *spec, const float *labels, size_t rows, int classes,
+                        float *out);
 
 /* Reads the options into cb and points fo at the callbacks asked for;
  * with_validation picks the default monitor (val_loss, else loss).

@@ -1,4 +1,5 @@
-/* clseq train --lr-schedule SPEC: Keras's schedules from a short text. */
+/* clseq train --lr-schedule SPEC (Keras's schedules from a short text) and
+ * --class-weight. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@ const char train_schedule_usage[] =
     "    exponential:STEPS:RATE[:staircase]  R * RATE^(step / STEPS)\n"
     "    piecewise:B1,B2,...:V0,V1,...       V0 up to step B1, V1 up to B2, ...\n"
     "    cosine:STEPS[:ALPHA[:TARGET:WARMUP]] cosine from R (or from TARGET after a\n"
-    "                                        linear warm-up of WARMUP steps) to ALPHA x it\n";
+    "                                        linear warm-up of WARMUP steps) to ALPHA x it\n"
+    "  --class-weight auto|W0,W1,...  weigh each class's rows (Keras's class_weight);\n"
+    "                      auto: n / (classes x rows of the class), scikit-learn's balanced\n";
 
 /* A comma-separated list of count numbers into out (at most capacity). */
 static int read_list(const char *text, int capacity, double *out, int *count)
@@ -77,4 +80,35 @@ int train_schedule_parse(const char *spec, float learning_rate, clseq_lr_schedul
         return bad(spec);
     }
     return 1;
+}
+
+int train_class_weights(const char *spec, const float *labels, size_t rows, int classes,
+                        float *out)
+{
+    if (strcmp(spec, "auto") == 0) {
+        /* sklearn.utils.class_weight.compute_class_weight("balanced") */
+        for (int c = 0; c < classes; c++) {
+            size_t count = 0;
+            for (size_t r = 0; r < rows; r++)
+                count += lroundf(labels[r]) == c;
+            out[c] = count ? (float)((double)rows / ((double)classes * (double)count)) : 1.0f;
+        }
+        return classes;
+    }
+    double values[256];
+    int count = 0;
+    if (!read_list(spec, classes < 256 ? classes : 256, values, &count) || strchr(spec, ':')) {
+        fprintf(stderr, "clseq train: --class-weight '%s' should be auto or up to %d weights "
+                "separated by ','\n", spec, classes);
+        return 0;
+    }
+    for (int c = 0; c < count; c++) {
+        if (!(values[c] >= 0) || values[c] > 3.0e38) {
+            fprintf(stderr, "clseq train: --class-weight: weight %d (%g) is not a number >= 0\n",
+                    c, values[c]);
+            return 0;
+        }
+        out[c] = (float)values[c];
+    }
+    return count;
 }
