@@ -134,7 +134,7 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
                           const float beta2, const float rho, const float epsilon,
                           const int t0, __global float *totals, const float threshold,
                           const int top_k, const int logits_off, const int auc_off,
-                          __local float *reduce)
+                          const int first_step, const int last_step, __local float *reduce)
 {
     const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = layout[FL_IN];
@@ -148,9 +148,9 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
     const metric_args metric = {acc_kind, threshold, top_k};
     const int use_logits = logits_off >= 0;
     __global float *logits = scratch + (use_logits ? logits_off : 0);
-    const int steps = (n + batch - 1) / batch;
-
-    for (int step = 0; step < steps; step++) {
+    /* the epoch's steps first_step..last_step-1 (a launch may run a part
+     * of an epoch, so the host can show progress between parts) */
+    for (int step = first_step; step < last_step; step++) {
         const int start = step * batch, rows = min(batch, n - start);
         FOR_EACH_RC(r, c, rows, in_dim)
             input[r * in_dim + c] = X[perm[start + r] * in_dim + c];

@@ -20,7 +20,12 @@
  * Saving writes a temporary file NAME.tmp.XXXXXX beside the target, syncs
  * it, renames it over the target and syncs the directory: a crash leaves
  * the old or the new model, never a mix (a stray temporary may remain).
- * docs/model-format.md says the same for people. */
+ * docs/model-format.md says the same for people.
+ *
+ * Keras files go through host/keras/ (keras/keras.h): clseq_load tells
+ * them by content (a zip is a .keras, HDF5 a legacy .h5), whatever the
+ * name; clseq_save writes one for a path ending in ".keras". A build
+ * without CLSEQ_WITH_KERAS refuses them with a message that says so. */
 #include "io/modelfile.h"
 
 #include <stddef.h>

@@ -528,6 +528,11 @@ static clseq_status read_vlen(const clseq_h5 *h, hid_t a, hid_t ftype, hid_t spa
     else if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 ||
              H5Tset_cset(mt, H5Tget_cset(ftype)) < 0 || H5Aread(a, mt, raw) < 0) {
         s = h5_fail(h, "cannot read %s", what);
+        /* a conversion that failed part-way has allocated the strings
+         * before it (with the C library's malloc, HDF5's default); the
+         * rest are still NULL from calloc */
+        for (size_t i = 0; i < n; i++)
+            free(raw[i]);
         free(raw);
         raw = NULL;
     }

@@ -669,13 +669,21 @@ static void append(cJSON *array, cJSON *item, int *ok)
 
 cJSON *clseq_keras_float_json(float f)
 {
-    char text[32];
+    /* the shortest decimal that reads back as f, always with a '.' or an
+     * exponent: Python's json reads "0" as an int, and Keras refuses an
+     * int where it checks for a float (SGD's momentum); cJSON prints whole
+     * doubles as ints, so the text goes in raw */
+    char text[40];
+    if (!isfinite(f))
+        return NULL;
     for (int digits = 1; digits <= 9; digits++) {
         snprintf(text, sizeof text, "%.*g", digits, (double)f);
         if (strtof(text, NULL) == f)
             break;
     }
-    return cJSON_CreateNumber(strtod(text, NULL));
+    if (!strpbrk(text, ".e"))
+        strcat(text, ".0");
+    return cJSON_CreateRaw(text);
 }
 
 cJSON *clseq_keras_dtype_policy(void)

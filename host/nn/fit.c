@@ -29,6 +29,7 @@ enum {
 typedef struct fit_data {
     cl_mem x, y, val_x, val_y;
     cl_mem w;        /* the training rows' sample weights, or NULL */
+    float *host_w;   /* and their host copy (the running metrics' divisor) */
     double weight_sum; /* their sum (n without weights) */
     size_t n, val_n;
     cl_mem perm;     /* n ints: this epoch's row order */
@@ -99,6 +100,7 @@ static void release_data(fit_data *d)
     clseq_buffer_release(&d->val_x);
     clseq_buffer_release(&d->val_y);
     clseq_buffer_release(&d->w);
+    free(d->host_w);
     clseq_buffer_release(&d->perm);
     clseq_buffer_release(&d->totals);
     clseq_snapshot_release(&d->backup);
@@ -145,7 +147,7 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
                           "clseq_fit", &weights, &d->weight_sum);
     if (s == CLSEQ_OK && weights)
         s = clseq_upload_rows(dev, weights, d->n, 1, &d->w);
-    free(weights);
+    d->host_w = weights;
     if (s != CLSEQ_OK)
         return s;
     if (d->val_n > 0 &&
@@ -189,25 +191,60 @@ static clseq_status train_batch(clseq_model *m, fit_data *d, size_t start, int r
     return s;
 }
 
-/* Enqueues every batch; on a terminal, redraws the bar from markers as the
- * device reaches them instead of waiting on the queue. */
-static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
-                                     clseq_progress *progress)
+/* The layer path's steps first..last-1 of the epoch. */
+static clseq_status layer_steps(clseq_model *m, fit_data *d, int batch, int first, int last)
+{
+    clseq_status s = CLSEQ_OK;
+    for (int step = first; step < last && s == CLSEQ_OK; step++) {
+        size_t start = (size_t)step * (size_t)batch;
+        int rows = d->n - start < (size_t)batch ? (int)(d->n - start) : batch;
+        s = train_batch(m, d, start, rows);
+    }
+    return s;
+}
+
+/* The running values after rows rows of the epoch, from a copy of the
+ * totals' sums: what the live bar shows as Keras does. */
+static int running_values(const clseq_model *m, const fit_data *d, const float *sums,
+                          size_t rows, float *values)
+{
+    clseq_pass_sums totals;
+    clseq_pass_sums_read(sums, &totals);
+    double weight = (double)rows;
+    if (d->host_w) {
+        weight = 0;
+        for (size_t r = 0; r < rows; r++)
+            weight += d->host_w[d->host_perm[r]];
+    }
+    return clseq_totals_to_values(m, &totals, rows, weight, values);
+}
+
+/* Every step of the epoch, enqueued without waiting. On a terminal the
+ * steps go in up to MARKS parts, each followed by a read of the running
+ * sums (the fused kernel then runs a part per launch), and the bar is
+ * redrawn with the running loss and metrics as the device reaches each. */
+static clseq_status train_steps(clseq_model *m, fit_data *d, int batch, int fused,
+                                const clseq_history *h, clseq_progress *progress)
 {
     enum { MARKS = 20 };
     cl_event marks[MARKS] = {0};
     int mark_step[MARKS], marked = 0;
+    static const size_t sum_bytes = CLSEQ_SUMS_FLOATS * sizeof(float);
+    float *slots = progress->live ? malloc(MARKS * sum_bytes) : NULL;
     int steps = (int)((d->n + (size_t)batch - 1) / (size_t)batch);
-    int every = progress->live ? (steps + MARKS - 1) / MARKS : steps + 1;
+    int every = slots ? (steps + MARKS - 1) / MARKS : steps;
     clseq_status s = CLSEQ_OK;
-    for (int step = 0; step < steps && s == CLSEQ_OK; step++) {
-        size_t start = (size_t)step * (size_t)batch;
-        int rows = d->n - start < (size_t)batch ? (int)(d->n - start) : batch;
-        s = train_batch(m, d, start, rows);
-        if (s == CLSEQ_OK && (step + 1) % every == 0 && marked < MARKS) {
-            mark_step[marked] = step + 1;
-            s = clseq_cl_check(clEnqueueMarkerWithWaitList(m->dev->queue, 0, NULL, &marks[marked++]),
-                               "clEnqueueMarkerWithWaitList");
+    for (int first = 0; first < steps && s == CLSEQ_OK; first += every) {
+        int last = first + every < steps ? first + every : steps;
+        s = fused ? clseq_fused_steps(m, d->x, d->y, d->perm, d->n, batch, first, last, d->totals)
+                  : layer_steps(m, d, batch, first, last);
+        if (s == CLSEQ_OK && slots && marked < MARKS) {
+            mark_step[marked] = last;
+            s = clseq_cl_check(clEnqueueReadBuffer(m->dev->queue, d->totals, CL_FALSE, 0,
+                                                   sum_bytes, slots + marked * CLSEQ_SUMS_FLOATS,
+                                                   0, NULL, &marks[marked]),
+                               "clEnqueueReadBuffer (running sums)");
+            marked += s == CLSEQ_OK;
         }
     }
     if (s == CLSEQ_OK)
@@ -223,16 +260,28 @@ static clseq_status layer_path_epoch(clseq_model *m, fit_data *d, int batch,
             if (s == CLSEQ_OK && state != CL_COMPLETE)
                 nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
         }
-        if (s == CLSEQ_OK)
-            clseq_progress_update(progress, mark_step[i]);
+        if (s == CLSEQ_OK) {
+            float values[CLSEQ_HISTORY_MAX_SERIES];
+            const char *names[CLSEQ_HISTORY_MAX_SERIES];
+            size_t rows = (size_t)mark_step[i] * (size_t)batch;
+            int count = running_values(m, d, slots + i * CLSEQ_SUMS_FLOATS,
+                                       rows < d->n ? rows : d->n, values);
+            for (int k = 0; k < count; k++)
+                names[k] = clseq_history_series_name(h, k);
+            clseq_progress_update(progress, mark_step[i], names, values, count);
+        }
         clReleaseEvent(marks[i]);
     }
+    /* a failed enqueue leaves later events unset; wait for the queue before
+     * the slots go (the reads write into them) */
+    clFinish(m->dev->queue);
+    free(slots);
     return s;
 }
 
 static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_options *o,
-                              clseq_progress *progress, float *values, int *count,
-                              float *param_sum)
+                              const clseq_history *h, clseq_progress *progress, float *values,
+                              int *count, float *param_sum)
 {
     clseq_device *dev = m->dev;
     float sums[TOTALS];
@@ -244,11 +293,10 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
         s = clseq_buffer_fill(dev, d->totals, 0, TOTALS, 0.0f);
     if (s == CLSEQ_OK && o->terminate_on_nan)
         s = clseq_snapshot_take(m, &d->backup, "the epoch's weight backup");
+    /* the fused kernel has no weights, regularizers or schedules */
+    int fused = !d->w && !m->regularized && !m->scheduled && clseq_fused_applies(m, o->batch_size);
     if (s == CLSEQ_OK)
-        s = !d->w && !m->regularized && !m->scheduled && /* the fused kernel has none */
-                    clseq_fused_applies(m, o->batch_size)
-                ? clseq_fused_epoch(m, d->x, d->y, d->perm, d->n, o->batch_size, d->totals)
-                : layer_path_epoch(m, d, o->batch_size, progress);
+        s = train_steps(m, d, o->batch_size, fused, h, progress);
     /* a step can overflow the weights after the last loss was measured:
      * their sum turns non-finite then */
     if (s == CLSEQ_OK && m->param_count > 0)
@@ -337,7 +385,7 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
         int count = 0;
         float param_sum = 0;
         clseq_progress_epoch_begin(&progress, epoch);
-        s = run_epoch(m, &d, opt, &progress, values, &count, &param_sum);
+        s = run_epoch(m, &d, opt, h, &progress, values, &count, &param_sum);
         m->host_stale = 1;
         if (s == CLSEQ_OK && opt->terminate_on_nan &&
             (!isfinite(values[0]) || !isfinite(param_sum)))

@@ -95,7 +95,7 @@ int clseq_fused_applies(const clseq_model *m, int batch)
 
 static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int n, int batch,
                            cl_mem table, cl_mem scratch, const int offsets[OFFSETS],
-                           cl_mem totals)
+                           cl_mem totals, int first_step, int last_step)
 {
     cl_kernel k = m->dev->kernels[K_FUSED_TRAIN];
     const clseq_optimizer *o = &m->optimizer;
@@ -105,7 +105,8 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     clseq_metric_args metric = clseq_metric_args_of(m);
     int auc_off = (m->metrics & CLSEQ_METRIC_AUC) ? CLSEQ_SUMS_AUC : -1;
     int fused_loss = clseq_loss_includes_activation(m);
-    int opt = (int)o->kind, t0 = (int)m->iterations;
+    /* the kernel counts step t0 + step + 1 for the epoch's step */
+    int opt = (int)o->kind, t0 = (int)(m->iterations - first_step);
     size_t local = m->dev->fused_size;
     CLSEQ_BIND(k, 0, x, &err);
     CLSEQ_BIND(k, 1, y, &err);
@@ -142,8 +143,10 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     CLSEQ_BIND(k, 32, metric.top_k, &err);
     CLSEQ_BIND(k, 33, offsets[OFF_LOGITS], &err);
     CLSEQ_BIND(k, 34, auc_off, &err);
+    CLSEQ_BIND(k, 35, first_step, &err);
+    CLSEQ_BIND(k, 36, last_step, &err);
     if (err == CL_SUCCESS)
-        err = clSetKernelArg(k, 35, local * sizeof(float), NULL);
+        err = clSetKernelArg(k, 37, local * sizeof(float), NULL);
     if (err != CL_SUCCESS)
         return clseq_cl_fail(err, "clSetKernelArg (fused_train)");
     return clseq_cl_check(clEnqueueNDRangeKernel(m->dev->queue, k, 1, NULL, &local, &local, 0,
@@ -151,8 +154,8 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
                           "clEnqueueNDRangeKernel (fused_train)");
 }
 
-clseq_status clseq_fused_epoch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, size_t n,
-                               int batch, cl_mem totals)
+clseq_status clseq_fused_steps(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, size_t n,
+                               int batch, int first_step, int last_step, cl_mem totals)
 {
     if ((size_t)batch > n)
         batch = (int)n;
@@ -169,9 +172,10 @@ clseq_status clseq_fused_epoch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, 
     if (s == CLSEQ_OK)
         s = clseq_buffer_create(m->dev, scratch_floats * sizeof(float), &scratch);
     if (s == CLSEQ_OK)
-        s = launch(m, x, y, perm, (int)n, batch, table_buf, scratch, offsets, totals);
+        s = launch(m, x, y, perm, (int)n, batch, table_buf, scratch, offsets, totals, first_step,
+                   last_step);
     if (s == CLSEQ_OK)
-        m->iterations += (long long)((n + (size_t)batch - 1) / (size_t)batch);
+        m->iterations += last_step - first_step;
     /* the buffers are released after the kernel has run: OpenCL keeps
      * them alive while enqueued work uses them */
     clseq_buffer_release(&table_buf);

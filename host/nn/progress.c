@@ -52,7 +52,19 @@ static void draw_bar(clseq_progress *p, int done)
     fputc(']', p->out);
 }
 
-void clseq_progress_update(clseq_progress *p, int done)
+/* ANSI "erase to end of line": a redraw shorter than the line before it
+ * ("ETA: 4s" after "ETA: 14s") leaves nothing behind. Live mode only, so
+ * only on a terminal. */
+static const char CLEAR_TO_END[] = "\033[K";
+
+static void print_values(FILE *out, const char *const *names, const float *values, int count)
+{
+    for (int i = 0; i < count; i++)
+        fprintf(out, " - %s: %.4f", names[i], (double)values[i]);
+}
+
+void clseq_progress_update(clseq_progress *p, int done, const char *const *names,
+                           const float *values, int count)
 {
     if (!p->live)
         return;
@@ -61,6 +73,8 @@ void clseq_progress_update(clseq_progress *p, int done)
     double elapsed = clseq_seconds() - p->started;
     if (done > 0 && done < p->steps)
         fprintf(p->out, " - ETA: %.0fs", elapsed / done * (p->steps - done));
+    print_values(p->out, names, values, count);
+    fputs(CLEAR_TO_END, p->out);
     fflush(p->out);
 }
 
@@ -90,8 +104,9 @@ void clseq_progress_epoch_end(clseq_progress *p, const char *const *names, const
     } else {
         fprintf(p->out, "%d/%d - %.0fs", p->steps, p->steps, elapsed);
     }
-    for (int i = 0; i < count; i++)
-        fprintf(p->out, " - %s: %.4f", names[i], (double)values[i]);
+    print_values(p->out, names, values, count);
+    if (p->live)
+        fputs(CLEAR_TO_END, p->out);
     fputc('\n', p->out);
     fflush(p->out);
 }

@@ -16,8 +16,10 @@ typedef struct clseq_progress {
 void clseq_progress_init(clseq_progress *p, FILE *out, int verbose, int epochs, int steps);
 /* "Epoch 3/10" */
 void clseq_progress_epoch_begin(clseq_progress *p, int epoch);
-/* Redraws the bar at done of steps batches (live mode only). */
-void clseq_progress_update(clseq_progress *p, int done);
+/* Redraws the bar at done of steps batches with the running values so
+ * far (live mode only), clearing what a longer line before left. */
+void clseq_progress_update(clseq_progress *p, int done, const char *const *names,
+                           const float *values, int count);
 /* The epoch's closing line with each named value. */
 void clseq_progress_epoch_end(clseq_progress *p, const char *const *names, const float *values,
                               int count);
