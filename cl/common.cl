@@ -64,3 +64,22 @@ inline float act_derivative(const int act, const float a, const float z)
     default: return 1.0f;
     }
 }
+
+/* The sum of every work-item's partial over the work-group, returned to
+ * all of them: a tree in local memory (scratch: one float per work-item;
+ * the local size must be a power of two). Ends with a barrier, so scratch
+ * may be reused at once. */
+inline float group_sum(__local float *scratch, const float partial)
+{
+    const int lid = get_local_id(0);
+    scratch[lid] = partial;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = get_local_size(0) / 2; stride > 0; stride /= 2) {
+        if (lid < stride)
+            scratch[lid] += scratch[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}

@@ -189,14 +189,7 @@ __kernel void clip_by_norm(__global float *G, __global const int *seg, const int
     float partial = 0.0f;
     for (int i = lid; i < count; i += size)
         partial += g[i] * g[i];
-    scratch[lid] = partial;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int stride = size / 2; stride > 0; stride /= 2) {
-        if (lid < stride)
-            scratch[lid] += scratch[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    const float l2sum = scratch[0];
+    const float l2sum = group_sum(scratch, partial);
     if (global_norm) {
         const float norm = sqrt(l2sum);
         const float scale = clip * fmin(1.0f / norm, 1.0f / clip) + (norm - norm);

@@ -17,18 +17,12 @@ __kernel void sum_columns(__global const float *X, const int rows, const int col
     float partial = 0.0f;
     for (int r = lid; r < rows; r += size)
         partial += X[r * cols + c];
-    scratch[lid] = partial;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int stride = size / 2; stride > 0; stride /= 2) {
-        if (lid < stride)
-            scratch[lid] += scratch[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    const float total = group_sum(scratch, partial);
     if (lid == 0 && !accumulate)
-        out[out_off + c] = scratch[0];
+        out[out_off + c] = total;
     if (lid == 0 && accumulate) {
         const float sum = out[out_off + c];
-        const float y = scratch[0] - out[out_off + cols + c];
+        const float y = total - out[out_off + cols + c];
         const float t = sum + y;
         out[out_off + cols + c] = (t - sum) - y;
         out[out_off + c] = t;
@@ -63,16 +57,10 @@ __kernel void regularizer_penalty(__global const float *W, const int w_off, cons
     float partial = 0.0f;
     for (int i = lid; i < n; i += size)
         partial += l1 * fabs(W[i]) + l2 * W[i] * W[i];
-    scratch[lid] = partial;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int stride = size / 2; stride > 0; stride /= 2) {
-        if (lid < stride)
-            scratch[lid] += scratch[lid + stride];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    const float total = group_sum(scratch, partial);
     if (lid == 0) {
         const float sum = out[off];
-        const float y = scale * scratch[0] - out[comp];
+        const float y = scale * total - out[comp];
         const float t = sum + y;
         out[comp] = (t - sum) - y;
         out[off] = t;
