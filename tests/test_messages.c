@@ -246,6 +246,50 @@ START_TEST(binary_targets_must_be_probabilities)
 }
 END_TEST
 
+/* Every message of the tool starts with "clseq CMD:", so a script's log
+ * says which step failed. */
+START_TEST(tool_messages_name_the_command)
+{
+    const char *dir = test_temp_dir();
+    char data[1024], wide[1024], model[1024], args[4096];
+    snprintf(data, sizeof data, "%s/line.csv", dir);
+    snprintf(wide, sizeof wide, "%s/wide.csv", dir);
+    snprintf(model, sizeof model, "%s/line.model", dir);
+    write_line_data(data);
+    FILE *f = fopen(wide, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("1,2,3,4\n5,6,7,8\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(args, sizeof args, "train --data %s --layers dense:1 --loss mse --optimizer sgd "
+             "--verbose 0 --save %s", data, model);
+    int rc = run_tool(args);
+    if (rc == -2)
+        return;
+    ck_assert_msg(rc == 0, "%s", output);
+    static const struct {
+        const char *command, *args;
+    } cases[] = {
+        {"predict", "predict --model %s --data %s"},
+        {"evaluate", "evaluate --model %s --data %s"},
+        {"convert", "convert %s/nothing.clseq %s/x.clseq"},
+        {"summary", "summary %s/nothing.clseq"},
+        {"train", "train --data %s --model %s/nothing.clseq --save x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *first = i < 2 ? model : dir, *second = i < 2 ? wide : dir;
+        if (i == 4) {
+            first = data;
+            second = dir;
+        }
+        snprintf(args, sizeof args, cases[i].args, first, second);
+        ck_assert_int_ne(run_tool(args), 0);
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "clseq %s: ", cases[i].command);
+        ck_assert_msg(strncmp(output, prefix, strlen(prefix)) == 0, "%s: %s", args, output);
+    }
+}
+END_TEST
+
 START_TEST(tool_counts_agree_with_their_nouns)
 {
     const char *dir = test_temp_dir();
@@ -277,6 +321,7 @@ int main(void)
     tcase_add_test(tc, divergence_in_the_first_epoch_saves_nothing);
     tcase_add_test(tc, tool_counts_agree_with_their_nouns);
     tcase_add_test(tc, tool_labels_name_file_and_line);
+    tcase_add_test(tc, tool_messages_name_the_command);
     tcase_add_test(tc, binary_targets_must_be_probabilities);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

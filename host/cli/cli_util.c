@@ -180,12 +180,12 @@ double cli_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path)
+float *cli_inputs(const char *command, const clseq_dataset *d, int input_dim, const char *path)
 {
     size_t rows = d->rows;
     float *x = malloc(rows * (size_t)input_dim * sizeof *x);
     if (!x) {
-        fprintf(stderr, "out of memory\n");
+        fprintf(stderr, "clseq %s: out of memory for %zu rows of %s\n", command, rows, path);
         return NULL;
     }
     if (d->features == input_dim) {
@@ -193,9 +193,9 @@ float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path)
         return x;
     }
     if (d->features + 1 != input_dim) {
-        fprintf(stderr, "%s: %d columns, but the model takes %d features (plus an optional "
-                        "target column)\n",
-                path, d->features + 1, input_dim);
+        fprintf(stderr, "clseq %s: %s: %d columns, but the model takes %d features (plus an "
+                        "optional target column)\n",
+                command, path, d->features + 1, input_dim);
         free(x);
         return NULL;
     }

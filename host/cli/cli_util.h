@@ -42,7 +42,7 @@ float *cli_targets(const char *command, const clseq_model *m, clseq_loss loss,
 /* The CSV's features as the model's inputs: the data set's x if it has
  * input_dim features; if it has input_dim - 1 (the file had no target
  * column) x plus y as the last feature. Returns malloc'd or NULL. */
-float *cli_inputs(const clseq_dataset *d, int input_dim, const char *path);
+float *cli_inputs(const char *command, const clseq_dataset *d, int input_dim, const char *path);
 
 /* 1 (after printing "clseq CMD: OUT_OPT X is the same file as IN_OPT Y")
  * if out_path names an existing file that is the same file as in_path

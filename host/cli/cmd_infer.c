@@ -44,7 +44,7 @@ static int session_open(const char *command, cli_option *opts, int n, session *s
     if (clseq_ctx_create(cli_get(opts, n, "--device"), &s->ctx) != CLSEQ_OK ||
         clseq_load(s->ctx, model, &s->model) != CLSEQ_OK || clseq_csv_read(data, &s->data) != CLSEQ_OK)
         return cli_fail(command);
-    s->x = cli_inputs(&s->data, clseq_model_input_dim(s->model), data);
+    s->x = cli_inputs(command, &s->data, clseq_model_input_dim(s->model), data);
     return s->x ? 0 : 1;
 }
 
