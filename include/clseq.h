@@ -110,6 +110,11 @@ typedef struct clseq_ctx_options {
                                  cache of its own (default), 0 never, 1 always */
     char cache_dir[1024];     /* the cache's folder ("" = no cache) */
     char build_options[512];  /* added to every kernel build, e.g. "-cl-mad-enable" */
+    long long data_bytes;     /* the most device memory a fit's rows may take; a
+                                 larger data set is streamed from the host in
+                                 blocks. 0 (default): half of what the device has
+                                 left when the fit starts. Evaluate and predict
+                                 always go a chunk at a time. */
 } clseq_ctx_options;
 
 /* The defaults, read once from the environment (README, "Environment"):
@@ -581,8 +586,11 @@ CLSEQ_API clseq_lr_schedule clseq_lr_function_schedule(clseq_lr_function functio
  * finite values, increasing boundaries. A model with a schedule trains on
  * the layer path; clseq_set_learning_rate then returns CLSEQ_E_STATE (as
  * Keras refuses to assign a schedule's learning rate). Schedules are not
- * saved in model files; set it again after clseq_load (the step count is
- * saved, so the schedule goes on where it was). */
+ * saved in clseq's model files; set it again after clseq_load (the step
+ * count is saved, so the schedule goes on where it was). A .keras file
+ * holds an exponential, piecewise or cosine schedule as Keras does;
+ * saving a model with a function schedule as .keras is CLSEQ_E_ARG, since
+ * Keras cannot hold the function. */
 CLSEQ_API clseq_status clseq_set_lr_schedule(clseq_model *m, const clseq_lr_schedule *schedule);
 /* The model's schedule into *out: 1 if it has one, 0 if its learning rate
  * is fixed (or m or out is NULL). */

@@ -17,6 +17,7 @@
  * written and read back must give the same layers, configs, shapes and
  * compile settings. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,16 +147,29 @@ START_TEST(test_keras3_loss_object)
 }
 END_TEST
 
-/* A learning-rate schedule: the layers load, the model stays uncompiled
- * and the note says why. */
-START_TEST(test_keras3_schedule_uncompiled)
+/* A learning-rate schedule: RMSprop(ExponentialDecay(0.1, 100, 0.9)),
+ * a MeanSquaredError loss object, a MeanAbsoluteError metric object and
+ * "mse". The model is compiled with the schedule's first rate and
+ * follows the schedule. */
+START_TEST(test_keras3_schedule)
 {
     clseq_keras_config c;
     read_seeds("k3_in4_dense3_dense1_rmsprop_schedule.json", NULL, &c);
     ck_assert_int_eq(c.layer_count, 2);
-    ck_assert(!clseq_model_is_compiled(c.model));
-    ck_assert_ptr_nonnull(strstr(c.compile_note, "schedule"));
-    ck_assert_ptr_nonnull(strstr(c.compile_note, "ExponentialDecay"));
+    ck_assert_str_eq(c.compile_note, "");
+    clseq_optimizer o;
+    clseq_loss loss;
+    unsigned metrics;
+    ck_assert_clseq_ok(clseq_model_compile_settings(c.model, &o, &loss, &metrics));
+    ck_assert_int_eq(o.kind, CLSEQ_OPT_RMSPROP);
+    ck_assert(o.learning_rate == 0.1f && o.rho == 0.9f && o.epsilon == 1e-7f);
+    ck_assert_int_eq(loss, CLSEQ_MEAN_SQUARED_ERROR);
+    ck_assert_uint_eq(metrics, CLSEQ_METRIC_MSE | CLSEQ_METRIC_MAE);
+    clseq_lr_schedule sch;
+    ck_assert(clseq_get_lr_schedule(c.model, &sch));
+    ck_assert_int_eq(sch.kind, CLSEQ_SCHEDULE_EXPONENTIAL);
+    ck_assert(sch.initial_learning_rate == 0.1f && sch.decay_rate == 0.9f);
+    ck_assert(sch.decay_steps == 100 && !sch.staircase);
     float x[4] = {1, 2, 3, 4}, y[1];
     ck_assert_clseq_ok(clseq_predict(c.model, x, 1, y));
     free_config(&c);
@@ -431,9 +445,11 @@ START_TEST(test_compile_left_uncompiled)
     } edits[] = {
         {"\"from_logits\": false", "\"from_logits\": true", "from_logits"},
         {"\"label_smoothing\": 0.0", "\"label_smoothing\": 0.1", "label_smoothing"},
-        {"\"clipnorm\": null", "\"clipnorm\": 1.0", "clipnorm"},
+        {"\"gradient_accumulation_steps\": null", "\"gradient_accumulation_steps\": 4",
+         "gradient_accumulation_steps"},
+        {"\"loss_scale_factor\": null", "\"loss_scale_factor\": 128.0", "loss_scale_factor"},
         {"\"class_name\": \"SGD\"", "\"class_name\": \"Ftrl\"", "Ftrl"},
-        {"\"metrics\": [\"acc\"]", "\"metrics\": [\"AUC\"]", "AUC"},
+        {"\"metrics\": [\"acc\"]", "\"metrics\": [\"F1Score\"]", "F1Score"},
         {"\"metrics\": [\"acc\"]", "\"metrics\": [\"sparse_categorical_accuracy\"]",
          "categorical accuracy"},
         {"\"use_ema\": false", "\"use_ema\": true", "use_ema"},
@@ -492,6 +508,408 @@ START_TEST(test_bounded)
                      CLSEQ_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(clseq_last_error(), "layers[2] 'dense_1'"));
     free(seed);
+}
+END_TEST
+
+/* ---- compile settings ------------------------------------------------------- */
+
+/* Two optimizers have the same settings, field by field. */
+static void check_same_optimizer(const clseq_optimizer *a, const clseq_optimizer *b,
+                                 const char *what)
+{
+    ck_assert_msg(a->kind == b->kind, "%s: kind %d, want %d", what, a->kind, b->kind);
+    ck_assert_msg(a->learning_rate == b->learning_rate && a->momentum == b->momentum &&
+                      a->nesterov == b->nesterov && a->beta1 == b->beta1 &&
+                      a->beta2 == b->beta2 && a->rho == b->rho && a->epsilon == b->epsilon,
+                  "%s: lr %g momentum %g nesterov %d betas %g %g rho %g epsilon %g", what,
+                  (double)a->learning_rate, (double)a->momentum, a->nesterov, (double)a->beta1,
+                  (double)a->beta2, (double)a->rho, (double)a->epsilon);
+    ck_assert_msg(a->weight_decay == b->weight_decay &&
+                      a->initial_accumulator_value == b->initial_accumulator_value &&
+                      a->clipnorm == b->clipnorm && a->clipvalue == b->clipvalue &&
+                      a->global_clipnorm == b->global_clipnorm,
+                  "%s: weight_decay %g accumulator %g clipnorm %g clipvalue %g global %g", what,
+                  (double)a->weight_decay, (double)a->initial_accumulator_value,
+                  (double)a->clipnorm, (double)a->clipvalue, (double)a->global_clipnorm);
+}
+
+static void check_same_schedule(const clseq_lr_schedule *a, const clseq_lr_schedule *b)
+{
+    ck_assert_int_eq(a->kind, b->kind);
+    ck_assert(a->initial_learning_rate == b->initial_learning_rate);
+    ck_assert(a->decay_steps == b->decay_steps && a->decay_rate == b->decay_rate);
+    ck_assert_int_eq(a->staircase, b->staircase);
+    ck_assert_int_eq(a->count, b->count);
+    for (int i = 0; i < a->count; i++)
+        ck_assert(a->boundaries[i] == b->boundaries[i]);
+    for (int i = 0; a->kind == CLSEQ_SCHEDULE_PIECEWISE && i <= a->count; i++)
+        ck_assert(a->values[i] == b->values[i]);
+    ck_assert(a->alpha == b->alpha && a->warmup_steps == b->warmup_steps);
+    ck_assert(a->warmup_target == b->warmup_target ||
+              (isnan(a->warmup_target) && isnan(b->warmup_target)));
+}
+
+/* JSON values equal, key order included; numbers as the float32 they
+ * hold (Keras writes a float32 learning rate as its double, 0.05 as
+ * 0.05000000074505806). */
+static void check_same_json(const cJSON *a, const cJSON *b, const char *path)
+{
+    ck_assert_msg(a && b, "%s: absent on one side", path);
+    if (cJSON_IsNumber(a)) {
+        ck_assert_msg(cJSON_IsNumber(b) && (float)a->valuedouble == (float)b->valuedouble,
+                      "%s: %g and not %g", path, a->valuedouble, b->valuedouble);
+        return;
+    }
+    ck_assert_msg((a->type & 0xff) == (b->type & 0xff), "%s: types differ", path);
+    if (cJSON_IsString(a))
+        ck_assert_msg(strcmp(a->valuestring, b->valuestring) == 0, "%s: '%s' and not '%s'", path,
+                      a->valuestring, b->valuestring);
+    const cJSON *x = a->child, *y = b->child;
+    for (; x && y; x = x->next, y = y->next) {
+        char sub[256];
+        snprintf(sub, sizeof sub, "%s.%s", path, x->string ? x->string : "[]");
+        if (x->string)
+            ck_assert_msg(y->string && strcmp(x->string, y->string) == 0, "%s: key '%s' here",
+                          sub, y->string ? y->string : "");
+        check_same_json(x, y, sub);
+    }
+    ck_assert_msg(!x && !y, "%s: lengths differ", path);
+}
+
+/* The compile_config of a config's JSON text (owned by *root). */
+static const cJSON *compile_config_of(const char *json, cJSON **root)
+{
+    *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(*root);
+    const cJSON *cc = cJSON_GetObjectItem(*root, "compile_config");
+    ck_assert_ptr_nonnull(cc);
+    return cc;
+}
+
+/* Writes c's model and reads the config back into *back; checks that the
+ * optimizer Keras wrote in seed (its compile_config's) is the one
+ * clseq writes, key for key. Returns the written JSON (caller frees). */
+static char *write_read_back(const clseq_keras_config *c, const char *seed,
+                             clseq_keras_config *back)
+{
+    char *json = NULL, *text = read_seed(seed, NULL);
+    cJSON *a, *b;
+    ck_assert_clseq_ok(clseq_keras_write_config(c->model, &json));
+    const cJSON *written = compile_config_of(json, &a), *keras = compile_config_of(text, &b);
+    check_same_json(cJSON_GetObjectItem(written, "optimizer"),
+                    cJSON_GetObjectItem(keras, "optimizer"), seed);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(text);
+    ck_assert_clseq_ok(clseq_keras_read_config(test_ctx(), json, strlen(json), NULL, 0, "w", back));
+    ck_assert_msg(back->compile_note[0] == '\0', "%s: %s", seed, back->compile_note);
+    return json;
+}
+
+/* What each optimizer seed's script passed to the optimizer's constructor. */
+static clseq_optimizer optimizer_seed(int i, const char **seed)
+{
+    static const char *const seeds[] = {
+        "k3_in4_dense2_opt_sgd.json",    "k3_in4_dense2_opt_adam.json",
+        "k3_in4_dense2_opt_rmsprop.json", "k3_in4_dense2_opt_adamw.json",
+        "k3_in4_dense2_opt_adagrad.json", "k3_in4_dense2_opt_adadelta.json",
+        "k3_in4_dense2_opt_adamax.json", "k3_in4_dense2_opt_nadam.json",
+        "k3_in4_dense2_opt_lion.json"};
+    clseq_optimizer o;
+    *seed = seeds[i];
+    switch (i) {
+    case 0: /* SGD(0.05, momentum=0.5, weight_decay=0.01, clipvalue=0.5) */
+        o = clseq_sgd(0.05f, 0.5f, 0);
+        o.weight_decay = 0.01f;
+        o.clipvalue = 0.5f;
+        return o;
+    case 1: /* Adam(0.002, 0.8, 0.99, 1e-6, clipnorm=1.0) */
+        o = clseq_adam(0.002f, 0.8f, 0.99f, 1e-6f);
+        o.clipnorm = 1.0f;
+        return o;
+    case 2: /* RMSprop(0.003, rho=0.8, epsilon=1e-6, global_clipnorm=2.0) */
+        o = clseq_rmsprop(0.003f, 0.8f, 1e-6f);
+        o.global_clipnorm = 2.0f;
+        return o;
+    case 3: /* AdamW(0.004, weight_decay=0.01, 0.85, 0.995, 1e-6) */
+        return clseq_adamw(0.004f, 0.01f, 0.85f, 0.995f, 1e-6f);
+    case 4: /* Adagrad(0.01, initial_accumulator_value=0.2, 1e-6, clipnorm=1.5) */
+        o = clseq_adagrad(0.01f, 0.2f, 1e-6f);
+        o.clipnorm = 1.5f;
+        return o;
+    case 5: /* Adadelta(0.5, rho=0.9, epsilon=1e-6, weight_decay=0.002) */
+        o = clseq_adadelta(0.5f, 0.9f, 1e-6f);
+        o.weight_decay = 0.002f;
+        return o;
+    case 6: /* Adamax(0.002, 0.85, 0.995, 1e-6, weight_decay=0.001) */
+        o = clseq_adamax(0.002f, 0.85f, 0.995f, 1e-6f);
+        o.weight_decay = 0.001f;
+        return o;
+    case 7: /* Nadam(0.002, 0.85, 0.995, 1e-6, global_clipnorm=1.0) */
+        o = clseq_nadam(0.002f, 0.85f, 0.995f, 1e-6f);
+        o.global_clipnorm = 1.0f;
+        return o;
+    default: /* Lion(0.0003, beta_1=0.95, beta_2=0.98, clipvalue=0.1) */
+        o = clseq_lion(0.0003f, 0.95f, 0.98f);
+        o.clipvalue = 0.1f;
+        return o;
+    }
+}
+
+/* Each optimizer as Keras wrote it: read, every setting as the script
+ * gave it; written back, the optimizer's config is Keras's (keys, order,
+ * auto name, null for what is off) and reads back the same. */
+START_TEST(test_optimizers)
+{
+    const char *seed;
+    clseq_optimizer want = optimizer_seed(_i, &seed), o;
+    clseq_keras_config c, back;
+    read_seeds(seed, NULL, &c);
+    ck_assert_msg(c.compile_note[0] == '\0', "%s: %s", seed, c.compile_note);
+    ck_assert_clseq_ok(clseq_model_compile_settings(c.model, &o, NULL, NULL));
+    check_same_optimizer(&o, &want, seed);
+    free(write_read_back(&c, seed, &back));
+    ck_assert_clseq_ok(clseq_model_compile_settings(back.model, &o, NULL, NULL));
+    check_same_optimizer(&o, &want, seed);
+    free_config(&back);
+    free_config(&c);
+}
+END_TEST
+
+/* Each schedule clseq has, as Keras wrote it (and one .h5
+ * training_config): the model's schedule is the script's, compiled with
+ * its first rate; written back as Keras serializes it. */
+START_TEST(test_schedules)
+{
+    static const long long bounds[] = {10, 20};
+    static const float values[] = {0.1f, 0.01f, 0.001f};
+    const struct {
+        const char *seed, *training;
+        clseq_optimizer_kind kind;
+        clseq_lr_schedule schedule;
+        float first_rate;
+    } cases[] = {
+        {"k3_in4_dense2_schedule_exponential_staircase.json", NULL, CLSEQ_OPT_ADAM,
+         clseq_exponential_decay(0.01f, 50, 0.5f, 1), 0.01f},
+        {"k3_in4_dense2_schedule_piecewise.json", NULL, CLSEQ_OPT_SGD,
+         clseq_piecewise_constant_decay(2, bounds, values), 0.1f},
+        {"k3_in4_dense2_schedule_cosine_warmup.json", NULL, CLSEQ_OPT_ADAMW,
+         clseq_cosine_decay(0.001f, 100, 0.1f, 0.01f, 10), 0.001f},
+        {"h5_in4_dense3_dense1.json", "h5train_in4_dense3_dense1_nadam_cosine_auc.json",
+         CLSEQ_OPT_NADAM, clseq_cosine_decay(0.01f, 1000, 0.0f, NAN, 0), 0.01f},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        clseq_keras_config c, back;
+        clseq_optimizer o;
+        clseq_lr_schedule s;
+        read_seeds(cases[i].seed, cases[i].training, &c);
+        ck_assert_msg(c.compile_note[0] == '\0', "%s: %s", cases[i].seed, c.compile_note);
+        ck_assert_clseq_ok(clseq_model_compile_settings(c.model, &o, NULL, NULL));
+        ck_assert_int_eq(o.kind, cases[i].kind);
+        ck_assert(o.learning_rate == cases[i].first_rate);
+        ck_assert(clseq_get_lr_schedule(c.model, &s));
+        check_same_schedule(&s, &cases[i].schedule);
+        if (!cases[i].training) {
+            free(write_read_back(&c, cases[i].seed, &back));
+            ck_assert(clseq_get_lr_schedule(back.model, &s));
+            check_same_schedule(&s, &cases[i].schedule);
+            free_config(&back);
+        }
+        free_config(&c);
+    }
+}
+END_TEST
+
+/* A written metric (a name or a serialized class) is one Keras wrote in
+ * keras_metrics: the same name, the same class and config, or a name
+ * for a class Keras wrote with its defaults (AUC() is "auc"). */
+static void check_metric_in(const cJSON *item, const cJSON *keras_metrics, const char *seed)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keras_metrics)
+    {
+        const cJSON *name = cJSON_GetObjectItem(cJSON_GetObjectItem(k, "config"), "name");
+        if (cJSON_IsString(item) &&
+            ((cJSON_IsString(k) && strcmp(k->valuestring, item->valuestring) == 0) ||
+             (cJSON_IsString(name) && strcmp(name->valuestring, item->valuestring) == 0)))
+            return;
+        if (cJSON_IsObject(item) && cJSON_IsObject(k) &&
+            strcmp(cJSON_GetObjectItem(k, "class_name")->valuestring,
+                   cJSON_GetObjectItem(item, "class_name")->valuestring) == 0) {
+            check_same_json(item, k, seed);
+            return;
+        }
+    }
+    char *text = cJSON_PrintUnformatted(item);
+    ck_abort_msg("%s: clseq wrote metric %s, which Keras did not", seed, text);
+    free(text);
+}
+
+/* The metrics, by name and as classes with a threshold or k. */
+START_TEST(test_metrics)
+{
+    static const struct {
+        const char *seed;
+        unsigned metrics;
+        float threshold;
+        int k;
+    } cases[] = {
+        {"k3_in4_dense3_sigmoid_bce_metric_names.json",
+         CLSEQ_METRIC_ACCURACY | CLSEQ_METRIC_BINARY_ACCURACY | CLSEQ_METRIC_PRECISION |
+             CLSEQ_METRIC_RECALL | CLSEQ_METRIC_AUC,
+         0.5f, 5},
+        {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json",
+         CLSEQ_METRIC_BINARY_ACCURACY | CLSEQ_METRIC_PRECISION | CLSEQ_METRIC_RECALL |
+             CLSEQ_METRIC_AUC,
+         0.7f, 5},
+        {"k3_in4_dense5_softmax_cce_metric_top3.json",
+         CLSEQ_METRIC_TOP_K | CLSEQ_METRIC_MAE | CLSEQ_METRIC_PRECISION, 0.5f, 3},
+        {"k3_in4_dense5_softmax_sparse_metric_top2.json",
+         CLSEQ_METRIC_SPARSE_TOP_K | CLSEQ_METRIC_ACCURACY, 0.5f, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        clseq_keras_config c, back;
+        unsigned metrics;
+        clseq_metric_options mo;
+        read_seeds(cases[i].seed, NULL, &c);
+        ck_assert_msg(c.compile_note[0] == '\0', "%s: %s", cases[i].seed, c.compile_note);
+        ck_assert_clseq_ok(clseq_model_compile_settings(c.model, NULL, NULL, &metrics));
+        ck_assert_clseq_ok(clseq_get_metric_options(c.model, &mo));
+        ck_assert_uint_eq(metrics, cases[i].metrics);
+        ck_assert(mo.threshold == cases[i].threshold);
+        ck_assert_int_eq(mo.k, cases[i].k);
+        char *json = write_read_back(&c, cases[i].seed, &back);
+        char *text = read_seed(cases[i].seed, NULL);
+        cJSON *a, *b;
+        const cJSON *written = cJSON_GetObjectItem(compile_config_of(json, &a), "metrics");
+        const cJSON *keras = cJSON_GetObjectItem(compile_config_of(text, &b), "metrics"), *item;
+        ck_assert_int_eq(cJSON_GetArraySize(written), cJSON_GetArraySize(keras));
+        cJSON_ArrayForEach(item, written)
+        {
+            check_metric_in(item, keras, cases[i].seed);
+        }
+        ck_assert_clseq_ok(clseq_model_compile_settings(back.model, NULL, NULL, &metrics));
+        ck_assert_clseq_ok(clseq_get_metric_options(back.model, &mo));
+        ck_assert_uint_eq(metrics, cases[i].metrics);
+        ck_assert(mo.threshold == cases[i].threshold);
+        ck_assert_int_eq(mo.k, cases[i].k);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        free(text);
+        free(json);
+        free_config(&back);
+        free_config(&c);
+    }
+}
+END_TEST
+
+/* Compile settings of the new seeds that clseq lacks, one edit at a time
+ * (an empty from: the seed as Keras wrote it): the model loads
+ * uncompiled and the note names the setting. With a training seed the
+ * edit is to it. */
+static const struct {
+    const char *seed, *training, *from, *to, *word;
+} compile_refusals[] = {
+    {"k3_in4_dense2_opt_adam.json", NULL, "\"amsgrad\": false", "\"amsgrad\": true", "amsgrad"},
+    {"k3_in4_dense2_opt_rmsprop.json", NULL, "\"centered\": false", "\"centered\": true",
+     "centered"},
+    {"k3_in4_dense2_opt_rmsprop.json", NULL, "\"momentum\": 0.0", "\"momentum\": 0.9",
+     "momentum"},
+    {"k3_in4_dense2_opt_sgd.json", NULL, "\"clipnorm\": null", "\"clipnorm\": 1.0", "clip"},
+    {"k3_in4_dense2_opt_lion.json", NULL, "\"class_name\": \"Lion\"", "\"class_name\": \"Lamb\"",
+     "Lamb"},
+    {"k3_in4_dense2_schedule_polynomial.json", NULL, "", "", "PolynomialDecay"},
+    {"k3_in4_dense2_schedule_exponential_staircase.json", NULL,
+     "\"class_name\": \"ExponentialDecay\"", "\"class_name\": \"InverseTimeDecay\"",
+     "InverseTimeDecay"},
+    {"k3_in4_dense2_schedule_exponential_staircase.json", NULL,
+     "\"name\": \"ExponentialDecay\"}, \"registered_name\": null",
+     "\"name\": \"ExponentialDecay\"}, \"registered_name\": \"my>ExponentialDecay\"", "custom"},
+    {"k3_in4_dense2_schedule_exponential_staircase.json", NULL, "\"decay_steps\": 50",
+     "\"decay_steps\": 50.5", "decay_steps"},
+    {"k3_in4_dense2_schedule_exponential_staircase.json", NULL, "\"decay_steps\": 50",
+     "\"decay_steps\": 0", "decay_steps"},
+    {"k3_in4_dense2_schedule_piecewise.json", NULL, "[0.1, 0.01, 0.001]", "[0.1, 0.01]",
+     "values"},
+    {"k3_in4_dense2_schedule_piecewise.json", NULL, "[10, 20]", "[20, 10]", "boundaries"},
+    {"k3_in4_dense2_schedule_cosine_warmup.json", NULL, "\"warmup_steps\": 10",
+     "\"warmup_steps\": 10, \"cycle\": true", "cycle"},
+    {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json", NULL,
+     "\"name\": \"recall\", \"dtype\": \"float32\", \"thresholds\": 0.7",
+     "\"name\": \"recall\", \"dtype\": \"float32\", \"thresholds\": 0.6", "one threshold"},
+    {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json", NULL, "\"thresholds\": 0.7, \"top_k\"",
+     "\"thresholds\": [0.5, 0.7], \"top_k\"", "thresholds"},
+    {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json", NULL, "\"top_k\": null",
+     "\"top_k\": 1", "top_k"},
+    {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json", NULL, "\"curve\": \"ROC\"",
+     "\"curve\": \"PR\"", "curve"},
+    {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json", NULL, "\"num_thresholds\": 200",
+     "\"num_thresholds\": 100", "num_thresholds"},
+    {"k3_in4_dense3_sigmoid_bce_metric_threshold0.7.json", NULL, "\"multi_label\": false",
+     "\"multi_label\": true", "multi_label"},
+    {"k3_in4_dense3_sigmoid_bce_metric_names.json", NULL, "\"precision\"", "\"precision\", "
+     "{\"class_name\": \"Precision\", \"config\": {\"thresholds\": 0.3}}", "one threshold"},
+    {"k3_in4_dense5_softmax_cce_metric_top3.json", NULL, "\"mae\"",
+     "\"top_k_categorical_accuracy\"", "one k"},
+    {"k3_in4_dense5_softmax_sparse_metric_top2.json", NULL, "\"accuracy\"]",
+     "\"binary_accuracy\"]", "binary_accuracy"},
+    {"k3_in4_dense5_softmax_sparse_metric_top2.json", NULL, "\"accuracy\"]",
+     "{\"class_name\": \"F1Score\", \"config\": {}}]", "F1Score"},
+    {"h5_in4_dense3_dense1.json", "h5train_in4_dense3_dense1_nadam_cosine_auc.json",
+     "[\"accuracy\", \"auc\"]", "[\"categorical_accuracy\"]", "binary accuracy"},
+};
+
+START_TEST(test_compile_refusals)
+{
+    int i = _i;
+    const char *edited = compile_refusals[i].training ? compile_refusals[i].training
+                                                      : compile_refusals[i].seed;
+    char *seed = read_seed(edited, NULL);
+    char *text = compile_refusals[i].from[0]
+                     ? replace(seed, compile_refusals[i].from, compile_refusals[i].to)
+                     : seed;
+    char *model = compile_refusals[i].training ? read_seed(compile_refusals[i].seed, NULL) : text;
+    const char *training = compile_refusals[i].training ? text : NULL;
+    clseq_keras_config c;
+    ck_assert_clseq_ok(clseq_keras_read_config(test_ctx(), model, strlen(model), training,
+                                               training ? strlen(training) : 0, "m", &c));
+    ck_assert_msg(!clseq_model_is_compiled(c.model), "row %d compiled", i);
+    ck_assert_msg(strstr(c.compile_note, compile_refusals[i].word), "row %d: no '%s' in '%s'", i,
+                  compile_refusals[i].word, c.compile_note);
+    free_config(&c);
+    if (model != text)
+        free(model);
+    if (text != seed)
+        free(text);
+    free(seed);
+}
+END_TEST
+
+static float halving(long long step, void *user_data)
+{
+    (void)user_data;
+    return 0.1f / (float)(1 + step);
+}
+
+/* A function schedule has no Keras form: writing refuses (CLSEQ_E_ARG
+ * saying why) rather than save a model that would train otherwise. */
+START_TEST(test_write_function_schedule)
+{
+    clseq_model *m = NULL;
+    ck_assert_clseq_ok(clseq_model_create(test_ctx(), 3, &m));
+    ck_assert_clseq_ok(clseq_add_dense(m, 2, CLSEQ_SOFTMAX));
+    ck_assert_clseq_ok(clseq_compile(m, clseq_sgd(0.1f, 0, 0), CLSEQ_CATEGORICAL_CROSSENTROPY, 0));
+    clseq_lr_schedule s = clseq_lr_function_schedule(halving, NULL);
+    ck_assert_clseq_ok(clseq_set_lr_schedule(m, &s));
+    char *json = NULL;
+    ck_assert_int_eq(clseq_keras_write_config(m, &json), CLSEQ_E_ARG);
+    ck_assert_ptr_null(json);
+    ck_assert_ptr_nonnull(strstr(clseq_last_error(), "function schedule"));
+    /* a fixed rate again: written */
+    ck_assert_clseq_ok(clseq_set_lr_schedule(m, NULL));
+    ck_assert_clseq_ok(clseq_keras_write_config(m, &json));
+    free(json);
+    clseq_model_free(m);
 }
 END_TEST
 
@@ -622,7 +1040,7 @@ static Suite *keras_config_suite(void)
     TCase *t = tcase_create("read");
     tcase_add_test(t, test_keras3_every_kind);
     tcase_add_test(t, test_keras3_loss_object);
-    tcase_add_test(t, test_keras3_schedule_uncompiled);
+    tcase_add_test(t, test_keras3_schedule);
     tcase_add_test(t, test_keras3_conv_activations);
     tcase_add_test(t, test_h5_training_config);
     tcase_add_test(t, test_keras2_layout);
@@ -634,9 +1052,17 @@ static Suite *keras_config_suite(void)
     tcase_add_test(t, test_regularizers);
     tcase_add_loop_test(t, test_refusals, 0, (int)(sizeof refusals / sizeof *refusals));
     suite_add_tcase(s, t);
+    TCase *cc = tcase_create("compile");
+    tcase_add_loop_test(cc, test_optimizers, 0, 9);
+    tcase_add_test(cc, test_schedules);
+    tcase_add_test(cc, test_metrics);
+    tcase_add_loop_test(cc, test_compile_refusals, 0,
+                        (int)(sizeof compile_refusals / sizeof *compile_refusals));
+    suite_add_tcase(s, cc);
     TCase *w = tcase_create("write");
     tcase_add_test(w, test_write_read_back);
     tcase_add_test(w, test_write_optimizers);
+    tcase_add_test(w, test_write_function_schedule);
     suite_add_tcase(s, w);
     return s;
 }

@@ -268,6 +268,11 @@ static clseq_status read_compile(reader *r, const cJSON *config)
         snprintf(out->compile_note, sizeof out->compile_note, "%s", clseq_last_error());
         return CLSEQ_OK;
     }
+    /* checked by the reader, so these do not fail on a compiled model */
+    if (s == CLSEQ_OK)
+        s = clseq_set_metric_options(out->model, &k.metric_options);
+    if (s == CLSEQ_OK && k.scheduled)
+        s = clseq_set_lr_schedule(out->model, &k.schedule);
     return s;
 }
 

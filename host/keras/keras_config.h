@@ -13,10 +13,14 @@
  *     `training_config` attribute.
  * One is written: Keras 3's config.json.
  *
- * Compile settings clseq lacks (an optimizer other than SGD, Adam and
- * RMSprop, a learning-rate schedule, clipping, weight decay, EMA, a loss
- * from logits or with label smoothing, a metric other than accuracy, mse
- * and mae, loss weights) do not fail a read: the model is left
+ * Compile settings (keras_compile.c): the nine optimizers with their
+ * settings, weight decay and clipping; ExponentialDecay,
+ * PiecewiseConstantDecay and CosineDecay learning rates, set as the
+ * model's schedule; losses; the metrics clseq computes with their
+ * threshold and k. Settings clseq lacks (another optimizer or schedule,
+ * amsgrad, EMA, loss scaling, gradient accumulation, a loss from logits
+ * or with label smoothing, another metric, metrics that disagree on the
+ * one threshold or k, loss weights) do not fail a read: the model is left
  * uncompiled (it still predicts; the user compiles it) and compile_note
  * says why. All or nothing: a model is never compiled with part of its
  * file's settings. */
@@ -74,8 +78,10 @@ void clseq_keras_config_free(clseq_keras_config *c);
 /* Keras 3's config.json for m (malloc'd, NUL-terminated; free() it): the Sequential
  * with an InputLayer, each layer under clseq_model_layer_name's name with
  * the arguments Keras 3.x writes for it, and, when m is compiled, its
- * compile_config (optimizer, loss, metrics). keras.saving.load_model
- * accepts it. */
+ * compile_config (optimizer with its schedule, loss, metrics).
+ * keras.saving.load_model accepts it. A model whose learning rate follows
+ * a function schedule is CLSEQ_E_ARG: Keras cannot hold the function, and
+ * writing the fixed rate instead would change how the saved model trains. */
 clseq_status clseq_keras_write_config(const clseq_model *m, char **json);
 
 #endif

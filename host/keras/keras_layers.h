@@ -75,9 +75,12 @@ clseq_status clseq_keras_layer_write(const clseq_model *m, int layer, cJSON **ou
 /* ---- compile settings ------------------------------------------------------ */
 
 typedef struct clseq_keras_compile {
-    clseq_optimizer optimizer;
+    clseq_optimizer optimizer;    /* with a schedule, learning_rate is its value at step 0 */
     clseq_loss loss;
-    unsigned metrics; /* CLSEQ_METRIC_* bits */
+    unsigned metrics;             /* CLSEQ_METRIC_* bits */
+    clseq_metric_options metric_options; /* the threshold and k the metrics set */
+    int scheduled;                /* 1: the learning rate follows schedule */
+    clseq_lr_schedule schedule;   /* exponential, piecewise or cosine */
 } clseq_keras_compile;
 
 /* Reads a Keras 3 compile_config or a legacy training_config (its
@@ -85,10 +88,39 @@ typedef struct clseq_keras_compile {
  * clseq has every setting; 0 with the reason in note otherwise (never an
  * error: a model whose compile settings clseq lacks still predicts).
  * output_dim (0 if unknown) decides whether a named accuracy metric is
- * the one clseq computes. */
+ * the one clseq computes. Whoever compiles applies out->metric_options
+ * and, when out->scheduled, out->schedule (both already checked). */
 int clseq_keras_compile_read(const cJSON *config, int output_dim, clseq_keras_compile *out,
                              char *note, size_t note_size);
-/* Keras 3's compile_config for a compiled m. */
+/* Keras 3's compile_config for a compiled m: its optimizer (the schedule
+ * as learning_rate when it has one), loss and metrics. A function
+ * schedule has no Keras form: CLSEQ_E_ARG saying so (writing a fixed rate
+ * instead would change how the saved model trains). */
 clseq_status clseq_keras_compile_write(const clseq_model *m, cJSON **out);
+
+/* Why compile settings cannot be restored, into note (vsnprintf); returns 0. */
+int clseq_keras_note(char *note, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "WHAT: KEY is VALUE; clseq supports only SUPPORTED" into note; returns 0. */
+int clseq_keras_note_value(char *note, size_t size, const char *what, const char *key,
+                           const cJSON *v, const char *supported);
+
+/* A serialized ExponentialDecay, PiecewiseConstantDecay or CosineDecay
+ * (keras_schedule.c) into *out, checked as clseq_set_lr_schedule checks
+ * it; 1, or 0 with the reason in note (what names the optimizer). */
+int clseq_keras_schedule_read(const cJSON *v, const char *what, clseq_lr_schedule *out,
+                              char *note, size_t size);
+/* Keras 3's serialized schedule for s; CLSEQ_E_ARG for a function schedule. */
+clseq_status clseq_keras_schedule_write(const clseq_lr_schedule *s, cJSON **out);
+
+/* Compile settings' "metrics" (keras_metrics.c: null, one metric, a list,
+ * or Keras 2's list per output) into bits and the threshold and k they
+ * set; 1, or 0 with the reason in note. */
+int clseq_keras_metrics_read(const cJSON *v, clseq_loss loss, int output_dim, unsigned *bits,
+                             clseq_metric_options *opt, char *note, size_t size);
+/* The "metrics" Keras 3 writes for bits: null when none, else a list of
+ * names, a metric as its serialized class when opt differs from the
+ * default its name implies. *ok becomes 0 when out of memory. */
+cJSON *clseq_keras_metrics_write(unsigned bits, const clseq_metric_options *opt, int *ok);
 
 #endif

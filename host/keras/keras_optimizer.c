@@ -5,9 +5,11 @@
  * order and each spans the parameter vector, whose order is Keras's
  * trainable-variable order (every trainable variable of every layer in
  * turn); so Keras's variable 2 + j * S + s is clseq slot s over trainable
- * variable j. Nadam alone keeps one more, u_product, last: clseq derives it
- * from the step count, so it is skipped on reading and computed on
- * writing. */
+ * variable j. With a learning-rate schedule Keras keeps no learning-rate
+ * variable (BaseOptimizer._track_variable is skipped for a
+ * LearningRateSchedule), and the slots start at 1. Nadam alone keeps one
+ * more, u_product, last: clseq derives it from the step count, so it is
+ * skipped on reading and computed on writing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,13 @@
 #include "nn/model_io.h"
 #include "sys/error.h"
 
-enum { FIRST_SLOT = 2 };
+/* Where the slots start: after iterations and, without a schedule, the
+ * learning rate. */
+static size_t first_slot(const clseq_model *m)
+{
+    clseq_lr_schedule schedule;
+    return clseq_get_lr_schedule(m, &schedule) ? 1 : 2;
+}
 
 /* Keras's optimizer class for each clseq kind, in clseq_optimizer_kind's
  * order; its snake case names the optimizer's group. */
@@ -83,7 +91,7 @@ size_t clseq_keras_optimizer_size(const clseq_model *m)
     if (!clseq_model_is_compiled(m))
         return 0;
     size_t slots = (size_t)clseq_optimizer_slot_count(m) * trainable_variables(m);
-    return FIRST_SLOT + slots + (kind_of(m) == CLSEQ_OPT_NADAM);
+    return first_slot(m) + slots + (kind_of(m) == CLSEQ_OPT_NADAM);
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -94,6 +102,7 @@ typedef struct reader {
     char *const *names;
     int slots;
     float **values; /* per slot, the parameter vector's length */
+    size_t first;   /* first_slot */
 } reader;
 
 static void dataset_path(const reader *r, size_t i, char *buf, size_t size)
@@ -107,7 +116,7 @@ static clseq_status read_slots(void *ctx, const trainable *t, int j)
     clseq_status s = CLSEQ_OK;
     for (int k = 0; k < r->slots && s == CLSEQ_OK; k++) {
         char path[2 * CLSEQ_KERAS_PATH];
-        dataset_path(r, FIRST_SLOT + (size_t)j * (size_t)r->slots + (size_t)k, path, sizeof path);
+        dataset_path(r, r->first + (size_t)j * (size_t)r->slots + (size_t)k, path, sizeof path);
         clseq_h5_info d;
         s = clseq_h5_dataset_info(r->h, path, &d);
         int same = s == CLSEQ_OK && d.rank == t->info.rank;
@@ -134,6 +143,8 @@ static clseq_status read_scalars(const reader *r, clseq_model *m, long long *ite
     if (s == CLSEQ_OK && *iterations < 0)
         s = clseq_fail(CLSEQ_E_FORMAT, "%s: optimizer iterations '%s' is %lld",
                        clseq_h5_where(r->h), path, *iterations);
+    if (r->first == 1)
+        return s; /* a schedule: no learning-rate variable */
     float lr = 0;
     dataset_path(r, 1, path, sizeof path);
     if (s == CLSEQ_OK)
@@ -158,16 +169,16 @@ clseq_status clseq_keras_read_optimizer(clseq_h5 *h, clseq_model *m, const char 
     size_t full = clseq_keras_optimizer_size(m);
     if (full == 0 || count == 0)
         return CLSEQ_OK;
-    reader r = {h, group, names, clseq_optimizer_slot_count(m), NULL};
-    if (count != FIRST_SLOT && count != full)
+    reader r = {h, group, names, clseq_optimizer_slot_count(m), NULL, first_slot(m)};
+    if (count != r.first && count != full)
         return clseq_fail(CLSEQ_E_FORMAT, "%s: '%s' holds %zu optimizer variables; the model's "
-                          "optimizer has %zu (iterations, learning rate, %d slot(s) for each of "
+                          "optimizer has %zu (iterations,%s %d slot(s) for each of "
                           "%zu trainable variables%s)", clseq_h5_where(h), group, count, full,
-                          r.slots, trainable_variables(m),
+                          r.first == 2 ? " learning rate," : "", r.slots, trainable_variables(m),
                           kind_of(m) == CLSEQ_OPT_NADAM ? ", u_product" : "");
     long long iterations = 0;
     clseq_status s = read_scalars(&r, m, &iterations);
-    /* FIRST_SLOT variables only: Keras saved before the first step */
+    /* the first r.first variables only: Keras saved before the first step */
     size_t params = clseq_model_trainable_count(m);
     if (s == CLSEQ_OK && count == full && r.slots > 0) {
         r.values = calloc((size_t)r.slots, sizeof *r.values);
@@ -198,6 +209,7 @@ typedef struct writer {
     clseq_h5 *h;
     int slots;
     float **values;
+    size_t first; /* first_slot */
 } writer;
 
 static clseq_status write_slots(void *ctx, const trainable *t, int j)
@@ -210,7 +222,7 @@ static clseq_status write_slots(void *ctx, const trainable *t, int j)
     for (int k = 0; k < w->slots && s == CLSEQ_OK; k++) {
         char path[64];
         snprintf(path, sizeof path, "optimizer/vars/%zu",
-                 FIRST_SLOT + (size_t)j * (size_t)w->slots + (size_t)k);
+                 w->first + (size_t)j * (size_t)w->slots + (size_t)k);
         s = clseq_h5_write_f32(w->h, path, t->info.rank, dims, w->values[k] + t->offset);
     }
     return s;
@@ -250,7 +262,7 @@ static clseq_status write_scalars(const clseq_model *m, clseq_h5 *h)
         s = clseq_h5_write_string(h, "optimizer/vars", "name", name);
     if (s == CLSEQ_OK)
         s = clseq_h5_write_int(h, "optimizer/vars/0", clseq_optimizer_iterations(m));
-    if (s == CLSEQ_OK)
+    if (s == CLSEQ_OK && first_slot(m) == 2) /* no variable for a schedule */
         s = clseq_h5_write_f32(h, "optimizer/vars/1", 0, NULL, &o.learning_rate);
     return s;
 }
@@ -258,7 +270,7 @@ static clseq_status write_scalars(const clseq_model *m, clseq_h5 *h)
 clseq_status clseq_keras_write_optimizer(const clseq_model *m, clseq_h5 *h)
 {
     clseq_status s = write_scalars(m, h);
-    writer w = {h, clseq_optimizer_slot_count(m), NULL};
+    writer w = {h, clseq_optimizer_slot_count(m), NULL, first_slot(m)};
     size_t params = clseq_model_trainable_count(m);
     if (s == CLSEQ_OK && w.slots > 0) {
         w.values = calloc((size_t)w.slots, sizeof *w.values);

@@ -1,7 +1,9 @@
 /* clseq_fit: Keras's fit loop on the device. The data set, parameters,
  * gradients and optimizer state stay in device buffers for the whole fit;
  * each epoch uploads one permutation, enqueues every batch without waiting,
- * and reads the loss and metric sums back once. */
+ * and reads the loss and metric sums back once. A data set larger than the
+ * device's share for data is streamed instead: the host gathers each block
+ * of rows in the epoch's order and writes it to a device block buffer. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +27,26 @@ enum {
     TOTALS = CLSEQ_SUMS_FLOATS + 2
 };
 
-/* Device copies of the training and validation rows. */
+/* The training and validation rows: on the device for the whole fit
+ * (resident), or streamed a block at a time. */
 typedef struct fit_data {
-    cl_mem x, y, val_x, val_y;
-    cl_mem w;        /* the training rows' sample weights, or NULL */
-    float *host_w;   /* and their host copy (the running metrics' divisor) */
+    cl_mem x, y;     /* every training row, or (streamed) one block of them */
+    cl_mem val_x, val_y; /* the validation rows (resident only) */
+    const float *val_hx, *val_hy; /* streamed: the validation rows on the host */
+    cl_mem w;        /* the rows' sample weights (as x), or NULL */
+    float *host_w;   /* every training row's weight on the host, or NULL */
     double weight_sum; /* their sum (n without weights) */
     size_t n, val_n;
-    cl_mem perm;     /* n ints: this epoch's row order */
-    int *host_perm;
+    cl_mem perm;     /* resident: n ints, this epoch's row order; streamed:
+                        block_rows ints 0, 1, ...: a staged block is in order */
+    int *host_perm;  /* the epoch's order */
     cl_mem totals;   /* this epoch's sums (TOTALS floats) */
     clseq_snapshot backup; /* the weights at the start of the epoch */
+    size_t here;     /* rows in x and y now: n, or the staged block's */
+    int streamed;
+    const float *hx, *hy; /* streamed: the caller's training rows */
+    size_t block_rows; /* streamed: rows per block, a multiple of the batch */
+    float *stage;    /* streamed: a block gathered in the epoch's order */
 } fit_data;
 
 clseq_fit_options clseq_fit_defaults(void)
@@ -105,6 +116,7 @@ static void release_data(fit_data *d)
     clseq_buffer_release(&d->totals);
     clseq_snapshot_release(&d->backup);
     free(d->host_perm);
+    free(d->stage);
 }
 
 /* Keras splits at int(n * (1 - validation_split)) with the split as the
@@ -115,6 +127,54 @@ static size_t train_rows_after_split(size_t n, float split)
     char text[32];
     snprintf(text, sizeof text, "%.7g", (double)split);
     return (size_t)((double)n * (1.0 - strtod(text, NULL)));
+}
+
+/* The device bytes a fit's data may take before it is streamed: the
+ * context's data_bytes, else half of what the device has left. */
+static size_t data_budget(const clseq_model *m)
+{
+    long long option = m->ctx->options.data_bytes;
+    if (option > 0)
+        return (size_t)option;
+    cl_ulong budget = clseq_buffer_budget(m->dev), held = clseq_buffer_allocated(m->dev);
+    return held < budget ? (size_t)((budget - held) / 2) : 0;
+}
+
+/* Device buffers for a block of block_rows rows (streamed), and the order
+ * 0, 1, ... that a staged block is in. */
+static clseq_status make_blocks(clseq_model *m, fit_data *d, int batch, size_t row_bytes,
+                                size_t budget)
+{
+    int width = clseq_model_target_width(m);
+    size_t fit_rows = budget / row_bytes;
+    size_t whole = (d->n + (size_t)batch - 1) / (size_t)batch * (size_t)batch;
+    d->block_rows = fit_rows < (size_t)batch ? (size_t)batch : fit_rows / batch * batch;
+    if (d->block_rows > whole)
+        d->block_rows = whole;
+    size_t floats = d->block_rows * (size_t)(m->input_dim + width + (d->host_w ? 1 : 0));
+    d->stage = malloc(floats * sizeof *d->stage);
+    int *order = malloc(d->block_rows * sizeof *order);
+    clseq_status s = CLSEQ_OK;
+    if (!d->stage || !order)
+        s = clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for a block of %zu rows",
+                       d->block_rows);
+    for (size_t i = 0; order && i < d->block_rows; i++)
+        order[i] = (int)i;
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_create_named(m->dev, d->block_rows * (size_t)m->input_dim * sizeof(float),
+                                      "a block of training rows", &d->x);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_create_named(m->dev, d->block_rows * (size_t)width * sizeof(float),
+                                      "a block of training targets", &d->y);
+    if (s == CLSEQ_OK && d->host_w)
+        s = clseq_buffer_create_named(m->dev, d->block_rows * sizeof(float),
+                                      "a block of sample weights", &d->w);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_create(m->dev, d->block_rows * sizeof(int), &d->perm);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_write(m->dev, d->perm, 0, d->block_rows * sizeof(int), order);
+    free(order);
+    return s;
 }
 
 /* Keras's validation_split holds out the last rows, before any shuffle. */
@@ -137,31 +197,63 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
                               (double)o->validation_split, n, d->n, d->val_n);
     }
     clseq_device *dev = m->dev;
-    clseq_status s;
-    if ((s = clseq_upload_rows(dev, x, d->n, m->input_dim, &d->x)) != CLSEQ_OK ||
-        (s = clseq_upload_rows(dev, y, d->n, width, &d->y)) != CLSEQ_OK)
-        return s;
     /* weights of the training rows only: the split keeps the first d->n */
-    float *weights = NULL;
-    s = clseq_row_weights(m, y, d->n, o->sample_weight, o->class_weight, o->class_weight_count,
-                          "clseq_fit", &weights, &d->weight_sum);
-    if (s == CLSEQ_OK && weights)
-        s = clseq_upload_rows(dev, weights, d->n, 1, &d->w);
-    d->host_w = weights;
+    clseq_status s = clseq_row_weights(m, y, d->n, o->sample_weight, o->class_weight,
+                                       o->class_weight_count, "clseq_fit", &d->host_w,
+                                       &d->weight_sum);
     if (s != CLSEQ_OK)
-        return s;
-    if (d->val_n > 0 &&
-        ((s = clseq_upload_rows(dev, vx, d->val_n, m->input_dim, &d->val_x)) != CLSEQ_OK ||
-         (s = clseq_upload_rows(dev, vy, d->val_n, width, &d->val_y)) != CLSEQ_OK))
         return s;
     d->host_perm = malloc(d->n * sizeof *d->host_perm);
     if (!d->host_perm)
         return clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for %zu rows", d->n);
     for (size_t i = 0; i < d->n; i++)
         d->host_perm[i] = (int)i;
-    if ((s = clseq_buffer_create(dev, d->n * sizeof(int), &d->perm)) != CLSEQ_OK)
+    if ((s = clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
         return s;
-    return clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals);
+    size_t row_bytes = (size_t)(m->input_dim + width + (d->host_w ? 1 : 0) + 1) * sizeof(float);
+    size_t val_bytes = (size_t)(m->input_dim + width) * sizeof(float);
+    size_t budget = data_budget(m);
+    d->streamed = d->n > budget / row_bytes || d->val_n > (budget - d->n * row_bytes) / val_bytes;
+    if (d->streamed) {
+        d->hx = x;
+        d->hy = y;
+        d->val_hx = vx;
+        d->val_hy = vy;
+        return make_blocks(m, d, o->batch_size, row_bytes, budget);
+    }
+    d->here = d->n;
+    if ((s = clseq_upload_rows(dev, x, d->n, m->input_dim, &d->x)) != CLSEQ_OK ||
+        (s = clseq_upload_rows(dev, y, d->n, width, &d->y)) != CLSEQ_OK ||
+        (d->host_w && (s = clseq_upload_rows(dev, d->host_w, d->n, 1, &d->w)) != CLSEQ_OK))
+        return s;
+    if (d->val_n > 0 &&
+        ((s = clseq_upload_rows(dev, vx, d->val_n, m->input_dim, &d->val_x)) != CLSEQ_OK ||
+         (s = clseq_upload_rows(dev, vy, d->val_n, width, &d->val_y)) != CLSEQ_OK))
+        return s;
+    return clseq_buffer_create(dev, d->n * sizeof(int), &d->perm);
+}
+
+/* Streamed: rows [first, first + rows) of the epoch's order, gathered on
+ * the host and written to the block buffers (the write waits for the work
+ * before it, which read the previous block). */
+static clseq_status stage_block(clseq_model *m, fit_data *d, size_t first, size_t rows)
+{
+    int in = m->input_dim, width = clseq_model_target_width(m);
+    float *sx = d->stage, *sy = sx + rows * (size_t)in, *sw = sy + rows * (size_t)width;
+    for (size_t r = 0; r < rows; r++) {
+        size_t from = (size_t)d->host_perm[first + r];
+        memcpy(sx + r * (size_t)in, d->hx + from * (size_t)in, (size_t)in * sizeof(float));
+        memcpy(sy + r * (size_t)width, d->hy + from * (size_t)width, (size_t)width * sizeof(float));
+        if (d->host_w)
+            sw[r] = d->host_w[from];
+    }
+    clseq_status s = clseq_buffer_write(m->dev, d->x, 0, rows * (size_t)in * sizeof(float), sx);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_write(m->dev, d->y, 0, rows * (size_t)width * sizeof(float), sy);
+    if (s == CLSEQ_OK && d->host_w)
+        s = clseq_buffer_write(m->dev, d->w, 0, rows * sizeof(float), sw);
+    d->here = rows;
+    return s;
 }
 
 /* One batch: gather, forward, loss, backward, update. */
@@ -191,13 +283,13 @@ static clseq_status train_batch(clseq_model *m, fit_data *d, size_t start, int r
     return s;
 }
 
-/* The layer path's steps first..last-1 of the epoch. */
+/* The layer path's steps first..last-1 of the rows on the device. */
 static clseq_status layer_steps(clseq_model *m, fit_data *d, int batch, int first, int last)
 {
     clseq_status s = CLSEQ_OK;
     for (int step = first; step < last && s == CLSEQ_OK; step++) {
         size_t start = (size_t)step * (size_t)batch;
-        int rows = d->n - start < (size_t)batch ? (int)(d->n - start) : batch;
+        int rows = d->here - start < (size_t)batch ? (int)(d->here - start) : batch;
         s = train_batch(m, d, start, rows);
     }
     return s;
@@ -219,63 +311,109 @@ static int running_values(const clseq_model *m, const fit_data *d, const float *
     return clseq_totals_to_values(m, &totals, rows, weight, values);
 }
 
+/* The live bar's marks: reads of the running sums enqueued after parts of
+ * the epoch, drawn as the device reaches them. */
+enum { MARKS = 20 };
+typedef struct marks {
+    cl_event read[MARKS];
+    int step[MARKS];    /* steps done when the read was enqueued */
+    int count, drawn;
+    float *slots;       /* MARKS copies of the sums, or NULL when not live */
+} marks;
+
+static const size_t SUM_BYTES = CLSEQ_SUMS_FLOATS * sizeof(float);
+
+static clseq_status mark(clseq_model *m, fit_data *d, marks *k, int step)
+{
+    if (!k->slots || k->count == MARKS)
+        return CLSEQ_OK;
+    k->step[k->count] = step;
+    clseq_status s = clseq_cl_check(
+        clEnqueueReadBuffer(m->dev->queue, d->totals, CL_FALSE, 0, SUM_BYTES,
+                            k->slots + k->count * CLSEQ_SUMS_FLOATS, 0, NULL, &k->read[k->count]),
+        "clEnqueueReadBuffer (running sums)");
+    k->count += s == CLSEQ_OK;
+    return s;
+}
+
+/* Draws the marks the device has reached; with wait, all of them. */
+static clseq_status draw_marks(clseq_model *m, const fit_data *d, marks *k, int batch,
+                               const clseq_history *h, clseq_progress *progress, int wait)
+{
+    clseq_status s = clseq_cl_check(clFlush(m->dev->queue), "clFlush");
+    while (s == CLSEQ_OK && k->drawn < k->count) {
+        cl_int state = CL_QUEUED;
+        s = clseq_cl_check(clGetEventInfo(k->read[k->drawn], CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                          sizeof state, &state, NULL),
+                           "clGetEventInfo");
+        if (s == CLSEQ_OK && state < 0)
+            s = clseq_cl_fail(state, "training batch on the device");
+        if (s != CLSEQ_OK || (state != CL_COMPLETE && !wait))
+            break;
+        if (state != CL_COMPLETE) {
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+            continue;
+        }
+        float values[CLSEQ_HISTORY_MAX_SERIES];
+        const char *names[CLSEQ_HISTORY_MAX_SERIES];
+        size_t rows = (size_t)k->step[k->drawn] * (size_t)batch;
+        int count = running_values(m, d, k->slots + k->drawn * CLSEQ_SUMS_FLOATS,
+                                   rows < d->n ? rows : d->n, values);
+        for (int i = 0; i < count; i++)
+            names[i] = clseq_history_series_name(h, i);
+        clseq_progress_update(progress, k->step[k->drawn], names, values, count);
+        k->drawn++;
+    }
+    return s;
+}
+
 /* Every step of the epoch, enqueued without waiting. On a terminal the
  * steps go in up to MARKS parts, each followed by a read of the running
  * sums (the fused kernel then runs a part per launch), and the bar is
- * redrawn with the running loss and metrics as the device reaches each. */
+ * redrawn with the running loss and metrics as the device reaches each.
+ * Streamed, each block is staged before its steps, and a part never
+ * crosses a block. */
 static clseq_status train_steps(clseq_model *m, fit_data *d, int batch, int fused,
                                 const clseq_history *h, clseq_progress *progress)
 {
-    enum { MARKS = 20 };
-    cl_event marks[MARKS] = {0};
-    int mark_step[MARKS], marked = 0;
-    static const size_t sum_bytes = CLSEQ_SUMS_FLOATS * sizeof(float);
-    float *slots = progress->live ? malloc(MARKS * sum_bytes) : NULL;
+    marks k;
+    memset(&k, 0, sizeof k);
+    k.slots = progress->live ? malloc(MARKS * SUM_BYTES) : NULL;
     int steps = (int)((d->n + (size_t)batch - 1) / (size_t)batch);
-    int every = slots ? (steps + MARKS - 1) / MARKS : steps;
+    int block_steps = d->streamed ? (int)(d->block_rows / (size_t)batch) : steps;
+    int every = k.slots ? (steps + MARKS - 1) / MARKS : steps;
     clseq_status s = CLSEQ_OK;
-    for (int first = 0; first < steps && s == CLSEQ_OK; first += every) {
-        int last = first + every < steps ? first + every : steps;
-        s = fused ? clseq_fused_steps(m, d->x, d->y, d->perm, d->n, batch, first, last, d->totals)
-                  : layer_steps(m, d, batch, first, last);
-        if (s == CLSEQ_OK && slots && marked < MARKS) {
-            mark_step[marked] = last;
-            s = clseq_cl_check(clEnqueueReadBuffer(m->dev->queue, d->totals, CL_FALSE, 0,
-                                                   sum_bytes, slots + marked * CLSEQ_SUMS_FLOATS,
-                                                   0, NULL, &marks[marked]),
-                               "clEnqueueReadBuffer (running sums)");
-            marked += s == CLSEQ_OK;
+    for (int first = 0; first < steps && s == CLSEQ_OK;) {
+        int block_first = first - first % block_steps;
+        int block_last = block_first + block_steps < steps ? block_first + block_steps : steps;
+        if (d->streamed && first == block_first) {
+            size_t row = (size_t)first * (size_t)batch;
+            size_t rows = (size_t)block_last * (size_t)batch < d->n
+                              ? (size_t)block_last * (size_t)batch - row
+                              : d->n - row;
+            s = stage_block(m, d, row, rows);
         }
+        int last = first + every < block_last ? first + every : block_last;
+        /* steps counted from the start of the rows on the device */
+        int from = first - block_first, to = last - block_first;
+        if (s == CLSEQ_OK)
+            s = fused ? clseq_fused_steps(m, d->x, d->y, d->perm, d->here, batch, from, to,
+                                          d->totals)
+                      : layer_steps(m, d, batch, from, to);
+        if (s == CLSEQ_OK)
+            s = mark(m, d, &k, last);
+        if (s == CLSEQ_OK)
+            s = draw_marks(m, d, &k, batch, h, progress, 0);
+        first = last;
     }
     if (s == CLSEQ_OK)
-        s = clseq_cl_check(clFlush(m->dev->queue), "clFlush");
-    for (int i = 0; i < marked; i++) {
-        cl_int state = CL_QUEUED;
-        while (s == CLSEQ_OK && state != CL_COMPLETE) {
-            s = clseq_cl_check(clGetEventInfo(marks[i], CL_EVENT_COMMAND_EXECUTION_STATUS,
-                                              sizeof state, &state, NULL),
-                               "clGetEventInfo");
-            if (s == CLSEQ_OK && state < 0)
-                s = clseq_cl_fail(state, "training batch on the device");
-            if (s == CLSEQ_OK && state != CL_COMPLETE)
-                nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
-        }
-        if (s == CLSEQ_OK) {
-            float values[CLSEQ_HISTORY_MAX_SERIES];
-            const char *names[CLSEQ_HISTORY_MAX_SERIES];
-            size_t rows = (size_t)mark_step[i] * (size_t)batch;
-            int count = running_values(m, d, slots + i * CLSEQ_SUMS_FLOATS,
-                                       rows < d->n ? rows : d->n, values);
-            for (int k = 0; k < count; k++)
-                names[k] = clseq_history_series_name(h, k);
-            clseq_progress_update(progress, mark_step[i], names, values, count);
-        }
-        clReleaseEvent(marks[i]);
-    }
-    /* a failed enqueue leaves later events unset; wait for the queue before
-     * the slots go (the reads write into them) */
+        s = draw_marks(m, d, &k, batch, h, progress, 1);
+    /* a failed enqueue leaves the reads still to come; wait for the queue
+     * before the slots go (the reads write into them) */
     clFinish(m->dev->queue);
-    free(slots);
+    for (int i = 0; i < k.count; i++)
+        clReleaseEvent(k.read[i]);
+    free(k.slots);
     return s;
 }
 
@@ -288,7 +426,11 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     clseq_pass_sums totals;
     if (o->shuffle)
         clseq_rng_shuffle(&m->shuffle_rng, d->host_perm, d->n);
-    clseq_status s = clseq_buffer_write(dev, d->perm, 0, d->n * sizeof(int), d->host_perm);
+    /* resident: the order goes to the device; streamed: the host gathers
+     * each block in it */
+    clseq_status s = d->streamed ? CLSEQ_OK
+                                 : clseq_buffer_write(dev, d->perm, 0, d->n * sizeof(int),
+                                                      d->host_perm);
     if (s == CLSEQ_OK)
         s = clseq_buffer_fill(dev, d->totals, 0, TOTALS, 0.0f);
     if (s == CLSEQ_OK && o->terminate_on_nan)
@@ -312,7 +454,8 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
     *count = clseq_totals_to_values(m, &totals, d->n, d->weight_sum, values);
     if (d->val_n > 0) {
-        if ((s = clseq_pass_totals(m, d->val_x, d->val_y, NULL, d->val_n, &totals)) != CLSEQ_OK)
+        clseq_rows val = {d->val_x, d->val_y, NULL, d->val_hx, d->val_hy, NULL};
+        if ((s = clseq_pass_totals(m, &val, d->val_n, &totals)) != CLSEQ_OK)
             return s;
         *count += clseq_totals_to_values(m, &totals, d->val_n, (double)d->val_n, values + *count);
     }

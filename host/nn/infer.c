@@ -37,7 +37,19 @@ static int chunk_rows(size_t n)
     return n < EVAL_CHUNK_ROWS ? (int)n : EVAL_CHUNK_ROWS;
 }
 
-clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, size_t n,
+/* Rows [start, start + rows) of a cols-wide table, from the device or the
+ * host, to the front of dst. */
+static clseq_status take_rows(clseq_device *dev, cl_mem src, const float *host, size_t start,
+                              int rows, int cols, cl_mem dst)
+{
+    size_t row_floats = (size_t)cols;
+    if (!src)
+        return clseq_buffer_write(dev, dst, 0, (size_t)rows * row_floats * sizeof(float),
+                                  host + start * row_floats);
+    return copy_rows(dev, src, start, rows, cols, dst);
+}
+
+clseq_status clseq_pass_totals(clseq_model *m, const clseq_rows *src, size_t n,
                                clseq_pass_sums *sums)
 {
     float acc_host[CLSEQ_SUMS_FLOATS];
@@ -48,15 +60,17 @@ clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, siz
         s = clseq_buffer_fill(m->dev, acc, 0, CLSEQ_SUMS_FLOATS, 0.0f);
     for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
         int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
-        s = copy_rows(m->dev, x, start, rows, m->input_dim, m->work.input);
+        int weighted = src->w || src->hw;
+        s = take_rows(m->dev, src->x, src->hx, start, rows, m->input_dim, m->work.input);
         if (s == CLSEQ_OK)
-            s = copy_rows(m->dev, y, start, rows, clseq_model_target_width(m), m->work.target);
-        if (s == CLSEQ_OK && w)
-            s = copy_rows(m->dev, w, start, rows, 1, m->work.weight);
+            s = take_rows(m->dev, src->y, src->hy, start, rows, clseq_model_target_width(m),
+                          m->work.target);
+        if (s == CLSEQ_OK && weighted)
+            s = take_rows(m->dev, src->w, src->hw, start, rows, 1, m->work.weight);
         if (s == CLSEQ_OK)
             s = clseq_forward(m, rows, 0);
         if (s == CLSEQ_OK)
-            s = clseq_loss_stats(m, rows, acc, 0, w != NULL);
+            s = clseq_loss_stats(m, rows, acc, 0, weighted);
     }
     /* Keras's test_step adds the regularizers' penalty too: n x it */
     if (s == CLSEQ_OK && clseq_model_regularized(m))
@@ -111,24 +125,20 @@ clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float
     if ((s = clseq_row_weights(m, y, n, sample_weight, NULL, 0, "clseq_evaluate", &weights,
                                &weight_sum)) != CLSEQ_OK)
         return s;
-    cl_mem xd = NULL, yd = NULL, wd = NULL;
+    /* the rows go up a chunk at a time: a data set larger than the device
+     * is evaluated as any other */
+    clseq_rows src = {NULL, NULL, NULL, x, y, weights};
     clseq_pass_sums sums;
     float values[1 + CLSEQ_METRIC_COUNT];
     if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&
         (s = clseq_workspace_reserve(m, chunk_rows(n))) == CLSEQ_OK &&
-        (s = clseq_upload_rows(m->dev, x, n, m->input_dim, &xd)) == CLSEQ_OK &&
-        (s = clseq_upload_rows(m->dev, y, n, clseq_model_target_width(m), &yd)) == CLSEQ_OK &&
-        (!weights || (s = clseq_upload_rows(m->dev, weights, n, 1, &wd)) == CLSEQ_OK) &&
-        (s = clseq_pass_totals(m, xd, yd, wd, n, &sums)) == CLSEQ_OK) {
+        (s = clseq_pass_totals(m, &src, n, &sums)) == CLSEQ_OK) {
         int count = clseq_totals_to_values(m, &sums, n, weight_sum, values);
         *loss = values[0];
         for (int i = 1; i < count; i++)
             metric_values[i - 1] = values[i];
     }
     free(weights);
-    clseq_buffer_release(&xd);
-    clseq_buffer_release(&yd);
-    clseq_buffer_release(&wd);
     return s;
 }
 
@@ -140,16 +150,16 @@ clseq_status clseq_predict(clseq_model *m, const float *x, size_t n, float *out)
     if (!out)
         return clseq_fail(CLSEQ_E_ARG, "clseq_predict: out is NULL");
     int width = clseq_model_output_dim(m);
-    cl_mem xd = NULL;
     if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
-        (s = clseq_workspace_reserve(m, chunk_rows(n))) != CLSEQ_OK ||
-        (s = clseq_upload_rows(m->dev, x, n, m->input_dim, &xd)) != CLSEQ_OK)
-        goto done;
+        (s = clseq_workspace_reserve(m, chunk_rows(n))) != CLSEQ_OK)
+        return s;
     int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
     cl_mem last = m->work.outputs[m->layer_count - 1];
+    /* a chunk of rows up, its outputs down: the device never holds more,
+     * whatever n is */
     for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
         int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
-        s = copy_rows(m->dev, xd, start, rows, m->input_dim, m->work.input);
+        s = take_rows(m->dev, NULL, x, start, rows, m->input_dim, m->work.input);
         if (s == CLSEQ_OK)
             s = clseq_forward(m, rows, 0);
         /* blocking: the next chunk reuses the output buffer */
@@ -157,7 +167,5 @@ clseq_status clseq_predict(clseq_model *m, const float *x, size_t n, float *out)
             s = clseq_buffer_read(m->dev, last, 0, (size_t)rows * (size_t)width * sizeof(float),
                                   out + start * (size_t)width);
     }
-done:
-    clseq_buffer_release(&xd);
     return s;
 }

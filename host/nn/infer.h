@@ -18,10 +18,19 @@ typedef struct clseq_pass_sums {
 /* The host sums from the device accumulator's floats (CLSEQ_SUMS_FLOATS,
  * nn/train.h), with each sum's Kahan compensation taken off. */
 void clseq_pass_sums_read(const float *acc, clseq_pass_sums *out);
-/* Sums of per-row loss and metrics over n rows of device data x and y
- * into *sums, each row weighted by w (NULL: 1); chunks of at most
- * m->work.rows rows, one read at the end. */
-clseq_status clseq_pass_totals(clseq_model *m, cl_mem x, cl_mem y, cl_mem w, size_t n,
+/* Rows for a pass: on the device (x, y and w, w NULL for no weights), or
+ * on the host (hx, hy, hw, hw NULL for no weights; x NULL), written chunk
+ * by chunk into the workspace so no more than a chunk is ever on the
+ * device. */
+typedef struct clseq_rows {
+    cl_mem x, y, w;
+    const float *hx, *hy, *hw;
+} clseq_rows;
+
+/* Sums of per-row loss and metrics over n rows of src into *sums, each row
+ * weighted by its weight if it has one; chunks of at most m->work.rows
+ * rows, one read at the end. */
+clseq_status clseq_pass_totals(clseq_model *m, const clseq_rows *src, size_t n,
                                clseq_pass_sums *sums);
 /* Evaluate's values from the sums over n rows: loss then each metric in
  * bit order (at most 1 + CLSEQ_METRIC_COUNT values); returns the count.

@@ -104,6 +104,9 @@ clseq_status clseq_ctx_options_check(const clseq_ctx_options *o)
     if (o->cache < -1 || o->cache > 1)
         return clseq_fail(CLSEQ_E_ARG, "context options: cache is %d; expected -1, 0 or 1",
                           o->cache);
+    if (o->data_bytes < 0)
+        return clseq_fail(CLSEQ_E_ARG, "context options: data_bytes is %lld; expected 0 (half "
+                          "of what the device has left) or more", o->data_bytes);
     if (!terminated(o->device, sizeof o->device) ||
         !terminated(o->cache_dir, sizeof o->cache_dir) ||
         !terminated(o->build_options, sizeof o->build_options))

@@ -169,3 +169,72 @@ write("k2_in5x5x1_conv_bn_pool_dense.json", json.dumps(k2_model))
 write("k2train_in5x5x1_adam_sparse.json", json.dumps(k2_training))
 # The harness's pair: model config, a NUL, training_config.
 write("pair_k2_model_nul_training.bin", json.dumps(k2_model) + "\0" + json.dumps(k2_training))
+
+# Each optimizer with settings other than its defaults and a base setting
+# (weight decay, a clipping option): clseq restores all of them.
+O = keras.optimizers
+optimizers = {
+    "sgd": O.SGD(0.05, momentum=0.5, weight_decay=0.01, clipvalue=0.5),
+    "adam": O.Adam(0.002, beta_1=0.8, beta_2=0.99, epsilon=1e-6, clipnorm=1.0),
+    "rmsprop": O.RMSprop(0.003, rho=0.8, epsilon=1e-6, global_clipnorm=2.0),
+    "adamw": O.AdamW(0.004, weight_decay=0.01, beta_1=0.85, beta_2=0.995, epsilon=1e-6),
+    "adagrad": O.Adagrad(0.01, initial_accumulator_value=0.2, epsilon=1e-6, clipnorm=1.5),
+    "adadelta": O.Adadelta(0.5, rho=0.9, epsilon=1e-6, weight_decay=0.002),
+    "adamax": O.Adamax(0.002, beta_1=0.85, beta_2=0.995, epsilon=1e-6, weight_decay=0.001),
+    "nadam": O.Nadam(0.002, beta_1=0.85, beta_2=0.995, epsilon=1e-6, global_clipnorm=1.0),
+    "lion": O.Lion(0.0003, beta_1=0.95, beta_2=0.98, clipvalue=0.1),
+}
+for kind, optimizer in optimizers.items():
+    fresh()
+    m = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2, activation="softmax")])
+    m.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    write(f"k3_in4_dense2_opt_{kind}.json", keras_config(m))
+
+# Learning-rate schedules clseq has (ExponentialDecay with staircase,
+# PiecewiseConstantDecay, CosineDecay with a warm-up) and one it lacks.
+S = O.schedules
+schedules = {
+    "exponential_staircase": O.Adam(S.ExponentialDecay(0.01, 50, 0.5, staircase=True)),
+    "piecewise": O.SGD(S.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001]), momentum=0.9),
+    "cosine_warmup": O.AdamW(S.CosineDecay(0.001, 100, alpha=0.1, warmup_target=0.01,
+                                           warmup_steps=10)),
+    "polynomial": O.Adam(S.PolynomialDecay(0.01, 100, end_learning_rate=0.001)),
+}
+for name, optimizer in schedules.items():
+    fresh()
+    m = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2, activation="softmax")])
+    m.compile(optimizer=optimizer, loss="categorical_crossentropy")
+    write(f"k3_in4_dense2_schedule_{name}.json", keras_config(m))
+
+# The .h5 writer's training_config with a schedule (the model config is
+# h5_in4_dense3_dense1.json's).
+fresh()
+legacy = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="relu"),
+                           layers.Dense(1, activation="sigmoid")])
+legacy.compile(optimizer=O.Nadam(S.CosineDecay(0.01, 1000)), loss="binary_crossentropy",
+               metrics=["accuracy", "auc"])
+write("h5train_in4_dense3_dense1_nadam_cosine_auc.json", h5_attrs(legacy)[1])
+
+# Metrics: by name with Keras's defaults; as objects with threshold 0.7
+# and k 3 or 2; three sigmoid outputs or five softmax ones.
+M = keras.metrics
+metric_models = {
+    "dense3_sigmoid_bce_metric_names": (
+        3, "sigmoid", "binary_crossentropy",
+        ["accuracy", "binary_accuracy", "precision", "recall", "auc"]),
+    "dense3_sigmoid_bce_metric_threshold0.7": (
+        3, "sigmoid", "binary_crossentropy",
+        [M.BinaryAccuracy(threshold=0.7), M.Precision(thresholds=0.7),
+         M.Recall(thresholds=0.7), M.AUC()]),
+    "dense5_softmax_cce_metric_top3": (
+        5, "softmax", "categorical_crossentropy",
+        [M.TopKCategoricalAccuracy(k=3), "mae", "precision"]),
+    "dense5_softmax_sparse_metric_top2": (
+        5, "softmax", "sparse_categorical_crossentropy",
+        [M.SparseTopKCategoricalAccuracy(k=2), "accuracy"]),
+}
+for name, (units, activation, loss, metrics) in metric_models.items():
+    fresh()
+    m = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(units, activation=activation)])
+    m.compile(optimizer="adam", loss=loss, metrics=metrics)
+    write(f"k3_in4_{name}.json", keras_config(m))
