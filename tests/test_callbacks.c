@@ -37,30 +37,6 @@ static void small_data(float *x, float *y)
         y[i] = x[i * FEATURES] + 0.5f * x[i * FEATURES + 1] > 0.0f ? 1.0f : 0.0f;
 }
 
-static size_t param_count(const clseq_model *m)
-{
-    size_t total = 0;
-    for (int l = 0; l < clseq_layer_count(m); l++)
-        for (int v = 0; v < clseq_variable_count(m, l); v++) {
-            clseq_variable_info info;
-            ck_assert_clseq_ok(clseq_get_variable_info(m, l, v, &info));
-            total += info.count;
-        }
-    return total;
-}
-
-/* Every variable of the model, layer by layer, into out. */
-static void read_weights(const clseq_model *m, float *out)
-{
-    for (int l = 0; l < clseq_layer_count(m); l++)
-        for (int v = 0; v < clseq_variable_count(m, l); v++) {
-            clseq_variable_info info;
-            ck_assert_clseq_ok(clseq_get_variable_info(m, l, v, &info));
-            ck_assert_clseq_ok(clseq_get_variable(m, l, v, out));
-            out += info.count;
-        }
-}
-
 /* Runs the callbacks of o over a hand-made val_loss series (with loss
  * equal to it and accuracy 1 - it): stops[e] gets 1 where a callback asked
  * to stop after epoch e, lr[e] the learning rate after epoch e. Returns
@@ -203,8 +179,7 @@ START_TEST(monitor_must_name_a_series)
     clseq_model *m = small_model(0.1f);
     float x[ROWS * FEATURES], y[ROWS];
     small_data(x, y);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     clseq_early_stopping es = clseq_early_stopping_defaults();
     o.early_stopping = &es; /* val_loss, but no validation data */
     ck_assert_int_eq(clseq_fit(m, x, y, ROWS, &o, NULL), CLSEQ_E_ARG);
@@ -228,7 +203,7 @@ static int record(int epoch, const clseq_history *h, void *user_data)
     (void)h;
     recording *r = user_data;
     ck_assert_int_lt(epoch, 8);
-    read_weights(r->m, r->weights[epoch]);
+    test_read_variables(r->m, r->weights[epoch], 64);
     r->epochs = epoch + 1;
     return 0;
 }
@@ -238,11 +213,10 @@ START_TEST(early_stopping_restores_best_weights)
     clseq_model *m = small_model(0.5f);
     float x[ROWS * FEATURES], y[ROWS];
     small_data(x, y);
-    size_t count = param_count(m);
+    size_t count = test_read_variables(m, NULL, 0);
     ck_assert_uint_le(count, 64);
     recording r = {.m = m};
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.epochs = 6;
     o.shuffle = 0;
     o.validation_split = 0.25f;
@@ -262,7 +236,7 @@ START_TEST(early_stopping_restores_best_weights)
         if (val[e] > val[best])
             best = e;
     float now[64];
-    read_weights(m, now);
+    test_read_variables(m, now, 64);
     for (size_t i = 0; i < count; i++)
         ck_assert_float_eq(now[i], r.weights[best][i]);
     /* and they differ from the last epoch's unless that was the best */
@@ -290,8 +264,7 @@ START_TEST(checkpoint_every_epoch_and_best_only)
     char pattern[512], path[600];
     snprintf(pattern, sizeof pattern, "%s/ck-{epoch:02d}-{val_loss:.3f}.clseq", dir);
     recording r = {.m = m};
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.epochs = 3;
     o.shuffle = 0;
     o.validation_split = 0.25f;
@@ -302,14 +275,14 @@ START_TEST(checkpoint_every_epoch_and_best_only)
     clseq_history *h = NULL;
     ck_assert_clseq_ok(clseq_fit(m, x, y, ROWS, &o, &h));
     const float *val = clseq_history_values(h, "val_loss");
-    size_t count = param_count(m);
+    size_t count = test_read_variables(m, NULL, 0);
     for (int e = 0; e < 3; e++) {
         snprintf(path, sizeof path, "%s/ck-%02d-%.3f.clseq", dir, e + 1, (double)val[e]);
         ck_assert_msg(file_exists(path), "%s missing", path);
         clseq_model *saved = NULL;
         ck_assert_clseq_ok(clseq_load(test_ctx(), path, &saved));
         float w[64];
-        read_weights(saved, w);
+        ck_assert_uint_eq(test_read_variables(saved, w, 64), count);
         for (size_t i = 0; i < count; i++)
             ck_assert_float_eq(w[i], r.weights[e][i]);
         clseq_model_free(saved);
@@ -354,8 +327,7 @@ START_TEST(csv_logger_rows)
     small_data(x, y);
     char path[512], text[4096];
     snprintf(path, sizeof path, "%s/log.csv", test_temp_dir());
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.epochs = 2;
     o.validation_split = 0.25f;
     clseq_csv_logger log = clseq_csv_logger_defaults(path);
@@ -400,8 +372,7 @@ START_TEST(csv_logger_refuses_special_files)
     clseq_model *m = small_model(0.5f);
     float x[ROWS * FEATURES], y[ROWS];
     small_data(x, y);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     clseq_csv_logger log = clseq_csv_logger_defaults("/dev/null");
     o.csv_logger = &log;
     ck_assert_int_eq(clseq_fit(m, x, y, ROWS, &o, NULL), CLSEQ_E_IO);
@@ -448,8 +419,7 @@ START_TEST(calls_from_inside_a_fit)
     char path[512];
     snprintf(path, sizeof path, "%s/inside.clseq", test_temp_dir());
     inside t = {.m = m, .save_path = path};
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.epochs = 3;
     o.on_epoch_end = try_calls;
     o.user_data = &t;
@@ -492,8 +462,7 @@ START_TEST(initial_epoch_and_learning_rate_between_fits)
     float x[ROWS * FEATURES], y[ROWS];
     small_data(x, y);
     clseq_model *whole = small_model(0.25f), *halves = small_model(0.25f);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.shuffle = 0;
     o.batch_size = 16;
     o.epochs = 4;
@@ -510,9 +479,9 @@ START_TEST(initial_epoch_and_learning_rate_between_fits)
     ck_assert_clseq_ok(clseq_fit(halves, x, y, ROWS, &o, &h));
     ck_assert_int_eq(clseq_history_epochs(h), 2);
     float a[64], b[64];
-    read_weights(whole, a);
-    read_weights(halves, b);
-    for (size_t i = 0; i < param_count(whole); i++)
+    size_t count = test_read_variables(whole, a, 64);
+    ck_assert_uint_eq(test_read_variables(halves, b, 64), count);
+    for (size_t i = 0; i < count; i++)
         ck_assert_float_eq(a[i], b[i]);
     o.initial_epoch = 5;
     ck_assert_int_eq(clseq_fit(halves, x, y, ROWS, &o, NULL), CLSEQ_E_ARG);
@@ -529,8 +498,7 @@ START_TEST(terminate_on_nan_off_keeps_going)
     for (int i = 0; i < ROWS * FEATURES; i++)
         x[i] *= 1e18f;
     clseq_model *m = small_model(1e20f);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.epochs = 2;
     /* the default: divergence ends the fit */
     ck_assert_int_eq(clseq_fit(m, x, y, ROWS, &o, NULL), CLSEQ_E_NUMERIC);
@@ -542,8 +510,8 @@ START_TEST(terminate_on_nan_off_keeps_going)
      * not finite */
     float w[64];
     int finite = isfinite(clseq_history_values(h, "loss")[1]);
-    read_weights(m, w);
-    for (size_t i = 0; i < param_count(m); i++)
+    size_t count = test_read_variables(m, w, 64);
+    for (size_t i = 0; i < count; i++)
         finite &= isfinite(w[i]) != 0;
     ck_assert(!finite);
     clseq_history_free(h);

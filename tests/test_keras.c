@@ -54,15 +54,12 @@
  * largest kernel entry) must put predict outside the tolerance for every
  * fixture, which also shows how far the tolerances are from the errors a
  * real mistake makes. */
-#include <float.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keras_records.h"
 #include "testutil.h"
-
-enum { ERR_FACTOR = 4, FLOOR_ULP = 32 };
 
 /* The fixtures (tests/fixtures/keras/NAME.txt), one per model the script's
  * MODELS lists. */
@@ -76,146 +73,6 @@ static const char *const fixtures[] = {
 };
 enum { FIXTURES = sizeof fixtures / sizeof fixtures[0] };
 
-/* ---- reading a fixture ------------------------------------------------- */
-
-typedef struct record {
-    char name[96];
-    const char *text; /* text records: the rest of the line (in the file buffer) */
-    double *v;        /* numeric records: count values */
-    size_t count;
-} record;
-
-typedef struct fixture {
-    char name[64];
-    char *buf; /* the file, with text records' line ends made NULs */
-    record *r;
-    int count;
-} fixture;
-
-static void fixture_free(fixture *f)
-{
-    for (int i = 0; i < f->count; i++)
-        free(f->r[i].v);
-    free(f->r);
-    free(f->buf);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_msg(fp != NULL, "cannot open %s (is $CLSEQ_FIXTURES set?)", path);
-    ck_assert(fseek(fp, 0, SEEK_END) == 0);
-    long size = ftell(fp);
-    ck_assert(size >= 0 && fseek(fp, 0, SEEK_SET) == 0);
-    char *buf = malloc((size_t)size + 1);
-    ck_assert(buf != NULL);
-    ck_assert_msg(fread(buf, 1, (size_t)size, fp) == (size_t)size, "cannot read %s", path);
-    buf[size] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static void skip_space(char **p)
-{
-    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-        (*p)++;
-}
-
-/* The next whitespace-free word at *p into out (size bytes); empty at the end. */
-static void next_word(char **p, char *out, size_t size, const char *file)
-{
-    size_t n = 0;
-    while (**p && !strchr(" \t\r\n", **p)) {
-        ck_assert_msg(n + 1 < size, "%s: word '%.20s...' too long", file, *p - n);
-        out[n++] = *(*p)++;
-    }
-    out[n] = '\0';
-}
-
-static void fixture_load(fixture *f, const char *name)
-{
-    char file[80];
-    memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
-    snprintf(file, sizeof file, "keras/%s.txt", name);
-    f->buf = read_file(test_fixture_path(file));
-    int capacity = 0;
-    char *p = f->buf;
-    for (;;) {
-        skip_space(&p);
-        if (!*p)
-            break;
-        if (*p == '#') {
-            p += strcspn(p, "\n");
-            continue;
-        }
-        if (f->count == capacity) {
-            capacity = capacity ? 2 * capacity : 64;
-            f->r = realloc(f->r, (size_t)capacity * sizeof *f->r);
-            ck_assert(f->r != NULL);
-        }
-        record *r = &f->r[f->count++];
-        memset(r, 0, sizeof *r);
-        next_word(&p, r->name, sizeof r->name, file);
-        if (r->name[0] == '@') {
-            if (*p == ' ')
-                p++;
-            r->text = p;
-            p += strcspn(p, "\r\n");
-            if (*p)
-                *p++ = '\0';
-            continue;
-        }
-        char *end;
-        unsigned long count = strtoul(p, &end, 10);
-        ck_assert_msg(end != p && count < (1ul << 24), "%s: record %s has no count", file, r->name);
-        p = end;
-        r->count = count;
-        r->v = malloc((count ? count : 1) * sizeof *r->v);
-        ck_assert(r->v != NULL);
-        for (size_t i = 0; i < count; i++) {
-            r->v[i] = strtod(p, &end);
-            ck_assert_msg(end != p && isfinite(r->v[i]), "%s: record %s: value %zu is bad", file,
-                          r->name, i);
-            p = end;
-        }
-    }
-}
-
-static const record *find(const fixture *f, const char *name)
-{
-    for (int i = 0; i < f->count; i++)
-        if (strcmp(f->r[i].name, name) == 0)
-            return &f->r[i];
-    return NULL;
-}
-
-/* A numeric record that must be there with count values (count 0: any). */
-static const record *need(const fixture *f, const char *name, size_t count)
-{
-    const record *r = find(f, name);
-    ck_assert_msg(r && !r->text, "%s: no numeric record '%s'", f->name, name);
-    ck_assert_msg(count == 0 || r->count == count, "%s: '%s' has %zu values, expected %zu",
-                  f->name, name, r->count, count);
-    return r;
-}
-
-static const char *need_text(const fixture *f, const char *name)
-{
-    const record *r = find(f, name);
-    ck_assert_msg(r && r->text, "%s: no text record '%s'", f->name, name);
-    return r->text;
-}
-
-static float *to_floats(const record *r)
-{
-    float *out = malloc((r->count ? r->count : 1) * sizeof *out);
-    ck_assert(out != NULL);
-    for (size_t i = 0; i < r->count; i++)
-        out[i] = (float)r->v[i]; /* exact: the script wrote float32 values */
-    return out;
-}
-
 /* ---- comparing --------------------------------------------------------- */
 
 /* The worst |got - ref| / tolerance over one comparison, with where. */
@@ -224,75 +81,58 @@ typedef struct worst {
     char what[160];
 } worst;
 
-/* Compares got[0..n) with the record name (and name.err; see the header
- * for the tolerance); returns the largest |difference| / tolerance, its
- * index into *where (may be NULL), and keeps the fixture's worst in *w
- * (may be NULL). */
-static double compare(const fixture *f, const char *name, const float *got, size_t n,
+/* Compares got[0..n) with the record name (keras_compare: name.err; see
+ * the header for the tolerance); returns the largest |difference| /
+ * tolerance, its index into *where (may be NULL), and keeps the fixture's
+ * worst in *w (may be NULL). */
+static double compare(const keras_fixture *f, const char *name, const float *got, size_t n,
                       const char *path, size_t *where, worst *w)
 {
-    char err_name[120];
-    const record *ref = need(f, name, n);
-    snprintf(err_name, sizeof err_name, "%s.err", name);
-    double err = need(f, err_name, 1)->v[0], scale = 0;
-    for (size_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(ref->v[i]));
-    /* an all-zero tensor computed exactly leaves nothing to scale from:
-     * then only (practically) exact values pass */
-    double tol = fmax(ERR_FACTOR * err + FLOOR_ULP * FLT_EPSILON * scale, FLT_MIN);
-    double ratio = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - ref->v[i]);
-        ck_assert_msg(isfinite(got[i]), "%s, %s: %s[%zu] is %g", f->name, path, name, i,
-                      (double)got[i]);
-        if (d / tol > ratio)
-            ratio = d / tol, at = i;
-    }
+    keras_diff d = keras_compare(f, name, got, n, path);
     if (where)
-        *where = at;
-    if (w && ratio > w->ratio) {
-        w->ratio = ratio;
+        *where = d.at;
+    if (w && d.ratio > w->ratio) {
+        w->ratio = d.ratio;
         snprintf(w->what, sizeof w->what, "%s[%zu] (%s): clseq %.9g, Keras %.9g, tolerance %.3g",
-                 name, at, path, (double)got[at], ref->v[at], tol);
+                 name, d.at, path, (double)got[d.at], keras_need(f, name, n)->v[d.at], d.tol);
     }
-    return ratio;
+    return d.ratio;
 }
 
-static void check(const fixture *f, const char *name, const float *got, size_t n,
+static void check(const keras_fixture *f, const char *name, const float *got, size_t n,
                   const char *path, worst *w)
 {
     size_t at;
     double ratio = compare(f, name, got, n, path, &at, w);
     ck_assert_msg(ratio <= 1.0, "%s, %s: %s[%zu] is %.9g, Keras gives %.9g: %.3g times the "
-                  "tolerance", f->name, path, name, at, (double)got[at], need(f, name, n)->v[at],
-                  ratio);
+                  "tolerance", f->name, path, name, at, (double)got[at],
+                  keras_need(f, name, n)->v[at], ratio);
 }
 
 /* ---- building and running ---------------------------------------------- */
 
-static clseq_model *build(const fixture *f, clseq_ctx *ctx)
+static clseq_model *build(const keras_fixture *f, clseq_ctx *ctx)
 {
-    const record *shape = need(f, "input_shape", 0);
+    const keras_record *shape = keras_need(f, "input_shape", 0);
     int dims[CLSEQ_MAX_RANK], rank = (int)shape->count;
     ck_assert(rank >= 1 && rank <= CLSEQ_MAX_RANK);
     for (int i = 0; i < rank; i++)
         dims[i] = (int)shape->v[i];
     clseq_model *m;
     ck_assert_clseq_ok(clseq_model_create_shaped(ctx, rank, dims, &m));
-    const char *spec = need_text(f, "@spec");
+    const char *spec = keras_need_text(f, "@spec");
     clseq_status s = clseq_add_layers(m, spec);
     ck_assert_msg(s == CLSEQ_OK, "%s: clseq_add_layers(\"%s\"): %s", f->name, spec,
                   clseq_last_error());
-    ck_assert_msg(clseq_layer_count(m) == (int)need(f, "layers", 1)->v[0],
+    ck_assert_msg(clseq_layer_count(m) == (int)keras_need(f, "layers", 1)->v[0],
                   "%s: %d layers, Keras has %g", f->name, clseq_layer_count(m),
-                  need(f, "layers", 1)->v[0]);
+                  keras_need(f, "layers", 1)->v[0]);
     return m;
 }
 
 /* Sets every variable to the fixture's init/ values after checking its
  * name and shape against Keras's; the fixture has no variable clseq lacks. */
-static void set_initial(const fixture *f, clseq_model *m)
+static void set_initial(const keras_fixture *f, clseq_model *m)
 {
     int total = 0, in_file = 0;
     char key[96];
@@ -301,7 +141,7 @@ static void set_initial(const fixture *f, clseq_model *m)
             clseq_variable_info info;
             ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
             snprintf(key, sizeof key, "shape/%d/%d/%s", l, i, info.name);
-            const record *shape = find(f, key);
+            const keras_record *shape = keras_find(f, key);
             ck_assert_msg(shape != NULL, "%s: clseq's layer %d variable %d '%s' is not Keras's",
                           f->name, l, i, info.name);
             ck_assert_msg(shape->count == (size_t)info.rank, "%s: %s: rank %d, Keras's %zu",
@@ -311,7 +151,7 @@ static void set_initial(const fixture *f, clseq_model *m)
                               "%s: %s: dimension %d is %d, Keras's %g", f->name, key, d,
                               info.shape[d], shape->v[d]);
             snprintf(key, sizeof key, "init/%d/%d/%s", l, i, info.name);
-            float *v = to_floats(need(f, key, info.count));
+            float *v = keras_floats(keras_need(f, key, info.count));
             ck_assert_clseq_ok(clseq_set_variable(m, l, i, v));
             free(v);
         }
@@ -324,7 +164,7 @@ static void set_initial(const fixture *f, clseq_model *m)
 /* Trajectory key's optimizer of kind (clseq's name): KEY/config holds
  * the arguments of clseq's constructor for the kind, KEY/options (if there)
  * weight_decay, clipnorm, clipvalue and global_clipnorm. */
-static clseq_optimizer optimizer(const fixture *f, const char *key, const char *kind)
+static clseq_optimizer optimizer(const keras_fixture *f, const char *key, const char *kind)
 {
     static const size_t config_count[] = {
         [CLSEQ_OPT_SGD] = 3,     [CLSEQ_OPT_ADAM] = 4,   [CLSEQ_OPT_RMSPROP] = 3,
@@ -335,7 +175,7 @@ static clseq_optimizer optimizer(const fixture *f, const char *key, const char *
     clseq_optimizer o;
     ck_assert_clseq_ok(clseq_optimizer_from_name(kind, 0, &o));
     snprintf(name, sizeof name, "%s/config", key);
-    const double *c = need(f, name, config_count[o.kind])->v;
+    const double *c = keras_need(f, name, config_count[o.kind])->v;
     float v[5];
     for (size_t i = 0; i < config_count[o.kind]; i++)
         v[i] = (float)c[i];
@@ -351,8 +191,8 @@ static clseq_optimizer optimizer(const fixture *f, const char *key, const char *
     case CLSEQ_OPT_LION: o = clseq_lion(v[0], v[1], v[2]); break;
     }
     snprintf(name, sizeof name, "%s/options", key);
-    if (find(f, name)) {
-        const double *opt = need(f, name, 4)->v;
+    if (keras_find(f, name)) {
+        const double *opt = keras_need(f, name, 4)->v;
         if (opt[0] != 0)
             o.weight_decay = (float)opt[0];
         o.clipnorm = (float)opt[1];
@@ -366,10 +206,10 @@ enum { MAX_TRAJECTORIES = 16 };
 
 /* The fixture's trajectories: @optimizers' KEY:KIND words, or SGD and
  * Adam. Returns their count; keys and kinds point into store. */
-static int trajectories(const fixture *f, char store[][2][40], const char **keys,
+static int trajectories(const keras_fixture *f, char store[][2][40], const char **keys,
                         const char **kinds)
 {
-    const record *r = find(f, "@optimizers");
+    const keras_record *r = keras_find(f, "@optimizers");
     const char *text = r && r->text ? r->text : "sgd:sgd adam:adam";
     int n = 0;
     for (const char *p = text; *p;) {
@@ -395,32 +235,32 @@ static const char *path_name(int fused)
 
 /* Runs fixture f on ctx (fused: which option ctx has, for messages);
  * the worst comparison goes to w. */
-static void run_fixture(const fixture *f, clseq_ctx *ctx, int fused, worst *w)
+static void run_fixture(const keras_fixture *f, clseq_ctx *ctx, int fused, worst *w)
 {
     const char *path = path_name(fused);
     char what[160], key[160];
     clseq_model *m = build(f, ctx);
     set_initial(f, m);
-    size_t rows = (size_t)need(f, "rows", 1)->v[0];
+    size_t rows = keras_need_size(f, "rows");
     size_t in = (size_t)clseq_model_input_dim(m), out = (size_t)clseq_model_output_dim(m);
-    float *x = to_floats(need(f, "x", rows * in));
+    float *x = keras_floats(keras_need(f, "x", rows * in));
     float *p = malloc(rows * out * sizeof *p);
     ck_assert(p != NULL);
     ck_assert_clseq_ok(clseq_predict(m, x, rows, p));
     check(f, "predict", p, rows * out, path, w);
 
     clseq_loss loss;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(f, "@loss"), &loss));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(f, "@loss"), &loss));
     size_t y_width = loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : out;
-    float *y = to_floats(need(f, "y", rows * y_width));
-    int train = strcmp(need_text(f, "@train"), "yes") == 0;
+    float *y = keras_floats(keras_need(f, "y", rows * y_width));
+    int train = strcmp(keras_need_text(f, "@train"), "yes") == 0;
     char store[MAX_TRAJECTORIES][2][40];
     const char *opts[MAX_TRAJECTORIES], *kinds[MAX_TRAJECTORIES];
     int count = trajectories(f, store, opts, kinds);
     int batch = (int)rows, epochs = 1;
-    if (find(f, "fit")) {
-        batch = (int)need(f, "fit", 2)->v[0];
-        epochs = (int)need(f, "fit", 2)->v[1];
+    if (keras_find(f, "fit")) {
+        batch = (int)keras_need(f, "fit", 2)->v[0];
+        epochs = (int)keras_need(f, "fit", 2)->v[1];
     }
     for (int o = 0; o < (train ? count : 1); o++) {
         clseq_optimizer opt = train ? optimizer(f, opts[o], kinds[o]) : clseq_sgd(0.01f, 0, 0);
@@ -447,10 +287,7 @@ static void run_fixture(const fixture *f, clseq_ctx *ctx, int fused, worst *w)
         for (int l = 0; l < clseq_layer_count(m); l++)
             for (int i = 0; i < clseq_variable_count(m, l); i++) {
                 clseq_variable_info info;
-                ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
-                float *v = malloc(info.count * sizeof *v);
-                ck_assert(v != NULL);
-                ck_assert_clseq_ok(clseq_get_variable(m, l, i, v));
+                float *v = test_get_variable(m, l, i, &info);
                 snprintf(key, sizeof key, "%s/after/%d/%d/%s", opts[o], l, i, info.name);
                 check(f, key, v, info.count, what, w);
                 free(v);
@@ -473,14 +310,14 @@ static clseq_ctx *path_ctx(int fused)
 
 START_TEST(matches_keras)
 {
-    fixture f;
-    fixture_load(&f, fixtures[_i]);
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", fixtures[_i]);
     worst w[2] = {{0, ""}, {0, ""}};
     for (int fused = 0; fused < 2; fused++)
         run_fixture(&f, path_ctx(fused), fused, &w[fused]);
     const worst *ww = w[1].ratio > w[0].ratio ? &w[1] : &w[0];
     printf("keras %-23s worst %.3f of tolerance: %s\n", f.name, ww->ratio, ww->what);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -488,28 +325,16 @@ END_TEST
  * outside the tolerance: the comparison can fail. */
 START_TEST(one_percent_weight_change_is_caught)
 {
-    fixture f;
-    fixture_load(&f, fixtures[_i]);
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", fixtures[_i]);
     clseq_model *m = build(&f, path_ctx(0));
     set_initial(&f, m);
-    int layer = 0;
-    while (layer < clseq_layer_count(m) && clseq_variable_count(m, layer) == 0)
-        layer++;
-    ck_assert(layer < clseq_layer_count(m));
     clseq_variable_info info;
-    ck_assert_clseq_ok(clseq_get_variable_info(m, layer, 0, &info));
-    float *v = malloc(info.count * sizeof *v);
-    ck_assert(v != NULL);
-    ck_assert_clseq_ok(clseq_get_variable(m, layer, 0, v));
-    size_t at = 0;
-    for (size_t i = 1; i < info.count; i++)
-        if (fabsf(v[i]) > fabsf(v[at]))
-            at = i;
-    v[at] *= 1.01f;
-    ck_assert_clseq_ok(clseq_set_variable(m, layer, 0, v));
-    size_t rows = (size_t)need(&f, "rows", 1)->v[0];
+    size_t at;
+    keras_scale_largest_weight(m, 1.01f, &info, &at);
+    size_t rows = keras_need_size(&f, "rows");
     size_t out = (size_t)clseq_model_output_dim(m);
-    float *x = to_floats(need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
+    float *x = keras_floats(keras_need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
     float *p = malloc(rows * out * sizeof *p);
     ck_assert(p != NULL);
     ck_assert_clseq_ok(clseq_predict(m, x, rows, p));
@@ -517,11 +342,10 @@ START_TEST(one_percent_weight_change_is_caught)
     ck_assert_msg(ratio > 1.0, "%s: predict with %s[%zu] 1%% larger is still within tolerance "
                   "(%.3g of it)", f.name, info.name, at, ratio);
     printf("keras %-23s 1%% weight change: %.3g times the tolerance\n", f.name, ratio);
-    free(v);
     free(x);
     free(p);
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 

@@ -36,7 +36,6 @@
  * The checks can fail: a 1% change of one weight must put predict outside
  * the tolerance, and a continuation from a reset optimizer state (compiled
  * again) must miss Keras's continuation. */
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +45,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keras_records.h"
 #include "testutil.h"
-
-enum { ERR_FACTOR = 4, FLOOR_ULP = 32 };
 
 /* The models the script's MODELS lists (each as NAME.keras and NAME.h5). */
 static const char *const models[] = {
@@ -76,48 +74,7 @@ static const struct {
 };
 enum { REFUSALS = sizeof refusals / sizeof refusals[0] };
 
-/* ---- reading NAME.txt ----------------------------------------------------- */
-
-typedef struct record {
-    char name[96];
-    const char *text; /* text records: the rest of the line (in buf) */
-    double *v;        /* numeric records */
-    size_t count;
-} record;
-
-typedef struct fixture {
-    char name[64];
-    char *buf;
-    record *r;
-    int count;
-} fixture;
-
-static void fixture_free(fixture *f)
-{
-    for (int i = 0; i < f->count; i++)
-        free(f->r[i].v);
-    free(f->r);
-    free(f->buf);
-}
-
-/* A whole file into a malloc'd buffer (NUL-terminated); *size its length. */
-static char *slurp(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_msg(fp != NULL, "cannot open %s (is $CLSEQ_FIXTURES set?)", path);
-    ck_assert(fseek(fp, 0, SEEK_END) == 0);
-    long n = ftell(fp);
-    ck_assert(n >= 0 && fseek(fp, 0, SEEK_SET) == 0);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert(buf != NULL);
-    ck_assert_msg(fread(buf, 1, (size_t)n, fp) == (size_t)n, "cannot read %s", path);
-    buf[n] = '\0';
-    fclose(fp);
-    if (size)
-        *size = (size_t)n;
-    return buf;
-}
-
+/* Writes size bytes of data to path. */
 static void spit(const char *path, const char *data, size_t size)
 {
     FILE *fp = fopen(path, "wb");
@@ -126,136 +83,31 @@ static void spit(const char *path, const char *data, size_t size)
     ck_assert(fclose(fp) == 0);
 }
 
-static void fixture_load(fixture *f, const char *name)
-{
-    char file[96];
-    memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
-    snprintf(file, sizeof file, "keras_files/%s.txt", name);
-    f->buf = slurp(test_fixture_path(file), NULL);
-    int capacity = 0;
-    char *p = f->buf;
-    for (;;) {
-        p += strspn(p, " \t\r\n");
-        if (!*p)
-            break;
-        if (*p == '#') {
-            p += strcspn(p, "\n");
-            continue;
-        }
-        if (f->count == capacity) {
-            capacity = capacity ? 2 * capacity : 64;
-            f->r = realloc(f->r, (size_t)capacity * sizeof *f->r);
-            ck_assert(f->r != NULL);
-        }
-        record *r = &f->r[f->count++];
-        memset(r, 0, sizeof *r);
-        size_t len = strcspn(p, " \t\r\n");
-        ck_assert_msg(len < sizeof r->name, "%s: record name too long", file);
-        memcpy(r->name, p, len);
-        p += len;
-        if (r->name[0] == '@') {
-            if (*p == ' ')
-                p++;
-            r->text = p;
-            p += strcspn(p, "\r\n");
-            if (*p)
-                *p++ = '\0';
-            continue;
-        }
-        char *end;
-        unsigned long count = strtoul(p, &end, 10);
-        ck_assert_msg(end != p && count < (1ul << 24), "%s: record %s has no count", file,
-                      r->name);
-        p = end;
-        r->count = count;
-        r->v = malloc((count ? count : 1) * sizeof *r->v);
-        ck_assert(r->v != NULL);
-        for (size_t i = 0; i < count; i++) {
-            r->v[i] = strtod(p, &end);
-            ck_assert_msg(end != p && isfinite(r->v[i]), "%s: %s: value %zu is bad", file,
-                          r->name, i);
-            p = end;
-        }
-    }
-}
-
-static const record *find(const fixture *f, const char *name)
-{
-    for (int i = 0; i < f->count; i++)
-        if (strcmp(f->r[i].name, name) == 0)
-            return &f->r[i];
-    return NULL;
-}
-
-static const record *need(const fixture *f, const char *name, size_t count)
-{
-    const record *r = find(f, name);
-    ck_assert_msg(r && !r->text, "%s: no numeric record '%s'", f->name, name);
-    ck_assert_msg(count == 0 || r->count == count, "%s: '%s' has %zu values, expected %zu",
-                  f->name, name, r->count, count);
-    return r;
-}
-
-static const char *need_text(const fixture *f, const char *name)
-{
-    const record *r = find(f, name);
-    ck_assert_msg(r && r->text, "%s: no text record '%s'", f->name, name);
-    return r->text;
-}
-
-static size_t need_size(const fixture *f, const char *name)
-{
-    return (size_t)need(f, name, 1)->v[0];
-}
-
-static float *to_floats(const record *r)
-{
-    float *out = malloc((r->count ? r->count : 1) * sizeof *out);
-    ck_assert(out != NULL);
-    for (size_t i = 0; i < r->count; i++)
-        out[i] = (float)r->v[i]; /* exact: the script wrote float32 values */
-    return out;
-}
-
 /* ---- comparing ------------------------------------------------------------ */
 
-/* Compares got[0..n) with record name (tolerance from name.err, see the
- * header); returns the largest |difference| / tolerance, with its index in
- * *at and the largest |difference| in *max_diff (either may be NULL). */
-static double compare(const fixture *f, const char *name, const float *got, size_t n,
+/* Compares got[0..n) with record name (keras_compare: tolerance from
+ * name.err, see the header); returns the largest |difference| /
+ * tolerance, with its index in *at and the largest |difference| in
+ * *max_diff (either may be NULL). */
+static double compare(const keras_fixture *f, const char *name, const float *got, size_t n,
                       size_t *at, double *max_diff)
 {
-    char err_name[128];
-    const record *ref = need(f, name, n);
-    snprintf(err_name, sizeof err_name, "%s.err", name);
-    double err = need(f, err_name, 1)->v[0], scale = 0, ratio = 0, diff = 0;
-    for (size_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(ref->v[i]));
-    double tol = fmax(ERR_FACTOR * err + FLOOR_ULP * FLT_EPSILON * scale, FLT_MIN);
-    size_t where = 0;
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_msg(isfinite(got[i]), "%s: %s[%zu] is %g", f->name, name, i, (double)got[i]);
-        double d = fabs((double)got[i] - ref->v[i]);
-        diff = fmax(diff, d);
-        if (d / tol > ratio)
-            ratio = d / tol, where = i;
-    }
+    keras_diff d = keras_compare(f, name, got, n, NULL);
     if (at)
-        *at = where;
+        *at = d.at;
     if (max_diff)
-        *max_diff = diff;
-    return ratio;
+        *max_diff = d.max_diff;
+    return d.ratio;
 }
 
-static void check(const fixture *f, const char *what, const char *name, const float *got,
+static void check(const keras_fixture *f, const char *what, const char *name, const float *got,
                   size_t n, double *worst_ratio)
 {
     size_t at;
     double ratio = compare(f, name, got, n, &at, NULL);
     ck_assert_msg(ratio <= 1.0, "%s (%s): %s[%zu] is %.9g, Keras gives %.9g: %.3g times the "
-                  "tolerance", f->name, what, name, at, (double)got[at], need(f, name, n)->v[at],
-                  ratio);
+                  "tolerance", f->name, what, name, at, (double)got[at],
+                  keras_need(f, name, n)->v[at], ratio);
     if (worst_ratio)
         *worst_ratio = fmax(*worst_ratio, ratio);
 }
@@ -315,7 +167,7 @@ static clseq_status load_quietly(const char *path, clseq_model **m)
     struct stat st;
     ck_assert(stat(log, &st) == 0);
     if (st.st_size > 0) {
-        char *text = slurp(log, NULL);
+        char *text = test_read_file(log, NULL);
         if (s == CLSEQ_OK)
             clseq_model_free(*m);
         ck_assert_msg(0, "clseq_load(%s) (%s) printed on stderr:\n%.600s", path,
@@ -325,11 +177,11 @@ static clseq_status load_quietly(const char *path, clseq_model **m)
 }
 
 /* m's outputs for the fixture's x (malloc'd, rows x output_dim). */
-static float *predict_x(const fixture *f, clseq_model *m, size_t *n)
+static float *predict_x(const keras_fixture *f, clseq_model *m, size_t *n)
 {
-    size_t rows = need_size(f, "rows");
+    size_t rows = keras_need_size(f, "rows");
     size_t in = (size_t)clseq_model_input_dim(m), out = (size_t)clseq_model_output_dim(m);
-    float *x = to_floats(need(f, "x", rows * in));
+    float *x = keras_floats(keras_need(f, "x", rows * in));
     float *p = malloc(rows * out * sizeof *p);
     ck_assert(p != NULL);
     ck_assert_clseq_ok(clseq_predict(m, x, rows, p));
@@ -340,27 +192,24 @@ static float *predict_x(const fixture *f, clseq_model *m, size_t *n)
 
 /* Every variable of m against the fixture's var/ records (prefix "var/")
  * or cont/after/ records: exactly (tolerance 0) or by compare. */
-static void check_variables(const fixture *f, const clseq_model *m, const char *prefix,
+static void check_variables(const keras_fixture *f, const clseq_model *m, const char *prefix,
                             int exact, const char *what, double *worst_ratio)
 {
     char key[128];
     int total = 0, in_file = 0;
-    ck_assert_msg(clseq_layer_count(m) == (int)need_size(f, "layers"),
+    ck_assert_msg(clseq_layer_count(m) == (int)keras_need_size(f, "layers"),
                   "%s (%s): %d layers, Keras has %zu", f->name, what, clseq_layer_count(m),
-                  need_size(f, "layers"));
+                  keras_need_size(f, "layers"));
     for (int l = 0; l < clseq_layer_count(m); l++)
         for (int i = 0; i < clseq_variable_count(m, l); i++, total++) {
             clseq_variable_info info;
-            ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
+            float *v = test_get_variable(m, l, i, &info);
             snprintf(key, sizeof key, "%s%d/%d/%s", prefix, l, i, info.name);
-            const record *r = find(f, key);
+            const keras_record *r = keras_find(f, key);
             ck_assert_msg(r != NULL, "%s (%s): clseq's layer %d (%s) variable %d '%s' is not "
                           "Keras's", f->name, what, l, clseq_layer_class(m, l), i, info.name);
             ck_assert_msg(r->count == info.count, "%s (%s): %s: %zu values, Keras has %zu",
                           f->name, what, key, info.count, r->count);
-            float *v = malloc(info.count * sizeof *v);
-            ck_assert(v != NULL);
-            ck_assert_clseq_ok(clseq_get_variable(m, l, i, v));
             if (exact) {
                 for (size_t k = 0; k < info.count; k++)
                     ck_assert_msg(v[k] == (float)r->v[k], "%s (%s): %s[%zu] is %.9g, the file "
@@ -380,7 +229,7 @@ static void check_variables(const fixture *f, const clseq_model *m, const char *
 
 /* Every trainable variable's regularizer is the file's (reg/L/VAR: l1 l2),
  * or none. */
-static void check_regularizers(const fixture *f, const clseq_model *m, const char *what)
+static void check_regularizers(const keras_fixture *f, const clseq_model *m, const char *what)
 {
     char key[96];
     for (int l = 0; l < clseq_layer_count(m); l++)
@@ -390,9 +239,9 @@ static void check_regularizers(const fixture *f, const clseq_model *m, const cha
             if (!info.trainable)
                 continue;
             snprintf(key, sizeof key, "reg/%d/%s", l, info.name);
-            const record *r = find(f, key);
-            float want_l1 = r ? (float)need(f, key, 2)->v[0] : 0, l1 = -1;
-            float want_l2 = r ? (float)need(f, key, 2)->v[1] : 0, l2 = -1;
+            const keras_record *r = keras_find(f, key);
+            float want_l1 = r ? (float)keras_need(f, key, 2)->v[0] : 0, l1 = -1;
+            float want_l2 = r ? (float)keras_need(f, key, 2)->v[1] : 0, l2 = -1;
             ck_assert_clseq_ok(clseq_get_regularizer(m, l, info.name, &l1, &l2));
             ck_assert_msg(l1 == want_l1 && l2 == want_l2, "%s (%s): layer %d %s: regularizer "
                           "l1 %g l2 %g, Keras's %g %g", f->name, what, l, info.name, (double)l1,
@@ -402,7 +251,7 @@ static void check_regularizers(const fixture *f, const clseq_model *m, const cha
 
 /* dense_nobias: clseq may lack Dense(use_bias=False); then the load must be
  * a refusal that names the argument. Returns 1 when it was refused so. */
-static int refused_nobias(const fixture *f, const char *path)
+static int refused_nobias(const keras_fixture *f, const char *path)
 {
     if (strcmp(f->name, "dense_nobias") != 0)
         return 0;
@@ -419,20 +268,31 @@ static int refused_nobias(const fixture *f, const char *path)
     return 1;
 }
 
+/* Model name's fixture into *f and its file NAME + ext loaded; NULL, with
+ * f freed, where clseq refuses dense_nobias as refused_nobias allows (the
+ * test has nothing more to check). */
+static clseq_model *load_model(keras_fixture *f, const char *name, const char *ext)
+{
+    keras_fixture_load(f, "keras_files", name);
+    const char *path = fixture_file(f->name, ext);
+    if (refused_nobias(f, path)) {
+        keras_fixture_free(f);
+        return NULL;
+    }
+    return load_ok(path);
+}
+
 /* ---- the tests ----------------------------------------------------------- */
 
 /* _i: model * 2 + (0 .keras, 1 .h5) */
 START_TEST(loads_and_predicts)
 {
-    fixture f;
-    fixture_load(&f, models[_i / 2]);
-    const char *ext = exts[_i % 2], *path = fixture_file(f.name, ext);
-    if (refused_nobias(&f, path)) {
-        fixture_free(&f);
+    keras_fixture f;
+    const char *ext = exts[_i % 2];
+    clseq_model *m = load_model(&f, models[_i / 2], ext);
+    if (!m)
         return;
-    }
-    clseq_model *m = load_ok(path);
-    const record *shape = need(&f, "input_shape", 0);
+    const keras_record *shape = keras_need(&f, "input_shape", 0);
     size_t in = 1;
     for (size_t d = 0; d < shape->count; d++)
         in *= (size_t)shape->v[d];
@@ -448,7 +308,7 @@ START_TEST(loads_and_predicts)
            "tolerance\n", f.name, ext, diff, ratio);
     free(p);
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -475,48 +335,45 @@ static unsigned metric_bits(const char *list)
 
 START_TEST(compile_settings_are_keras)
 {
-    fixture f;
-    fixture_load(&f, models[_i / 2]);
-    const char *ext = exts[_i % 2], *path = fixture_file(f.name, ext);
-    if (refused_nobias(&f, path)) {
-        fixture_free(&f);
+    keras_fixture f;
+    const char *ext = exts[_i % 2];
+    clseq_model *m = load_model(&f, models[_i / 2], ext);
+    if (!m)
         return;
-    }
-    clseq_model *m = load_ok(path);
     clseq_optimizer opt;
     clseq_loss loss;
     unsigned metrics;
     clseq_status s = clseq_model_compile_settings(m, &opt, &loss, &metrics);
     /* compiled when Keras compiled it with an optimizer clseq has */
-    const record *opt_name = find(&f, "@optimizer");
+    const keras_record *opt_name = keras_find(&f, "@optimizer");
     clseq_optimizer want;
     if (!opt_name || clseq_optimizer_from_name(opt_name->text, 0, &want) != CLSEQ_OK) {
         ck_assert_msg(s == CLSEQ_E_STATE, "%s%s: compiled with %s, which clseq lacks, yet it "
                       "came back compiled (%s)", f.name, ext,
                       opt_name ? opt_name->text : "nothing", clseq_status_name(s));
         clseq_model_free(m);
-        fixture_free(&f);
+        keras_fixture_free(&f);
         return;
     }
     ck_assert_msg(s == CLSEQ_OK, "%s%s: not compiled: %s: %s", f.name, ext,
                   clseq_status_name(s), clseq_last_error());
     clseq_loss want_loss;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(&f, "@loss"), &want_loss));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(&f, "@loss"), &want_loss));
     ck_assert_msg(loss == want_loss, "%s%s: loss %s, Keras's %s", f.name, ext,
-                  clseq_loss_name(loss), need_text(&f, "@loss"));
-    unsigned want_metrics = metric_bits(need_text(&f, "@metrics"));
+                  clseq_loss_name(loss), keras_need_text(&f, "@loss"));
+    unsigned want_metrics = metric_bits(keras_need_text(&f, "@metrics"));
     ck_assert_msg(metrics == want_metrics, "%s%s: metrics 0x%x, Keras's '%s' (0x%x)", f.name, ext,
-                  metrics, need_text(&f, "@metrics"), want_metrics);
+                  metrics, keras_need_text(&f, "@metrics"), want_metrics);
     const char *name = opt_name->text;
     ck_assert_msg(opt.kind == want.kind, "%s%s: optimizer kind %d, Keras's %s", f.name, ext,
                   (int)opt.kind, name);
-    ck_assert_msg(opt.learning_rate == (float)need(&f, "opt/lr", 1)->v[0],
+    ck_assert_msg(opt.learning_rate == (float)keras_need(&f, "opt/lr", 1)->v[0],
                   "%s%s: learning rate %.9g, Keras's %.9g", f.name, ext,
-                  (double)opt.learning_rate, need(&f, "opt/lr", 1)->v[0]);
+                  (double)opt.learning_rate, keras_need(&f, "opt/lr", 1)->v[0]);
     /* each value is the float32 Keras kept (its config holds the float32
      * learning rate), so they compare exactly */
     if (strcmp(name, "adam") == 0) {
-        const double *c = need(&f, "opt/config", 4)->v;
+        const double *c = keras_need(&f, "opt/config", 4)->v;
         ck_assert_msg(opt.kind == CLSEQ_OPT_ADAM, "%s%s: optimizer kind %d", f.name, ext,
                       (int)opt.kind);
         ck_assert_msg(opt.learning_rate == (float)c[0] && opt.beta1 == (float)c[1] &&
@@ -525,7 +382,7 @@ START_TEST(compile_settings_are_keras)
                       f.name, ext, (double)opt.learning_rate, (double)opt.beta1,
                       (double)opt.beta2, (double)opt.epsilon, c[0], c[1], c[2], c[3]);
     } else if (strcmp(name, "sgd") == 0) {
-        const double *c = need(&f, "opt/config", 3)->v;
+        const double *c = keras_need(&f, "opt/config", 3)->v;
         ck_assert_msg(opt.kind == CLSEQ_OPT_SGD, "%s%s: optimizer kind %d", f.name, ext,
                       (int)opt.kind);
         ck_assert_msg(opt.learning_rate == (float)c[0] && opt.momentum == (float)c[1] &&
@@ -534,7 +391,7 @@ START_TEST(compile_settings_are_keras)
                       (double)opt.learning_rate, (double)opt.momentum, opt.nesterov, c[0], c[1],
                       c[2]);
     } else if (strcmp(name, "rmsprop") == 0) {
-        const double *c = need(&f, "opt/config", 3)->v;
+        const double *c = keras_need(&f, "opt/config", 3)->v;
         ck_assert_msg(opt.kind == CLSEQ_OPT_RMSPROP, "%s%s: optimizer kind %d", f.name, ext,
                       (int)opt.kind);
         ck_assert_msg(opt.learning_rate == (float)c[0] && opt.rho == (float)c[1] &&
@@ -544,24 +401,24 @@ START_TEST(compile_settings_are_keras)
                       c[2]);
     }
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
 /* Continues training m on the fixture's cont/ batches; the history (may be
  * NULL) for the caller to free. */
-static void continue_training(const fixture *f, clseq_model *m, clseq_history **h)
+static void continue_training(const keras_fixture *f, clseq_model *m, clseq_history **h)
 {
-    size_t rows = need_size(f, "cont/rows");
+    size_t rows = keras_need_size(f, "cont/rows");
     clseq_loss loss;
     ck_assert_clseq_ok(clseq_model_compile_settings(m, NULL, &loss, NULL));
     size_t y_width =
         loss == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : (size_t)clseq_model_output_dim(m);
-    float *x = to_floats(need(f, "cont/x", rows * (size_t)clseq_model_input_dim(m)));
-    float *y = to_floats(need(f, "cont/y", rows * y_width));
+    float *x = keras_floats(keras_need(f, "cont/x", rows * (size_t)clseq_model_input_dim(m)));
+    float *y = keras_floats(keras_need(f, "cont/y", rows * y_width));
     clseq_fit_options fo = clseq_fit_defaults();
-    fo.epochs = (int)need_size(f, "cont/epochs");
-    fo.batch_size = (int)need_size(f, "cont/batch_size");
+    fo.epochs = (int)keras_need_size(f, "cont/epochs");
+    fo.batch_size = (int)keras_need_size(f, "cont/batch_size");
     fo.shuffle = 0;
     fo.verbose = 0;
     ck_assert_clseq_ok(clseq_fit(m, x, y, rows, &fo, h));
@@ -571,14 +428,14 @@ static void continue_training(const fixture *f, clseq_model *m, clseq_history **
 
 START_TEST(continues_training_like_keras)
 {
-    fixture f;
-    fixture_load(&f, continued[_i / 2]);
+    keras_fixture f;
+    keras_fixture_load(&f, "keras_files", continued[_i / 2]);
     const char *ext = exts[_i % 2];
     clseq_model *m = load_ok(fixture_file(f.name, ext));
     clseq_history *h;
     continue_training(&f, m, &h);
     double worst = 0;
-    int epochs = (int)need_size(&f, "cont/epochs");
+    int epochs = (int)keras_need_size(&f, "cont/epochs");
     ck_assert_int_eq(clseq_history_epochs(h), epochs);
     check(&f, ext, "cont/loss", clseq_history_values(h, "loss"), (size_t)epochs, &worst);
     check_variables(&f, m, "cont/after/", 0, ext, &worst);
@@ -586,7 +443,7 @@ START_TEST(continues_training_like_keras)
            ext, worst);
     clseq_history_free(h);
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -594,8 +451,8 @@ END_TEST
  * model again (fresh state, same settings and weights) must miss Keras. */
 START_TEST(fresh_optimizer_state_is_caught)
 {
-    fixture f;
-    fixture_load(&f, continued[_i]);
+    keras_fixture f;
+    keras_fixture_load(&f, "keras_files", continued[_i]);
     clseq_model *m = load_ok(fixture_file(f.name, ".keras"));
     clseq_optimizer opt;
     clseq_loss loss;
@@ -608,10 +465,7 @@ START_TEST(fresh_optimizer_state_is_caught)
     for (int l = 0; l < clseq_layer_count(m); l++)
         for (int i = 0; i < clseq_variable_count(m, l); i++) {
             clseq_variable_info info;
-            ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
-            float *v = malloc(info.count * sizeof *v);
-            ck_assert(v != NULL);
-            ck_assert_clseq_ok(clseq_get_variable(m, l, i, v));
+            float *v = test_get_variable(m, l, i, &info);
             snprintf(key, sizeof key, "cont/after/%d/%d/%s", l, i, info.name);
             worst = fmax(worst, compare(&f, key, v, info.count, NULL, NULL));
             free(v);
@@ -620,7 +474,7 @@ START_TEST(fresh_optimizer_state_is_caught)
                   "Keras's continuation (%.3g of the tolerance)", f.name, worst);
     printf("keras_files %-20s fresh optimizer state: %.3g times the tolerance\n", f.name, worst);
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -628,39 +482,22 @@ END_TEST
  * the tolerance. */
 START_TEST(one_percent_weight_change_is_caught)
 {
-    fixture f;
-    fixture_load(&f, models[_i]);
-    const char *path = fixture_file(f.name, ".keras");
-    if (refused_nobias(&f, path)) {
-        fixture_free(&f);
+    keras_fixture f;
+    clseq_model *m = load_model(&f, models[_i], ".keras");
+    if (!m)
         return;
-    }
-    clseq_model *m = load_ok(path);
-    int layer = 0;
-    while (layer < clseq_layer_count(m) && clseq_variable_count(m, layer) == 0)
-        layer++;
-    ck_assert(layer < clseq_layer_count(m));
     clseq_variable_info info;
-    ck_assert_clseq_ok(clseq_get_variable_info(m, layer, 0, &info));
-    float *v = malloc(info.count * sizeof *v);
-    ck_assert(v != NULL);
-    ck_assert_clseq_ok(clseq_get_variable(m, layer, 0, v));
-    size_t at = 0;
-    for (size_t i = 1; i < info.count; i++)
-        if (fabsf(v[i]) > fabsf(v[at]))
-            at = i;
-    v[at] *= 1.01f;
-    ck_assert_clseq_ok(clseq_set_variable(m, layer, 0, v));
+    size_t at;
+    keras_scale_largest_weight(m, 1.01f, &info, &at);
     size_t n;
     float *p = predict_x(&f, m, &n);
     double ratio = compare(&f, "predict", p, n, NULL, NULL);
     ck_assert_msg(ratio > 1.0, "%s: predict with %s[%zu] 1%% larger is still within tolerance "
                   "(%.3g of it)", f.name, info.name, at, ratio);
     printf("keras_files %-20s 1%% weight change: %.3g times the tolerance\n", f.name, ratio);
-    free(v);
     free(p);
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -678,15 +515,10 @@ static void check_same_variables(const clseq_model *a, const clseq_model *b, con
         ck_assert_int_eq(clseq_variable_count(a, l), clseq_variable_count(b, l));
         for (int i = 0; i < clseq_variable_count(a, l); i++) {
             clseq_variable_info ia, ib;
-            ck_assert_clseq_ok(clseq_get_variable_info(a, l, i, &ia));
-            ck_assert_clseq_ok(clseq_get_variable_info(b, l, i, &ib));
+            float *va = test_get_variable(a, l, i, &ia), *vb = test_get_variable(b, l, i, &ib);
             ck_assert_str_eq(ia.name, ib.name);
             ck_assert_uint_eq(ia.count, ib.count);
             ck_assert_int_eq(ia.trainable, ib.trainable);
-            float *va = malloc(ia.count * sizeof *va), *vb = malloc(ia.count * sizeof *vb);
-            ck_assert(va && vb);
-            ck_assert_clseq_ok(clseq_get_variable(a, l, i, va));
-            ck_assert_clseq_ok(clseq_get_variable(b, l, i, vb));
             ck_assert_msg(same_floats(va, vb, ia.count), "%s: layer %d variable '%s' differs",
                           what, l, ia.name);
             free(va);
@@ -697,20 +529,17 @@ static void check_same_variables(const clseq_model *a, const clseq_model *b, con
 
 START_TEST(save_load_round_trip)
 {
-    fixture f;
-    fixture_load(&f, models[_i / 2]);
-    const char *ext = exts[_i % 2], *path = fixture_file(f.name, ext);
-    if (refused_nobias(&f, path)) {
-        fixture_free(&f);
+    keras_fixture f;
+    const char *ext = exts[_i % 2];
+    clseq_model *a = load_model(&f, models[_i / 2], ext);
+    if (!a)
         return;
-    }
     char what[128], saved[4200];
     snprintf(what, sizeof what, "%s%s saved by clseq", f.name, ext);
-    clseq_model *a = load_ok(path);
     snprintf(saved, sizeof saved, "%s/%s.keras", work_dir(), f.name);
     ck_assert_clseq_ok(clseq_save(a, saved));
     size_t size;
-    char *bytes = slurp(saved, &size);
+    char *bytes = test_read_file(saved, &size);
     ck_assert_msg(size > 4 && memcmp(bytes, "PK\3\4", 4) == 0,
                   "%s: a .keras file clseq saved does not start with a zip member", what);
     free(bytes);
@@ -733,7 +562,7 @@ START_TEST(save_load_round_trip)
                       oa.beta2 == ob.beta2 && oa.rho == ob.rho && oa.epsilon == ob.epsilon,
                       "%s: the compile settings changed", what);
         /* the optimizer state travels too: the same continuation, bit for bit */
-        if (find(&f, "cont/rows")) {
+        if (keras_find(&f, "cont/rows")) {
             continue_training(&f, a, NULL);
             continue_training(&f, b, NULL);
             snprintf(what, sizeof what, "%s%s saved by clseq, continued", f.name, ext);
@@ -744,7 +573,7 @@ START_TEST(save_load_round_trip)
     free(pb);
     clseq_model_free(a);
     clseq_model_free(b);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -774,14 +603,14 @@ static void check_refused(const char *path, const char *expect)
 
 START_TEST(refuses_what_clseq_cannot_run)
 {
-    fixture f;
-    fixture_load(&f, refusals[_i / 2].name);
+    keras_fixture f;
+    keras_fixture_load(&f, "keras_files", refusals[_i / 2].name);
     if (_i % 2 == 0 || refusals[_i / 2].has_h5) {
         const char *path = fixture_file(f.name, exts[_i % 2]);
-        check_refused(path, need_text(&f, "@expect"));
+        check_refused(path, keras_need_text(&f, "@expect"));
         printf("keras_files %-22s %-6s refused: %s\n", f.name, exts[_i % 2], clseq_last_error());
     }
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -801,8 +630,8 @@ START_TEST(renamed_and_damaged_members)
         {"member_other_weights", "model.weights.h5"},
         {"member_not_a_model", "config.json"},
     };
-    fixture f;
-    fixture_load(&f, "adam_dense_bn");
+    keras_fixture f;
+    keras_fixture_load(&f, "keras_files", "adam_dense_bn");
     clseq_model *ref = load_ok(fixture_file(f.name, ".keras"));
     size_t n;
     float *want = predict_x(&f, ref, &n);
@@ -823,7 +652,7 @@ START_TEST(renamed_and_damaged_members)
     }
     free(want);
     clseq_model_free(ref);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -836,15 +665,15 @@ START_TEST(format_chosen_by_content)
         {".keras", "as_h5.h5"}, {".keras", "no_ext"}, {".h5", "as_keras.keras"},
         {".h5", "as_bin.bin"},
     };
-    fixture f;
-    fixture_load(&f, "adam_dense_bn");
+    keras_fixture f;
+    keras_fixture_load(&f, "keras_files", "adam_dense_bn");
     clseq_model *ref = load_ok(fixture_file(f.name, ".keras"));
     size_t n;
     float *want = predict_x(&f, ref, &n);
     char path[4200];
     for (size_t c = 0; c < sizeof copies / sizeof copies[0]; c++) {
         size_t len;
-        char *copy = slurp(fixture_file(f.name, copies[c].from), &len);
+        char *copy = test_read_file(fixture_file(f.name, copies[c].from), &len);
         snprintf(path, sizeof path, "%s/%s", work_dir(), copies[c].to);
         spit(path, copy, len);
         free(copy);
@@ -860,7 +689,7 @@ START_TEST(format_chosen_by_content)
     snprintf(native, sizeof native, "%s/native.clseq", work_dir());
     ck_assert_clseq_ok(clseq_save(ref, native));
     size_t size;
-    char *bytes = slurp(native, &size);
+    char *bytes = test_read_file(native, &size);
     ck_assert_msg(size < 4 || memcmp(bytes, "PK\3\4", 4) != 0,
                   "%s: clseq_save wrote a zip for a name not ending in .keras", native);
     snprintf(path, sizeof path, "%s/native.keras", work_dir());
@@ -890,7 +719,7 @@ START_TEST(format_chosen_by_content)
                   "the message '%s' does not name the file", clseq_last_error());
     free(want);
     clseq_model_free(ref);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -904,12 +733,12 @@ enum { STEP = 97 };
 
 static void damage(const char *name, const char *ext)
 {
-    fixture f;
-    fixture_load(&f, name);
+    keras_fixture f;
+    keras_fixture_load(&f, "keras_files", name);
     clseq_model *ref = load_ok(fixture_file(name, ext));
     size_t n, size;
     float *want = predict_x(&f, ref, &n);
-    char *bytes = slurp(fixture_file(name, ext), &size);
+    char *bytes = test_read_file(fixture_file(name, ext), &size);
     char path[4200];
     snprintf(path, sizeof path, "%s/damaged%s", work_dir(), ext);
     int truncations = 0, flips = 0, flips_loaded = 0;
@@ -933,8 +762,8 @@ static void damage(const char *name, const char *ext)
         flips_loaded++;
         if (clseq_model_input_dim(m) == clseq_model_input_dim(ref) &&
             clseq_model_output_dim(m) == clseq_model_output_dim(ref)) {
-            size_t rows = need_size(&f, "rows");
-            float *x = to_floats(need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
+            size_t rows = keras_need_size(&f, "rows");
+            float *x = keras_floats(keras_need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
             float *got = malloc(n * sizeof *got);
             ck_assert(got != NULL);
             clseq_status s = clseq_predict(m, x, rows, got);
@@ -955,7 +784,7 @@ static void damage(const char *name, const char *ext)
     free(bytes);
     free(want);
     clseq_model_free(ref);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 
 START_TEST(damaged_keras_file)

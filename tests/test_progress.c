@@ -68,17 +68,6 @@ static void drain(int master, char *text, size_t size, size_t *used)
     text[*used] = 0;
 }
 
-static void weights(const clseq_model *m, float *out)
-{
-    for (int l = 0; l < clseq_layer_count(m); l++)
-        for (int v = 0; v < clseq_variable_count(m, l); v++) {
-            clseq_variable_info info;
-            ck_assert_clseq_ok(clseq_get_variable_info(m, l, v, &info));
-            ck_assert_clseq_ok(clseq_get_variable(m, l, v, out));
-            out += info.count;
-        }
-}
-
 static void live_bar_on(int fused)
 {
     clseq_ctx *ctx = test_ctx_with_fused(fused);
@@ -119,10 +108,11 @@ static void live_bar_on(int fused)
     o.progress_stream = NULL;
     ck_assert_clseq_ok(clseq_fit(quiet, x, y, N, &o, NULL));
     float a[128], b[128];
-    weights(drawn, a);
-    weights(quiet, b);
-    for (int i = 0; i < F * 8 + 8 + 8 * K + K; i++)
-        ck_assert_msg(a[i] == b[i], "fused %d: weight %d: %.9g drawn, %.9g quiet", fused, i,
+    size_t count = test_read_variables(drawn, a, 128);
+    ck_assert_uint_eq(count, F * 8 + 8 + 8 * K + K);
+    ck_assert_uint_eq(test_read_variables(quiet, b, 128), count);
+    for (size_t i = 0; i < count; i++)
+        ck_assert_msg(a[i] == b[i], "fused %d: weight %zu: %.9g drawn, %.9g quiet", fused, i,
                       (double)a[i], (double)b[i]);
     clseq_history_free(h);
     fclose(tty);

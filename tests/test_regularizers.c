@@ -88,8 +88,7 @@ START_TEST(penalty_in_loss_and_step)
     float evaluated;
     ck_assert_clseq_ok(clseq_evaluate(m, x, y, N, &evaluated, NULL));
     ck_assert_double_eq_tol(evaluated, loss, 1e-5);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.batch_size = N;
     o.shuffle = 0;
     clseq_history *h = NULL;
@@ -112,8 +111,7 @@ START_TEST(validation_loss_includes_penalty)
     float kernel[F * K], bias[K], x[N * F], y[N];
     data(x, y);
     clseq_model *m = regularized_model(test_ctx(), kernel, bias);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.val_x = x;
     o.val_y = y;
     o.val_n = N;

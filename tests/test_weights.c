@@ -107,8 +107,7 @@ START_TEST(weighted_step_matches_host_gradient)
                 gk[f * K + k] += dz * x[r * F + f];
         }
     }
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.batch_size = N;
     o.shuffle = 0;
     o.sample_weight = w;
@@ -134,8 +133,7 @@ START_TEST(class_weight_is_its_sample_weights)
         w[r] = (int)y[r] < 2 ? per_class[(int)y[r]] : 1.0f;
     clseq_ctx *ctx = test_ctx_with_fused(0);
     clseq_model *a = softmax_model(ctx, kernel, bias), *b = softmax_model(ctx, kernel, bias);
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.batch_size = 5;
     o.epochs = 3;
     o.validation_split = 0.25f;
@@ -179,8 +177,7 @@ START_TEST(bad_weights_are_refused)
     data(x, y, w);
     clseq_model *m = softmax_model(test_ctx(), kernel, bias);
     const float classes[2] = {1, 2};
-    clseq_fit_options o = clseq_fit_defaults();
-    o.verbose = 0;
+    clseq_fit_options o = test_quiet_fit_options();
     o.sample_weight = w;
     o.class_weight = classes;
     o.class_weight_count = 2;

@@ -169,3 +169,54 @@ int test_run_tool(const char *args, char *output, size_t size)
     int status = pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+char *test_read_file(const char *path, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "cannot open %s (is $CLSEQ_FIXTURES set?)", path);
+    ck_assert(fseek(fp, 0, SEEK_END) == 0);
+    long n = ftell(fp);
+    ck_assert(n >= 0 && fseek(fp, 0, SEEK_SET) == 0);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert(buf != NULL);
+    ck_assert_msg(fread(buf, 1, (size_t)n, fp) == (size_t)n, "cannot read %s", path);
+    buf[n] = '\0';
+    fclose(fp);
+    if (size)
+        *size = (size_t)n;
+    return buf;
+}
+
+size_t test_read_variables(const clseq_model *m, float *out, size_t capacity)
+{
+    size_t total = 0;
+    for (int l = 0; l < clseq_layer_count(m); l++)
+        for (int v = 0; v < clseq_variable_count(m, l); v++) {
+            clseq_variable_info info;
+            ck_assert_clseq_ok(clseq_get_variable_info(m, l, v, &info));
+            if (out) {
+                ck_assert_msg(total + info.count <= capacity,
+                              "layer %d variable '%s' does not fit in %zu floats", l, info.name,
+                              capacity);
+                ck_assert_clseq_ok(clseq_get_variable(m, l, v, out + total));
+            }
+            total += info.count;
+        }
+    return total;
+}
+
+clseq_fit_options test_quiet_fit_options(void)
+{
+    clseq_fit_options o = clseq_fit_defaults();
+    o.verbose = 0;
+    return o;
+}
+
+float *test_get_variable(const clseq_model *m, int layer, int index, clseq_variable_info *info)
+{
+    ck_assert_clseq_ok(clseq_get_variable_info(m, layer, index, info));
+    float *v = malloc((info->count ? info->count : 1) * sizeof *v);
+    ck_assert(v != NULL);
+    ck_assert_clseq_ok(clseq_get_variable(m, layer, index, v));
+    return v;
+}

@@ -48,4 +48,17 @@ clseq_ctx *test_ctx_with(const clseq_ctx_options *o);
  * caller frees it. Tests that compare the training paths make one each. */
 clseq_ctx *test_ctx_with_fused(int fused);
 
+/* A whole file into a malloc'd, NUL-terminated buffer; its length into
+ * *size (may be NULL). Fails the test if it cannot be read. */
+char *test_read_file(const char *path, size_t *size);
+/* Every variable of m, layer by layer, each row-major, into out (capacity
+ * floats; the test fails if they do not fit); returns how many floats that
+ * is. out NULL (capacity 0) only counts them. */
+size_t test_read_variables(const clseq_model *m, float *out, size_t capacity);
+/* Variable index of layer: its info into *info and its values (malloc'd,
+ * the caller frees them). */
+float *test_get_variable(const clseq_model *m, int layer, int index, clseq_variable_info *info);
+/* clseq_fit_defaults() with verbose 0: a fit that prints nothing. */
+clseq_fit_options test_quiet_fit_options(void);
+
 #endif
