@@ -194,9 +194,10 @@ inline void loss_row(__global const float *p, __global const float *z, const int
         row_confusion(p, y, cols, metric.threshold, stats);
 }
 
-/* With weighted, row r's loss, metrics and gradient are scaled by its
- * sample weight W[r] (Keras's sample_weight: the loss is sum(w l) over the
- * batch size, the metrics weighted means, whose divisor the host keeps). */
+/* With weighted, row r's loss and gradient are scaled by its sample weight
+ * W[r] (Keras's sample_weight: the loss is sum(w l) over the batch size);
+ * its metrics are not: Keras's compile metrics ignore sample weights
+ * (CompileMetrics.update_state gets none; weighted_metrics would). */
 __kernel void loss_rows(__global const float *P, __global const float *Z, const int use_logits,
                         __global const float *Y, const int rows, const int cols,
                         const int loss, const int acc_kind, const float threshold,
@@ -214,7 +215,7 @@ __kernel void loss_rows(__global const float *P, __global const float *Z, const 
     loss_row(P + r * cols, Z + (use_logits ? r * cols : 0), use_logits, Y + r * y_width, cols,
              loss, metric, grad_scale * w, want_grad, D + r * cols, row_stats);
     for (int i = 0; i < STATS_PER_ROW; i++)
-        stats[r * STATS_PER_ROW + i] = row_stats[i] * w;
+        stats[r * STATS_PER_ROW + i] = i == ST_LOSS ? row_stats[i] * w : row_stats[i];
 }
 
 /* An output's bucket in AUC's histogram (codes.h, AUC_THRESHOLDS): Keras's

@@ -115,6 +115,13 @@ typedef struct clseq_ctx_options {
                                  blocks. 0 (default): half of what the device has
                                  left when the fit starts. Evaluate and predict
                                  always go a chunk at a time. */
+    long long fail_after;     /* a testing aid: when > 0, the fail_after-th
+                                 device operation (buffer creation, kernel
+                                 launch, buffer read, write or fill) counted
+                                 from the context's creation fails once, as
+                                 the driver would (CLSEQ_E_NOMEM or
+                                 CLSEQ_E_CL, "injected fault" in the
+                                 message). 0 (default): off. */
 } clseq_ctx_options;
 
 /* The defaults, read once from the environment (README, "Environment"):
@@ -525,8 +532,9 @@ typedef struct clseq_fit_options {
      * class (the arg-max of a one-hot target, else the rounded label;
      * classes past the count weigh 1). Weights are finite and >= 0. Each
      * row's loss and gradient are scaled by its weight (the loss stays
-     * divided by the batch size) and the metrics become weighted means.
-     * Validation data is not weighted. */
+     * divided by the batch size); the metrics are not weighted, as
+     * Keras's compile metrics are not (it weights only weighted_metrics,
+     * which clseq does not have). Validation data is not weighted. */
     const float *sample_weight;
     const float *class_weight;
     int class_weight_count;
@@ -624,7 +632,8 @@ CLSEQ_API clseq_status clseq_fit(clseq_model *m, const float *x, const float *y,
 CLSEQ_API clseq_status clseq_evaluate(clseq_model *m, const float *x, const float *y,
                                       size_t n, float *loss, float *metric_values);
 /* clseq_evaluate with a weight per row (Keras's sample_weight; NULL: all
- * 1): the loss is sum(w loss) / n, each metric sum(w metric) / sum(w). */
+ * 1): the loss is sum(w loss) / n; the metrics are unweighted, as
+ * Keras's compile metrics. */
 CLSEQ_API clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float *y,
                                                const float *sample_weight, size_t n, float *loss,
                                                float *metric_values);

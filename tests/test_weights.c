@@ -1,7 +1,7 @@
 /* Keras's sample_weight and class_weight: evaluate's weighted loss and
  * metrics and one weighted SGD step against double-precision host code
- * written from Keras's reductions (loss: sum(w l) / batch size; metrics:
- * sum(w m) / sum(w)); class weights against the sample weights they stand
+ * written from Keras's reductions (loss: sum(w l) / batch size; compile
+ * metrics unweighted); class weights against the sample weights they stand
  * for; bad weights refused. */
 #include <math.h>
 #include <stdio.h>
@@ -69,15 +69,17 @@ START_TEST(weighted_evaluate_matches_keras_reductions)
         for (int k = 0; k < K; k++)
             sq += (p[k] - (k == label)) * (p[k] - (k == label));
         loss += w[r] * -log(p[label]);
-        acc += w[r] * (best == label);
-        mse += w[r] * sq / K;
+        acc += best == label;
+        mse += sq / K;
         wsum += w[r];
     }
+    ck_assert(wsum != N); /* so a weighted mean would differ */
     float got_loss, metrics[2];
     ck_assert_clseq_ok(clseq_evaluate_weighted(m, x, y, w, N, &got_loss, metrics));
     ck_assert_double_eq_tol(got_loss, loss / N, 1e-5);
-    ck_assert_double_eq_tol(metrics[0], acc / wsum, 1e-6);
-    ck_assert_double_eq_tol(metrics[1], mse / wsum, 1e-6);
+    /* the metrics stay unweighted, as Keras's compile metrics */
+    ck_assert_double_eq_tol(metrics[0], acc / N, 1e-6);
+    ck_assert_double_eq_tol(metrics[1], mse / N, 1e-6);
     /* unweighted evaluate is the weighted one with every weight 1 */
     float ones[N], a, b, ma[2], mb[2];
     for (int r = 0; r < N; r++)

@@ -35,7 +35,6 @@ typedef struct fit_data {
     const float *val_hx, *val_hy; /* streamed: the validation rows on the host */
     cl_mem w;        /* the rows' sample weights (as x), or NULL */
     float *host_w;   /* every training row's weight on the host, or NULL */
-    double weight_sum; /* their sum (n without weights) */
     size_t n, val_n;
     cl_mem perm;     /* resident: n ints, this epoch's row order; streamed:
                         block_rows ints 0, 1, ...: a staged block is in order */
@@ -199,8 +198,7 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
     clseq_device *dev = m->dev;
     /* weights of the training rows only: the split keeps the first d->n */
     clseq_status s = clseq_row_weights(m, y, d->n, o->sample_weight, o->class_weight,
-                                       o->class_weight_count, "clseq_fit", &d->host_w,
-                                       &d->weight_sum);
+                                       o->class_weight_count, "clseq_fit", &d->host_w);
     if (s != CLSEQ_OK)
         return s;
     d->host_perm = malloc(d->n * sizeof *d->host_perm);
@@ -297,18 +295,11 @@ static clseq_status layer_steps(clseq_model *m, fit_data *d, int batch, int firs
 
 /* The running values after rows rows of the epoch, from a copy of the
  * totals' sums: what the live bar shows as Keras does. */
-static int running_values(const clseq_model *m, const fit_data *d, const float *sums,
-                          size_t rows, float *values)
+static int running_values(const clseq_model *m, const float *sums, size_t rows, float *values)
 {
     clseq_pass_sums totals;
     clseq_pass_sums_read(sums, &totals);
-    double weight = (double)rows;
-    if (d->host_w) {
-        weight = 0;
-        for (size_t r = 0; r < rows; r++)
-            weight += d->host_w[d->host_perm[r]];
-    }
-    return clseq_totals_to_values(m, &totals, rows, weight, values);
+    return clseq_totals_to_values(m, &totals, rows, values);
 }
 
 /* The live bar's marks: reads of the running sums enqueued after parts of
@@ -357,7 +348,7 @@ static clseq_status draw_marks(clseq_model *m, const fit_data *d, marks *k, int 
         float values[CLSEQ_HISTORY_MAX_SERIES];
         const char *names[CLSEQ_HISTORY_MAX_SERIES];
         size_t rows = (size_t)k->step[k->drawn] * (size_t)batch;
-        int count = running_values(m, d, k->slots + k->drawn * CLSEQ_SUMS_FLOATS,
+        int count = running_values(m, k->slots + k->drawn * CLSEQ_SUMS_FLOATS,
                                    rows < d->n ? rows : d->n, values);
         for (int i = 0; i < count; i++)
             names[i] = clseq_history_series_name(h, i);
@@ -452,12 +443,12 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     clseq_pass_sums_read(sums, &totals);
     /* a non-finite moving statistic breaks inference as surely as a weight */
     *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
-    *count = clseq_totals_to_values(m, &totals, d->n, d->weight_sum, values);
+    *count = clseq_totals_to_values(m, &totals, d->n, values);
     if (d->val_n > 0) {
         clseq_rows val = {d->val_x, d->val_y, NULL, d->val_hx, d->val_hy, NULL};
         if ((s = clseq_pass_totals(m, &val, d->val_n, &totals)) != CLSEQ_OK)
             return s;
-        *count += clseq_totals_to_values(m, &totals, d->val_n, (double)d->val_n, values + *count);
+        *count += clseq_totals_to_values(m, &totals, d->val_n, values + *count);
     }
     return CLSEQ_OK;
 }

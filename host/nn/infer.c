@@ -121,9 +121,8 @@ clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float
     if ((s = clseq_check_targets(m, y, n, "y")) != CLSEQ_OK)
         return s;
     float *weights = NULL;
-    double weight_sum;
-    if ((s = clseq_row_weights(m, y, n, sample_weight, NULL, 0, "clseq_evaluate", &weights,
-                               &weight_sum)) != CLSEQ_OK)
+    if ((s = clseq_row_weights(m, y, n, sample_weight, NULL, 0, "clseq_evaluate", &weights)) !=
+        CLSEQ_OK)
         return s;
     /* the rows go up a chunk at a time: a data set larger than the device
      * is evaluated as any other */
@@ -133,7 +132,7 @@ clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float
     if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&
         (s = clseq_workspace_reserve(m, chunk_rows(n))) == CLSEQ_OK &&
         (s = clseq_pass_totals(m, &src, n, &sums)) == CLSEQ_OK) {
-        int count = clseq_totals_to_values(m, &sums, n, weight_sum, values);
+        int count = clseq_totals_to_values(m, &sums, n, values);
         *loss = values[0];
         for (int i = 1; i < count; i++)
             metric_values[i - 1] = values[i];

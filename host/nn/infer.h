@@ -34,10 +34,10 @@ clseq_status clseq_pass_totals(clseq_model *m, const clseq_rows *src, size_t n,
                                clseq_pass_sums *sums);
 /* Evaluate's values from the sums over n rows: loss then each metric in
  * bit order (at most 1 + CLSEQ_METRIC_COUNT values); returns the count.
- * As Keras reduces them: the loss over the row count, the mean metrics
- * over the sum of the sample weights (n when unweighted), precision,
- * recall and AUC from the weighted confusion counts. */
+ * As Keras reduces them: the (weighted) loss over the row count, the mean
+ * metrics over the row count, precision, recall and AUC from the
+ * confusion counts; the metrics unweighted, as Keras's compile metrics. */
 int clseq_totals_to_values(const clseq_model *m, const clseq_pass_sums *sums, size_t n,
-                           double weight_sum, float *values);
+                           float *values);
 
 #endif

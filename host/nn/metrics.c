@@ -50,7 +50,7 @@ static double auc_result(const clseq_pass_sums *sums)
 }
 
 /* One metric's value from the sums. */
-static double metric_value(unsigned bit, const clseq_pass_sums *sums, double weight_sum)
+static double metric_value(unsigned bit, const clseq_pass_sums *sums, size_t n)
 {
     const double *st = sums->stats;
     switch (bit) {
@@ -61,23 +61,23 @@ static double metric_value(unsigned bit, const clseq_pass_sums *sums, double wei
     case CLSEQ_METRIC_AUC: return auc_result(sums);
     default: break;
     }
-    /* Keras's Mean metrics (MeanMetricWrapper) divide by the weights' sum;
-     * no weight at all gives 0 there (divide_no_nan) */
+    /* Keras's Mean metrics (MeanMetricWrapper): the mean over the rows,
+     * unweighted (compile metrics get no sample weights) */
     int column = bit == CLSEQ_METRIC_ACCURACY          ? ST_ACCURACY
                  : bit == CLSEQ_METRIC_MSE             ? ST_MSE
                  : bit == CLSEQ_METRIC_MAE             ? ST_MAE
                  : bit == CLSEQ_METRIC_BINARY_ACCURACY ? ST_BINARY_ACCURACY
                                                        : ST_TOP_K; /* TOP_K, SPARSE_TOP_K */
-    return divide_no_nan(st[column], weight_sum);
+    return divide_no_nan(st[column], (double)n);
 }
 
 int clseq_totals_to_values(const clseq_model *m, const clseq_pass_sums *sums, size_t n,
-                           double weight_sum, float *values)
+                           float *values)
 {
     int count = 0;
     values[count++] = (float)(sums->stats[ST_LOSS] / (double)n);
     for (int i = 0; i < CLSEQ_METRIC_COUNT; i++)
         if (m->metrics & (1u << i))
-            values[count++] = (float)metric_value(1u << i, sums, weight_sum);
+            values[count++] = (float)metric_value(1u << i, sums, n);
     return count;
 }

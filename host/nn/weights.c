@@ -20,10 +20,9 @@ static long row_class(const float *row, int width)
 
 clseq_status clseq_row_weights(const clseq_model *m, const float *y, size_t n,
                                const float *sample_weight, const float *class_weight,
-                               int class_count, const char *what, float **out, double *sum)
+                               int class_count, const char *what, float **out)
 {
     *out = NULL;
-    *sum = (double)n;
     if (sample_weight && class_weight)
         return clseq_fail(CLSEQ_E_ARG, "%s: sample_weight and class_weight cannot be given "
                           "together (as in Keras)", what);
@@ -40,7 +39,6 @@ clseq_status clseq_row_weights(const clseq_model *m, const float *y, size_t n,
     if (!w)
         return clseq_fail(CLSEQ_E_NOMEM, "%s: out of host memory for %zu sample weights", what, n);
     int width = clseq_model_target_width(m);
-    double total = 0;
     for (size_t r = 0; r < n; r++) {
         if (sample_weight) {
             w[r] = sample_weight[r];
@@ -53,9 +51,7 @@ clseq_status clseq_row_weights(const clseq_model *m, const float *y, size_t n,
             long c = row_class(y + r * (size_t)width, width);
             w[r] = c >= 0 && c < class_count ? class_weight[c] : 1.0f;
         }
-        total += w[r];
     }
     *out = w;
-    *sum = total;
     return CLSEQ_OK;
 }

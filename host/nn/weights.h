@@ -10,9 +10,9 @@
  * one-hot row, else the rounded label; classes past class_count weigh 1).
  * Giving both is CLSEQ_E_ARG, as in Keras; every weight must be finite and
  * >= 0 (what names the caller). *out is malloc'd, or NULL when neither is
- * given; *sum gets the weights' sum (n without weights). */
+ * given. */
 clseq_status clseq_row_weights(const clseq_model *m, const float *y, size_t n,
                                const float *sample_weight, const float *class_weight,
-                               int class_count, const char *what, float **out, double *sum);
+                               int class_count, const char *what, float **out);
 
 #endif

@@ -469,5 +469,436 @@ def main():
             make(entry)
 
 
+# ---- training features: schedules, sample and class weights, metrics, ----
+# ---- callbacks (tests/test_keras_training.c) ------------------------------
+#
+# Four more fixtures, tests/fixtures/keras/train_*.txt, in the same record
+# format, written by main_training(). Each trains or evaluates small Dense
+# models from the seeded weights above (shuffle off), once in float32 and
+# once in float64 from the same float32-exact values; every computed record
+# R has R.err as above, except that the schedules' values carry one err per
+# value (their count equals the values'), as those are compared one by one.
+# Their records (beside input_shape, x, y, shape/, init/ as above):
+#   train_schedules   @schedules KEY:KIND ..., KEY/config (clseq's
+#                     constructor arguments: exponential initial
+#                     decay_steps rate staircase; piecewise count
+#                     boundaries... values...; cosine initial decay_steps
+#                     alpha warmup_target warmup_steps, warmup_steps 0 for
+#                     none), KEY/values (the schedule at steps 0..60),
+#                     fit (batch epochs), sgd/config (lr momentum nesterov;
+#                     lr is the schedule's), and per schedule KEY/loss (the
+#                     history, one value per epoch) and KEY/after/L/I/VAR
+#   train_weights     sample_weight (one per row), class_weight (per class;
+#                     the classes past its count weigh 1), fit, sgd/config,
+#                     evaluate_weighted (loss mse mae of model.evaluate with
+#                     sample_weight from the initial weights, the metrics
+#                     passed as metrics=, which Keras 3 does not weight),
+#                     and for KEY sw (sample_weight) and cw (class_weight):
+#                     KEY/loss, KEY/mse, KEY/mae (the history; metrics=,
+#                     unweighted), KEY/after/L/I/VAR
+#   train_metrics     three models of the same two-layer shape: binary (3
+#                     sigmoid outputs, binary cross-entropy), categorical
+#                     (4-way softmax) and sparse (its sparse targets); their
+#                     MODEL/x, MODEL/y, MODEL/init/L/I/VAR and MODEL/evaluate:
+#                     loss then the metrics in clseq's bit order
+#                     (binary/t0.7: binary_accuracy precision recall auc at
+#                     threshold 0.7, binary/t0.5 the same at 0.5, then
+#                     .../weighted with binary/sample_weight;
+#                     categorical/k2: top_k_categorical_accuracy k=2,
+#                     .../k1 at k=1; sparse/k2: sparse_top_k at k=2)
+#   train_callbacks   x_val, y_val (validation data), fit (epochs 0: each
+#                     callback's config has its own), sgd/config,
+#                     es/config (patience min_delta restore_best_weights
+#                     epochs), @es/monitor, es/epochs_run,
+#                     es/loss and es/val_loss (the history), es/after/...
+#                     (the restored weights); rop/config (factor patience
+#                     min_delta cooldown min_lr epochs), @rop/monitor,
+#                     rop/learning_rate (per epoch, the rate that epoch
+#                     trained with, as Keras's history logs it), rop/loss,
+#                     rop/after/...
+
+
+def train_header(name):
+    return ("# clseq Keras fixture '%s': tests/keras/make_fixtures.py, keras %s, jax %s, numpy %s "
+            "(format: see the script)" % (name, keras.__version__, jax.__version__,
+                                          np.__version__))
+
+
+def write_records(name, records):
+    lines = [train_header(name)]
+    for key, values in records:
+        if key.startswith("@"):
+            lines.append("%s %s" % (key, values))
+        elif key.startswith("#"):
+            lines.append(key)
+        else:
+            flat = np.asarray(values).ravel()
+            lines.append("%s %d" % (key, len(flat)))
+            if len(flat):
+                lines.append(fmt(flat))
+    with open(os.path.join(OUT, name + ".txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def add_computed(records, name, key, v32, v64, per_value=False):
+    """key and key.err (see make: the float32 run against the float64 one)."""
+    v32, v64 = np.asarray(v32, np.float64).ravel(), np.asarray(v64, np.float64).ravel()
+    assert v32.shape == v64.shape, key
+    err = np.abs(v32 - v64)
+    scale = float(np.max(np.abs(v64))) if len(v64) else 0.0
+    if float(np.max(err, initial=0.0)) > 1e-4 * max(scale, 1e-3):
+        raise RuntimeError("%s: %s: float32 and float64 differ by %g (scale %g)"
+                           % (name, key, float(np.max(err)), scale))
+    records.append((key, v32))
+    records.append((key + ".err", err if per_value else [float(np.max(err, initial=0.0))]))
+
+
+def variable_records(model, weights, prefix=""):
+    out = []
+    for li, layer in enumerate(model.layers):
+        for vi, w in enumerate(layer.weights):
+            key = "%d/%d/%s" % (li, vi, w.path.split("/")[-1])
+            out.append((prefix + "shape/" + key, w.shape))
+            out.append((prefix + "init/" + key, weights[li][vi]))
+    return out
+
+
+def model_variables(model):
+    return {"%d/%d/%s" % (li, vi, w.path.split("/")[-1]): np.asarray(w.numpy())
+            for li, layer in enumerate(model.layers) for vi, w in enumerate(layer.weights)}
+
+
+def fresh(shape, spec, weights, dtype):
+    model = build(shape, spec, dtype)
+    for layer, values in zip(model.layers, weights):
+        layer.set_weights([v.astype(dtype) for v in values])
+    return model
+
+
+def decision_margin(series, min_delta):
+    """The smallest |best - (current + min_delta)| over the epochs after the
+    first, replaying Keras's improvement test (mode min) on a history: how
+    far each EarlyStopping or ReduceLROnPlateau decision is from flipping."""
+    best, margin = None, np.inf
+    for v in series:
+        if best is not None:
+            d = best - (v + min_delta)
+            margin = min(margin, abs(d))
+            if d > 0:
+                best = v
+        else:
+            best = v
+    return margin
+
+
+# key, Keras class, Keras's arguments. Steps 0..60 pass every boundary and
+# both cosine decays' ends (40 steps), so alpha's floor shows.
+SCHEDULES = [
+    ("exponential", "ExponentialDecay",
+     dict(initial_learning_rate=0.1, decay_steps=7, decay_rate=0.8, staircase=False)),
+    ("exponential_staircase", "ExponentialDecay",
+     dict(initial_learning_rate=0.1, decay_steps=7, decay_rate=0.8, staircase=True)),
+    ("piecewise", "PiecewiseConstantDecay",
+     dict(boundaries=[5, 12, 30], values=[0.3, 0.1, 0.05, 0.01])),
+    ("cosine", "CosineDecay", dict(initial_learning_rate=0.2, decay_steps=40, alpha=0.1)),
+    ("cosine_warmup", "CosineDecay",
+     dict(initial_learning_rate=0.02, decay_steps=30, alpha=0.05, warmup_target=0.3,
+          warmup_steps=10)),
+]
+SCHEDULE_STEPS = 61
+
+
+def schedule_config(kind, a):
+    if kind == "ExponentialDecay":
+        return "exponential", [a["initial_learning_rate"], a["decay_steps"], a["decay_rate"],
+                               int(a["staircase"])]
+    if kind == "PiecewiseConstantDecay":
+        return "piecewise", [len(a["boundaries"])] + a["boundaries"] + a["values"]
+    return "cosine", [a["initial_learning_rate"], a["decay_steps"], a.get("alpha", 0.0),
+                      a.get("warmup_target") or 0.0, a.get("warmup_steps", 0)]
+
+
+def x64(dtype):
+    """A context for a run in dtype: the schedules compute in the dtype of
+    their Python-float arguments, which is float64 while jax_enable_x64 is
+    on, so the float32 runs of a schedule turn it off (as a float32 Keras
+    user's JAX has it)."""
+    return jax.enable_x64(dtype == "float64")
+
+
+def schedule_values(kind, args, dtype):
+    with x64(dtype):
+        s = getattr(keras.optimizers.schedules, kind)(**args)
+        return np.array([float(np.asarray(s(np.int64(t)))) for t in range(SCHEDULE_STEPS)])
+
+
+# The model the schedules train: 12 rows in batches of 3, 6 epochs, 24 SGD
+# steps (the schedule's steps 0..23: past the staircase's step 7, the
+# boundaries 5 and 12, the warm-up's 10 steps).
+SCHED_MODEL = ((4,), "dense:5:tanh,dense:2", "mean_squared_error", 12, {"batch": 3, "epochs": 6})
+
+
+def make_schedules():
+    name = "train_schedules"
+    shape, spec, loss, rows, fit = SCHED_MODEL
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    weights = initial_weights(build(shape, spec, "float32"), rng)
+    x = rng.uniform(-1.0, 1.0, (rows,) + shape).astype(np.float32)
+    y = targets(loss, (2,), rows, rng)
+    records = [("@spec", spec), ("@loss", loss),
+               ("@schedules", " ".join("%s:%s" % (k, schedule_config(c, a)[0])
+                                       for k, c, a in SCHEDULES)),
+               ("input_shape", shape), ("rows", [rows]), ("x", x), ("y", y),
+               ("fit", [fit["batch"], fit["epochs"]]), ("sgd/config", [0.0, 0.0, 0.0])]
+    records += variable_records(build(shape, spec, "float32"), weights)
+    for key, kind, args in SCHEDULES:
+        records.append((key + "/config", schedule_config(kind, args)[1]))
+        add_computed(records, name, key + "/values", schedule_values(kind, args, "float32"),
+                     schedule_values(kind, args, "float64"), per_value=True)
+        res = {}
+        for dtype in ("float32", "float64"):
+            with x64(dtype):
+                model = fresh(shape, spec, weights, dtype)
+                sched = getattr(keras.optimizers.schedules, kind)(**args)
+                model.compile(optimizer=keras.optimizers.SGD(learning_rate=sched), loss=loss)
+                h = model.fit(x.astype(dtype), y.astype(dtype), batch_size=fit["batch"],
+                              epochs=fit["epochs"], shuffle=False, verbose=0)
+            res[dtype] = dict(model_variables(model), loss=np.asarray(h.history["loss"]))
+        add_computed(records, name, key + "/loss", res["float32"]["loss"], res["float64"]["loss"])
+        for var in model_variables(fresh(shape, spec, weights, "float32")):
+            add_computed(records, name, "%s/after/%s" % (key, var), res["float32"][var],
+                         res["float64"][var])
+    write_records(name, records)
+    print("%-22s %d schedules" % (name, len(SCHEDULES)))
+
+
+# sample_weight and class_weight: a softmax classifier, 12 rows in batches
+# of 4 for 3 epochs with SGD(0.3); one weight 0 (a row that must not count)
+# and a class_weight of 2 entries for 3 classes (class 2 weighs 1).
+WEIGHTS_MODEL = ((5,), "dense:6:tanh,dense:3:softmax", "categorical_crossentropy", 12,
+                 {"batch": 4, "epochs": 3})
+WEIGHTS_LR = 0.3
+CLASS_WEIGHT = [0.4, 2.5]
+
+
+def make_weights():
+    name = "train_weights"
+    shape, spec, loss, rows, fit = WEIGHTS_MODEL
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    weights = initial_weights(build(shape, spec, "float32"), rng)
+    x = rng.uniform(-1.0, 1.0, (rows,) + shape).astype(np.float32)
+    y = targets(loss, (3,), rows, rng)
+    sw = rng.uniform(0.0, 2.0, rows).astype(np.float32)
+    sw[3] = 0.0
+    records = [("@spec", spec), ("@loss", loss), ("input_shape", shape), ("rows", [rows]),
+               ("x", x), ("y", y), ("sample_weight", sw), ("class_weight", CLASS_WEIGHT),
+               ("fit", [fit["batch"], fit["epochs"]]), ("sgd/config", [WEIGHTS_LR, 0.0, 0.0])]
+    records += variable_records(build(shape, spec, "float32"), weights)
+    ev = {}
+    for dtype in ("float32", "float64"):
+        model = fresh(shape, spec, weights, dtype)
+        model.compile(optimizer=keras.optimizers.SGD(WEIGHTS_LR), loss=loss,
+                      metrics=["mse", "mae"])
+        ev[dtype] = np.asarray(model.evaluate(x.astype(dtype), y.astype(dtype),
+                                              sample_weight=sw.astype(dtype), batch_size=rows,
+                                              verbose=0))
+    add_computed(records, name, "evaluate_weighted", ev["float32"], ev["float64"])
+    for key in ("sw", "cw"):
+        res = {}
+        for dtype in ("float32", "float64"):
+            kw = ({"sample_weight": sw.astype(dtype)} if key == "sw" else
+                  {"class_weight": dict(enumerate(CLASS_WEIGHT))})
+            model = fresh(shape, spec, weights, dtype)
+            model.compile(optimizer=keras.optimizers.SGD(WEIGHTS_LR), loss=loss,
+                          metrics=["mse", "mae"])
+            h = model.fit(x.astype(dtype), y.astype(dtype), batch_size=fit["batch"],
+                          epochs=fit["epochs"], shuffle=False, verbose=0, **kw).history
+            res[dtype] = dict(model_variables(model), loss=h["loss"], mse=h["mse"],
+                              mae=h["mae"])
+        for k in ("loss", "mse", "mae"):
+            add_computed(records, name, "%s/%s" % (key, k), res["float32"][k], res["float64"][k])
+        for var in model_variables(fresh(shape, spec, weights, "float32")):
+            add_computed(records, name, "%s/after/%s" % (key, var), res["float32"][var],
+                         res["float64"][var])
+    write_records(name, records)
+    print("%-22s sample_weight and class_weight" % name)
+
+
+# Metrics from model.evaluate over all rows at once. Their values are
+# ratios of counts, so a prediction within float32 noise of a threshold
+# (0.5, 0.7, AUC's 200 thresholds) or a near tie between the 2nd and 3rd
+# class could count differently in clseq: the data is checked to keep every
+# such margin above METRIC_MARGIN (float32 noise here is ~1e-7).
+METRIC_MARGIN = 1e-4
+METRIC_SPEC = "dense:5:tanh,dense:%d:%s"
+METRIC_ROWS = 24
+
+
+def metric_model(rng, units, act, scale):
+    spec = METRIC_SPEC % (units, act)
+    weights = initial_weights(build((5,), spec, "float32"), rng)
+    weights[1][0] = (weights[1][0] * scale).astype(np.float32)  # spread the outputs
+    x = rng.uniform(-1.0, 1.0, (METRIC_ROWS, 5)).astype(np.float32)
+    return spec, weights, x
+
+
+def keras_evaluate(spec, weights, x, y, loss, metrics, sample_weight=None):
+    out = {}
+    for dtype in ("float32", "float64"):
+        model = fresh((5,), spec, weights, dtype)
+        # metrics=: Keras 3 does not weight them by sample_weight (only
+        # weighted_metrics), and neither does clseq
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss, metrics=metrics())
+        yy = y.astype(np.int32) if loss.startswith("sparse") else y.astype(dtype)
+        sw = None if sample_weight is None else sample_weight.astype(dtype)
+        out[dtype] = np.asarray(model.evaluate(x.astype(dtype), yy, sample_weight=sw,
+                                               batch_size=len(x), verbose=0))
+        out[dtype + "/predict"] = np.asarray(model.predict(x.astype(dtype), verbose=0))
+    return out
+
+
+def make_metrics():
+    name = "train_metrics"
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    records = [("input_shape", (5,)), ("rows", [METRIC_ROWS])]
+    m = keras.metrics
+    # binary: 3 sigmoid outputs, multi-label targets
+    spec, weights, x = metric_model(rng, 3, "sigmoid", 4.0)
+    y = rng.integers(0, 2, (METRIC_ROWS, 3)).astype(np.float32)
+    sw = rng.uniform(0.0, 2.0, METRIC_ROWS).astype(np.float32)
+    records += [("@binary/spec", spec), ("@binary/loss", "binary_crossentropy"), ("binary/x", x),
+                ("binary/y", y), ("binary/sample_weight", sw)]
+    records += variable_records(build((5,), spec, "float32"), weights, "binary/")
+    thresholds = np.array([0.5, 0.7] + [i / 199 for i in range(1, 199)])
+    seen = {}
+    for t in (0.7, 0.5):
+        def metrics(t=t):
+            return [m.BinaryAccuracy(threshold=t), m.Precision(thresholds=t),
+                    m.Recall(thresholds=t), m.AUC()]
+        for weighted in (False, True):
+            key = "binary/t%g%s/evaluate" % (t, "/weighted" if weighted else "")
+            r = keras_evaluate(spec, weights, x, y, "binary_crossentropy", metrics,
+                               sw if weighted else None)
+            p = r["float32/predict"]
+            margin = float(np.min(np.abs(p.ravel()[:, None] - thresholds[None, :])))
+            assert margin > METRIC_MARGIN, (key, margin)
+            add_computed(records, name, key, r["float32"], r["float64"])
+            seen[key] = r["float32"]
+    above = np.mean(r["float32/predict"] > 0.7)
+    assert 0.1 < above < 0.9, above
+    # the threshold must matter: 0.5 and 0.7 give other values
+    assert np.all(np.abs(seen["binary/t0.5/evaluate"][1:4] - seen["binary/t0.7/evaluate"][1:4])
+                  > 0.01), seen
+    # categorical and sparse: a 4-way softmax, top-2
+    spec, weights, x = metric_model(rng, 4, "softmax", 3.0)
+    labels = rng.integers(0, 4, METRIC_ROWS)
+    onehot = np.eye(4, dtype=np.float32)[labels]
+    for model_key, loss, y, cls in (
+            ("categorical", "categorical_crossentropy", onehot, m.TopKCategoricalAccuracy),
+            ("sparse", "sparse_categorical_crossentropy", labels.astype(np.float32),
+             m.SparseTopKCategoricalAccuracy)):
+        records += [("@%s/spec" % model_key, spec), ("@%s/loss" % model_key, loss),
+                    ("%s/x" % model_key, x), ("%s/y" % model_key, y)]
+        records += variable_records(build((5,), spec, "float32"), weights, model_key + "/")
+        vals = {}
+        for k in (2, 1):
+            r = keras_evaluate(spec, weights, x, y, loss, lambda k=k: [cls(k=k)])
+            p = np.sort(r["float32/predict"], axis=1)[:, ::-1]
+            assert np.min(p[:, k - 1] - p[:, k]) > METRIC_MARGIN
+            if model_key == "categorical" or k == 2:
+                add_computed(records, name, "%s/k%d/evaluate" % (model_key, k), r["float32"],
+                             r["float64"])
+            vals[k] = r["float32"][1]
+        assert vals[2] - vals[1] > 0.04, vals  # k matters (one row in 24 is 0.042)
+    write_records(name, records)
+    print("%-22s precision recall auc top-k binary_accuracy" % name)
+
+
+# Callbacks: a regression model, with validation data (the history's
+# val_loss; the callbacks do not watch it), SGD, shuffle off.
+# Both watch the training loss, which falls by less each epoch, so
+# min_delta decides: EarlyStopping (patience 2, restore_best_weights) stops
+# after 13 epochs and puts back the weights of its 11th (0-based 10);
+# ReduceLROnPlateau (patience 1, cooldown 1) halves the rate four times,
+# the last time to min_lr. Every decision's margin (decision_margin: 6e-4 and 2.7e-3 here)
+# is checked to be above CALLBACK_MARGIN, 2e-4: the losses are ~0.2, their
+# float32 noise ~1e-7 and the tolerance the test allows them ~1e-6, so no
+# rounding can flip a decision.
+CALLBACK_MODEL = ((3,), "dense:8:tanh,dense:1", "mean_squared_error", 16, {"batch": 4})
+CALLBACK_LR = 0.2
+CALLBACK_MARGIN = 2e-4
+ES = dict(monitor="loss", patience=2, min_delta=0.0065, restore_best_weights=True, epochs=60)
+ROP = dict(monitor="loss", factor=0.5, patience=1, min_delta=0.005, cooldown=1, min_lr=0.02,
+           epochs=14)
+
+
+def make_callbacks():
+    name = "train_callbacks"
+    shape, spec, loss, rows, fit = CALLBACK_MODEL
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    weights = initial_weights(build(shape, spec, "float32"), rng)
+    x = rng.uniform(-1.0, 1.0, (rows,) + shape).astype(np.float32)
+    x_val = rng.uniform(-1.0, 1.0, (8,) + shape).astype(np.float32)
+    # y: a smooth function plus noise the model overfits
+    def f(v):
+        return (np.sin(2 * v[:, :1]) + v[:, 1:2] * v[:, 2:3]).astype(np.float32)
+    y = (f(x) + rng.normal(0, 0.3, (rows, 1))).astype(np.float32)
+    y_val = (f(x_val) + rng.normal(0, 0.3, (8, 1))).astype(np.float32)
+    records = [("@spec", spec), ("@loss", loss), ("input_shape", shape), ("rows", [rows]),
+               ("x", x), ("y", y), ("x_val", x_val), ("y_val", y_val),
+               ("fit", [fit["batch"], 0]), ("sgd/config", [CALLBACK_LR, 0.0, 0.0]),
+               ("es/config", [ES["patience"], ES["min_delta"], int(ES["restore_best_weights"]),
+                              ES["epochs"]]), ("@es/monitor", ES["monitor"]),
+               ("rop/config", [ROP["factor"], ROP["patience"], ROP["min_delta"], ROP["cooldown"],
+                               ROP["min_lr"], ROP["epochs"]]), ("@rop/monitor", ROP["monitor"])]
+    records += variable_records(build(shape, spec, "float32"), weights)
+    for key, cfg in (("es", ES), ("rop", ROP)):
+        res = {}
+        for dtype in ("float32", "float64"):
+            model = fresh(shape, spec, weights, dtype)
+            model.compile(optimizer=keras.optimizers.SGD(CALLBACK_LR), loss=loss)
+            args = {k: v for k, v in cfg.items() if k != "epochs"}
+            cb = (keras.callbacks.EarlyStopping(**args) if key == "es" else
+                  keras.callbacks.ReduceLROnPlateau(**args))
+            h = model.fit(x.astype(dtype), y.astype(dtype), batch_size=fit["batch"],
+                          epochs=cfg["epochs"], shuffle=False, verbose=0, callbacks=[cb],
+                          validation_data=(x_val.astype(dtype), y_val.astype(dtype))).history
+            res[dtype] = dict(model_variables(model), **{k: np.asarray(v) for k, v in h.items()})
+        r32, r64 = res["float32"], res["float64"]
+        assert len(r32["loss"]) == len(r64["loss"]), key
+        margin = decision_margin(r32[cfg["monitor"]], cfg["min_delta"])
+        assert margin > CALLBACK_MARGIN, (key, margin)
+        if key == "es":
+            assert len(r32["loss"]) < cfg["epochs"] - 3, "EarlyStopping did not stop"
+            records.append(("es/epochs_run", [len(r32["loss"])]))
+            series = ("loss", "val_loss")
+        else:
+            assert np.array_equal(r32["learning_rate"], r64["learning_rate"])
+            assert len(set(r32["learning_rate"])) >= 3, r32["learning_rate"]
+            series = ("learning_rate", "loss")
+        records.append(("# %s: decision margin %.3g" % (key, margin), None))
+        for s in series:
+            add_computed(records, name, "%s/%s" % (key, s), r32[s], r64[s])
+        for var in model_variables(fresh(shape, spec, weights, "float32")):
+            add_computed(records, name, "%s/after/%s" % (key, var), r32[var], r64[var])
+        print("%-22s %s: %d epochs, decision margin %.3g" % (name, key, len(r32["loss"]), margin))
+    write_records(name, records)
+
+
+TRAINING = {"train_schedules": make_schedules, "train_weights": make_weights,
+            "train_metrics": make_metrics, "train_callbacks": make_callbacks}
+
+
+def main_training():
+    """The training-feature fixtures; like main, only those named on the
+    command line if any are."""
+    keras.utils.set_random_seed(0)
+    only = sys.argv[1:]
+    for key, make_one in TRAINING.items():
+        if not only or key in only:
+            make_one()
+
+
 if __name__ == "__main__":
     main()
+    main_training()
