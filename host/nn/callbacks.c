@@ -285,10 +285,11 @@ static void csv_columns(clseq_callbacks *cb, const clseq_history *h)
     }
     qsort(cb->csv_names, (size_t)count, sizeof cb->csv_names[0], compare_names);
     cb->csv_columns = count;
-    if (!has_val)
-        for (int i = 0; i < count; i++)
-            snprintf(cb->csv_names[cb->csv_columns++], sizeof cb->csv_names[0], "val_%s",
-                     cb->csv_names[i]);
+    for (int i = 0; !has_val && i < count; i++) {
+        char name[sizeof cb->csv_names[0]];
+        memcpy(name, cb->csv_names[i], sizeof name);
+        snprintf(cb->csv_names[cb->csv_columns++], sizeof cb->csv_names[0], "val_%.48s", name);
+    }
     for (int i = 0; i < cb->csv_columns; i++)
         cb->csv_series[i] = find_series(h, cb->csv_names[i]);
 }

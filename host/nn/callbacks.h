@@ -28,7 +28,7 @@ typedef struct clseq_callbacks {
     FILE *csv;
     int csv_columns;                        /* after "epoch" */
     int csv_series[2 * CLSEQ_HISTORY_MAX_SERIES]; /* -1: "NA" */
-    char csv_names[2 * CLSEQ_HISTORY_MAX_SERIES][40];
+    char csv_names[2 * CLSEQ_HISTORY_MAX_SERIES][64]; /* "val_" + a series name */
     int csv_header;                         /* 1 until the header is written */
 } clseq_callbacks;
 

@@ -25,6 +25,8 @@ clseq_status clseq_launch_nd(clseq_device *dev, clseq_kernel_id id, cl_uint dims
 {
     if (bind_err != CL_SUCCESS)
         return clseq_cl_fail(bind_err, "clSetKernelArg");
+    if (clseq_fault_due(dev))
+        return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueNDRangeKernel");
     return clseq_cl_check(clEnqueueNDRangeKernel(dev->queue, dev->kernels[id], dims, NULL,
                                                  global, local, 0, NULL, NULL),
                           "clEnqueueNDRangeKernel");

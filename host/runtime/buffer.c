@@ -76,6 +76,30 @@ cl_ulong clseq_buffer_budget(const clseq_device *dev)
     return dev->global_mem - dev->global_mem / 64;
 }
 
+int clseq_fault_tick(clseq_device *dev)
+{
+    long long n = atomic_fetch_add(&dev->fault_ops, 1) + 1;
+    return n == dev->ctx->options.fail_after;
+}
+
+clseq_status clseq_fault_fail(clseq_device *dev, clseq_status s, const char *call)
+{
+    return clseq_fail(s, "%s: injected fault at device operation %lld on %s (context option "
+                      "fail_after)", call, dev->ctx->options.fail_after, dev->name);
+}
+
+void clseq_fault_arm(clseq_ctx *ctx, long long after)
+{
+    ctx->options.fail_after = after;
+    for (int i = 0; i < ctx->device_count; i++)
+        atomic_store(&ctx->devices[i].fault_ops, 0);
+}
+
+long long clseq_fault_count(const clseq_device *dev)
+{
+    return atomic_load(&dev->fault_ops);
+}
+
 clseq_status clseq_buffer_create_named(clseq_device *dev, size_t bytes, const char *name,
                                        cl_mem *out)
 {
@@ -90,6 +114,9 @@ clseq_status clseq_buffer_create_named(clseq_device *dev, size_t bytes, const ch
                           what, bytes, (unsigned long long)dev->max_alloc, dev->name);
     if (!dev->ledger)
         return clseq_fail(CLSEQ_E_STATE, "%s: the device %s is closed", what, dev->name);
+    if (clseq_fault_due(dev))
+        return clseq_fail_context(clseq_fault_fail(dev, CLSEQ_E_NOMEM, "clCreateBuffer"),
+                                  "%s of %zu bytes: ", what, bytes);
     buffer_record *record = malloc(sizeof *record);
     if (!record)
         return clseq_fail(CLSEQ_E_NOMEM, "out of host memory to record a %s of %zu bytes", what,
@@ -145,6 +172,8 @@ clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, si
 {
     if (bytes == 0)
         return CLSEQ_OK;
+    if (clseq_fault_due(dev))
+        return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueWriteBuffer");
     return clseq_cl_check(
         clEnqueueWriteBuffer(dev->queue, buf, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
         "clEnqueueWriteBuffer");
@@ -155,6 +184,8 @@ clseq_status clseq_buffer_read(clseq_device *dev, cl_mem buf, size_t offset, siz
 {
     if (bytes == 0)
         return CLSEQ_OK;
+    if (clseq_fault_due(dev))
+        return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueReadBuffer");
     return clseq_cl_check(
         clEnqueueReadBuffer(dev->queue, buf, CL_TRUE, offset, bytes, dst, 0, NULL, NULL),
         "clEnqueueReadBuffer");
@@ -165,6 +196,8 @@ clseq_status clseq_buffer_fill(clseq_device *dev, cl_mem buf, size_t offset, siz
 {
     if (count == 0)
         return CLSEQ_OK;
+    if (clseq_fault_due(dev))
+        return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueFillBuffer");
     return clseq_cl_check(clEnqueueFillBuffer(dev->queue, buf, &value, sizeof value,
                                               offset * sizeof(float), count * sizeof(float), 0,
                                               NULL, NULL),

@@ -107,6 +107,9 @@ clseq_status clseq_ctx_options_check(const clseq_ctx_options *o)
     if (o->data_bytes < 0)
         return clseq_fail(CLSEQ_E_ARG, "context options: data_bytes is %lld; expected 0 (half "
                           "of what the device has left) or more", o->data_bytes);
+    if (o->fail_after < 0)
+        return clseq_fail(CLSEQ_E_ARG, "context options: fail_after is %lld; expected 0 (off) "
+                          "or the device operation to fail (1 or more)", o->fail_after);
     if (!terminated(o->device, sizeof o->device) ||
         !terminated(o->cache_dir, sizeof o->cache_dir) ||
         !terminated(o->build_options, sizeof o->build_options))

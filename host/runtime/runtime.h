@@ -79,6 +79,9 @@ typedef struct clseq_device {
     size_t pack_bytes[2];
     int from_cache;
     double build_ms;             /* time spent creating the program */
+    /* device operations counted for fault injection (runtime/buffer.c),
+     * only while the context's fail_after is set */
+    _Atomic long long fault_ops;
 } clseq_device;
 
 /* A context: one OpenCL context over one or more devices of a platform,
@@ -110,6 +113,27 @@ const char *clseq_cl_error_name(cl_int err);
  * its type can use and creates their kernels; dev's limits must be filled in. */
 clseq_status clseq_program_build(clseq_device *dev);
 void clseq_program_release(clseq_device *dev);
+
+/* Fault injection, a testing aid (clseq_ctx_options.fail_after): the
+ * choke points of device work (buffer creation, clseq_launch_nd, buffer
+ * read, write and fill) each count one operation while fail_after is set,
+ * and the fail_after-th fails as the driver would. Off, the cost is one
+ * compare. clseq_fault_tick counts one and returns 1 if it is the one to
+ * fail; clseq_fault_fail records the failure (s, the OpenCL call and
+ * "injected fault") and returns s. */
+int clseq_fault_tick(clseq_device *dev);
+clseq_status clseq_fault_fail(clseq_device *dev, clseq_status s, const char *call);
+static inline int clseq_fault_due(clseq_device *dev)
+{
+    return dev->ctx->options.fail_after != 0 && clseq_fault_tick(dev);
+}
+/* Sets ctx's fail_after (0: off) and restarts every device's count, so the
+ * after-th operation from now fails; for tests, between calls, never while
+ * another thread works on ctx. */
+void clseq_fault_arm(clseq_ctx *ctx, long long after);
+/* Operations counted on dev since the last clseq_fault_arm (or since its
+ * creation) while fail_after was set. */
+long long clseq_fault_count(const clseq_device *dev);
 
 /* Device buffer of bytes (> 0); CLSEQ_E_NOMEM, before asking the driver,
  * when bytes exceed the device's largest allocation or what is left of its
