@@ -149,6 +149,8 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
         err = clSetKernelArg(k, 37, local * sizeof(float), NULL);
     if (err != CL_SUCCESS)
         return clseq_cl_fail(err, "clSetKernelArg (fused_train)");
+    if (clseq_fault_due(m->dev))
+        return clseq_fault_fail(m->dev, CLSEQ_E_CL, "clEnqueueNDRangeKernel (fused_train)");
     return clseq_cl_check(clEnqueueNDRangeKernel(m->dev->queue, k, 1, NULL, &local, &local, 0,
                                                  NULL, NULL),
                           "clEnqueueNDRangeKernel (fused_train)");

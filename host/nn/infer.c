@@ -27,9 +27,7 @@ static clseq_status copy_rows(clseq_device *dev, cl_mem src, size_t start, int r
                               cl_mem dst)
 {
     size_t row_bytes = (size_t)cols * sizeof(float);
-    return clseq_cl_check(clEnqueueCopyBuffer(dev->queue, src, dst, start * row_bytes, 0,
-                                              (size_t)rows * row_bytes, 0, NULL, NULL),
-                          "clEnqueueCopyBuffer");
+    return clseq_buffer_copy(dev, src, start * row_bytes, dst, 0, (size_t)rows * row_bytes);
 }
 
 static int chunk_rows(size_t n)

@@ -64,9 +64,7 @@ clseq_status clseq_layer_copy_forward(const clseq_layer *l, clseq_pass *p, int t
 {
     (void)training;
     size_t bytes = (size_t)p->rows * (size_t)clseq_shape_size(&l->in) * sizeof(float);
-    return clseq_cl_check(clEnqueueCopyBuffer(p->dev->queue, p->in, p->out, 0, 0, bytes, 0, NULL,
-                                              NULL),
-                          "clEnqueueCopyBuffer");
+    return clseq_buffer_copy(p->dev, p->in, 0, p->out, 0, bytes);
 }
 
 int clseq_layer_positions(const clseq_layer *l, int rows)

@@ -7,9 +7,7 @@ static clseq_status copy_vector(clseq_model *m, cl_mem from, cl_mem to, size_t c
 {
     if (count == 0)
         return CLSEQ_OK;
-    return clseq_cl_check(clEnqueueCopyBuffer(m->dev->queue, from, to, 0, 0,
-                                              count * sizeof(float), 0, NULL, NULL),
-                          "clEnqueueCopyBuffer");
+    return clseq_buffer_copy(m->dev, from, 0, to, 0, count * sizeof(float));
 }
 
 clseq_status clseq_snapshot_take(clseq_model *m, clseq_snapshot *s, const char *name)

@@ -179,6 +179,18 @@ clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, si
         "clEnqueueWriteBuffer");
 }
 
+clseq_status clseq_buffer_copy(clseq_device *dev, cl_mem src, size_t src_offset, cl_mem dst,
+                               size_t dst_offset, size_t bytes)
+{
+    if (bytes == 0)
+        return CLSEQ_OK;
+    if (clseq_fault_due(dev))
+        return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueCopyBuffer");
+    return clseq_cl_check(clEnqueueCopyBuffer(dev->queue, src, dst, src_offset, dst_offset, bytes,
+                                              0, NULL, NULL),
+                          "clEnqueueCopyBuffer");
+}
+
 clseq_status clseq_buffer_read(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
                                void *dst)
 {

@@ -158,6 +158,9 @@ clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, si
                                 const void *src);
 clseq_status clseq_buffer_read(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
                                void *dst);
+/* Enqueues a copy of bytes from src to dst (no wait: the queue orders it). */
+clseq_status clseq_buffer_copy(clseq_device *dev, cl_mem src, size_t src_offset, cl_mem dst,
+                               size_t dst_offset, size_t bytes);
 /* Fills floats [offset, offset + count) of buf with value. */
 clseq_status clseq_buffer_fill(clseq_device *dev, cl_mem buf, size_t offset, size_t count,
                                float value);
