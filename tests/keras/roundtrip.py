@@ -16,7 +16,9 @@ with optimizer state, and saves each as .keras and .h5. Then:
      compiled with the same optimizer and a larger step count, with weights
      near those Keras reaches continuing from M.keras the same way (see
      compare_weights), and predict what `clseq predict --model T.keras` does;
-  3. models clseq builds itself (`clseq train --layers ... --save C.keras`)
+  3. the same with each further optimizer (AdamW, Adagrad, Adadelta,
+     Adamax, Nadam, Lion), a clipping option and a learning-rate schedule;
+  4. models clseq builds itself (`clseq train --layers ... --save C.keras`)
      must load in Keras and predict what `clseq predict` does.
 
 Any mismatch ends the run with a message saying which file and how far
@@ -114,7 +116,7 @@ def compare_weights(what, got, want, before):
             raise Mismatch("%s: variable %s differs by %.3g (training changed it by up to "
                            "%.3g; tolerance %.3g)" % (what, w_want.path, diff, change, bound))
         worst = max(worst, diff / bound)
-    print("  %-48s weights within %.3f of the tolerance" % (what, worst))
+    print("  %-48s weights within %.2g of the tolerance" % (what, worst))
 
 
 def dense_model(rng, n_in, classes):
@@ -173,30 +175,64 @@ def fresh_keras_models(build, work, rng):
             got = tool_predict(build, path, data, os.path.join(work, name + ext + ".csv"))
             compare("clseq predict %s%s vs Keras" % (name, ext), got, want)
 
-        # continue training in clseq, read the result in Keras
-        steps_before = int(model.optimizer.iterations.numpy())
-        before = [np.asarray(w) for w in model.get_weights()]
-        trained = os.path.join(work, name + "_trained.keras")
-        run_tool(build, ["train", "--model", os.path.join(work, name + ".keras"), "--data",
-                         train, "--epochs", "2", "--batch-size", "8", "--no-shuffle",
-                         "--verbose", "0", "--save", trained])
-        back = keras_load(trained)
-        # Keras continuing the same way from the same file
-        ref = keras_load(os.path.join(work, name + ".keras"))
-        ref.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-        compare_weights("%s.keras trained 2 epochs: clseq vs Keras" % name, back, ref, before)
-        if optimizer_name(back) != optimizer_name(model):
-            raise Mismatch("%s: Keras loads it with optimizer %s, not %s"
-                           % (trained, optimizer_name(back), optimizer_name(model)))
-        steps = int(back.optimizer.iterations.numpy())
-        if steps <= steps_before:
-            raise Mismatch("%s: the optimizer's step count is %d, not more than the %d it had "
-                           "before clseq trained it" % (trained, steps, steps_before))
-        got = tool_predict(build, trained, data, os.path.join(work, name + "_trained.csv"))
-        compare("clseq-trained %s.keras: Keras vs clseq predict" % name, got,
-                back.predict(x[:7], verbose=0))
-        # and Keras can train it further
-        back.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        continue_in_clseq(build, work, name, model, x, y, data, epochs=2)
+
+
+def continue_in_clseq(build, work, name, model, x, y, data, epochs):
+    """clseq goes on training name.keras (saved from model); Keras must load
+    the result with its optimizer and a larger step count, near where Keras
+    goes continuing from the same file, and predict as clseq does."""
+    steps_before = int(model.optimizer.iterations.numpy())
+    before = [np.asarray(w) for w in model.get_weights()]
+    train = os.path.join(work, name + "_train.csv")
+    write_csv(train, x, y)
+    trained = os.path.join(work, name + "_trained.keras")
+    run_tool(build, ["train", "--model", os.path.join(work, name + ".keras"), "--data",
+                     train, "--epochs", str(epochs), "--batch-size", "8", "--no-shuffle",
+                     "--verbose", "0", "--save", trained])
+    back = keras_load(trained)
+    # Keras continuing the same way from the same file
+    ref = keras_load(os.path.join(work, name + ".keras"))
+    ref.fit(x, y, batch_size=8, epochs=epochs, shuffle=False, verbose=0)
+    compare_weights("%s.keras trained %d epochs: clseq vs Keras" % (name, epochs), back, ref,
+                    before)
+    if optimizer_name(back) != optimizer_name(model):
+        raise Mismatch("%s: Keras loads it with optimizer %s, not %s"
+                       % (trained, optimizer_name(back), optimizer_name(model)))
+    steps = int(back.optimizer.iterations.numpy())
+    if steps <= steps_before:
+        raise Mismatch("%s: the optimizer's step count is %d, not more than the %d it had "
+                       "before clseq trained it" % (trained, steps, steps_before))
+    got = tool_predict(build, trained, data, os.path.join(work, name + "_trained.csv"))
+    compare("clseq-trained %s.keras: Keras vs clseq predict" % name, got,
+            back.predict(x[:7], verbose=0))
+    # and Keras can train it further
+    back.fit(x, y, batch_size=8, epochs=1, verbose=0)
+
+
+def optimizers_resume(build, work, rng):
+    """Every optimizer clseq has beyond Adam and SGD, with a clipping
+    option and a learning-rate schedule: state saved by Keras goes on in
+    clseq and comes back to Keras."""
+    O, S = keras.optimizers, keras.optimizers.schedules
+    cases = [("adamw", lambda: O.AdamW(0.01)), ("adagrad", lambda: O.Adagrad(0.05)),
+             ("adadelta", lambda: O.Adadelta(1.0)), ("adamax", lambda: O.Adamax(0.01)),
+             ("nadam", lambda: O.Nadam(0.01)), ("lion", lambda: O.Lion(0.001)),
+             ("rmsprop_clip", lambda: O.RMSprop(0.01, clipnorm=0.5)),
+             ("sgd_schedule", lambda: O.SGD(S.ExponentialDecay(0.1, 4, 0.5), momentum=0.5))]
+    n, classes = 32, 3
+    for name, make_opt in cases:
+        print("%s (Keras-made):" % name)
+        model = dense_model(rng, 4, classes)
+        model.compile(optimizer=make_opt(), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        x = rng.uniform(-1, 1, (n, 4)).astype(np.float32)
+        y = rng.integers(0, classes, n)
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+        model.save(os.path.join(work, name + ".keras"))
+        data = os.path.join(work, name + "_x.csv")
+        write_csv(data, x[:7])
+        continue_in_clseq(build, work, name, model, x, y, data, epochs=1)
 
 
 def clseq_models(build, work, rng):
@@ -251,6 +287,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     try:
         fresh_keras_models(a.build, work, rng)
+        optimizers_resume(a.build, work, rng)
         clseq_models(a.build, work, rng)
     except Mismatch as e:
         print("roundtrip: MISMATCH (seed %d, files in %s): %s" % (seed, work, e),
