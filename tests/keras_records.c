@@ -121,28 +121,59 @@ float *keras_floats(const keras_record *r)
     return out;
 }
 
+/* The tolerance of value i of ref: ERR_FACTOR times its error (err's one
+ * value, or its i-th) plus FLOOR_ULP ulp of scale (the tensor's largest
+ * |value|, or with one error per value |ref[i]|). */
+static double tolerance(const keras_record *err, const keras_record *ref, size_t i, double scale)
+{
+    int each = err->count != 1;
+    double e = err->v[each ? i : 0], s = each ? fabs(ref->v[i]) : scale;
+    /* an all-zero tensor computed exactly leaves nothing to scale from:
+     * then only (practically) exact values pass */
+    return fmax(ERR_FACTOR * e + FLOOR_ULP * FLT_EPSILON * s, FLT_MIN);
+}
+
 keras_diff keras_compare(const keras_fixture *f, const char *name, const float *got, size_t n,
                          const char *what)
 {
     char err_name[128];
     const keras_record *ref = keras_need(f, name, n);
     snprintf(err_name, sizeof err_name, "%s.err", name);
-    double err = keras_need(f, err_name, 1)->v[0], scale = 0;
+    const keras_record *err = keras_need(f, err_name, 0);
+    ck_assert_msg(err->count == 1 || (n > 1 && err->count == n), "%s: %s has %zu values",
+                  f->name, err_name, err->count);
+    double scale = 0;
     for (size_t i = 0; i < n; i++)
         scale = fmax(scale, fabs(ref->v[i]));
-    keras_diff d = {0, 0, 0, 0};
-    /* an all-zero tensor computed exactly leaves nothing to scale from:
-     * then only (practically) exact values pass */
-    d.tol = fmax(ERR_FACTOR * err + FLOOR_ULP * FLT_EPSILON * scale, FLT_MIN);
+    keras_diff d = {0, 0, 0, tolerance(err, ref, 0, scale)};
     for (size_t i = 0; i < n; i++) {
         ck_assert_msg(isfinite(got[i]), "%s%s%s: %s[%zu] is %g", f->name, what ? ", " : "",
                       what ? what : "", name, i, (double)got[i]);
-        double diff = fabs((double)got[i] - ref->v[i]);
+        double diff = fabs((double)got[i] - ref->v[i]), tol = tolerance(err, ref, i, scale);
         d.max_diff = fmax(d.max_diff, diff);
-        if (diff / d.tol > d.ratio)
-            d.ratio = diff / d.tol, d.at = i;
+        if (diff / tol > d.ratio)
+            d.ratio = diff / tol, d.at = i, d.tol = tol;
     }
     return d;
+}
+
+int keras_key_kinds(const keras_fixture *f, const char *record, const char *text, int max,
+                    char store[][2][40], const char **keys, const char **kinds)
+{
+    int n = 0;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, " "), colon = strcspn(p, ":");
+        ck_assert_msg(n < max && colon < len && colon < 40 && len - colon <= 40,
+                      "%s: bad %s word '%.*s'", f->name, record, (int)len, p);
+        snprintf(store[n][0], 40, "%.*s", (int)colon, p);
+        snprintf(store[n][1], 40, "%.*s", (int)(len - colon - 1), p + colon + 1);
+        keys[n] = store[n][0];
+        kinds[n] = store[n][1];
+        n++;
+        p += len;
+        p += strspn(p, " ");
+    }
+    return n;
 }
 
 void keras_scale_largest_weight(clseq_model *m, float factor, clseq_variable_info *info,

@@ -1,8 +1,9 @@
-/* The Keras-made fixture records that test_keras and test_keras_files read
- * (tests/fixtures/keras/NAME.txt from tests/keras/make_fixtures.py,
- * tests/fixtures/keras_files/NAME.txt from tests/keras/make_keras_files.py;
- * the scripts' docstrings describe them in full), and the comparison with
- * Keras's values that both suites make. A file holds records
+/* The Keras-made fixture records that test_keras, test_keras_files and
+ * test_keras_training read (tests/fixtures/keras/NAME.txt from
+ * tests/keras/make_fixtures.py, tests/fixtures/keras_files/NAME.txt from
+ * tests/keras/make_keras_files.py; the scripts' docstrings describe them
+ * in full), and the comparison with Keras's values that these suites
+ * make. A file holds records
  *   # comment
  *   @NAME TEXT          a text record: the rest of the line
  *   NAME COUNT          a numeric record: then COUNT whitespace-separated values
@@ -49,16 +50,26 @@ typedef struct keras_diff {
     double ratio;    /* the largest |clseq - Keras| / tolerance */
     size_t at;       /* the index where it is */
     double max_diff; /* the largest |clseq - Keras| */
-    double tol;      /* the tolerance */
+    double tol;      /* the tolerance (at index at) */
 } keras_diff;
 
 /* Compares got[0..n) with the numeric record name, whose tolerance comes
  * from the record name.err: ERR_FACTOR (4) times err plus FLOOR_ULP (32)
  * float32 ulp of the record's largest value, over the whole tensor
- * (tests/test_keras.c's header has the argument). Fails the test if a
- * value of got is not finite (what, which may be NULL, says where). */
+ * (tests/test_keras.c's header has the argument); a name.err of n values
+ * instead gives each value its own, from its err and its own magnitude
+ * (an elementwise formula's, such as a schedule's). d.tol is the
+ * tolerance at d.at. Fails the test if a value of got is not finite
+ * (what, which may be NULL, says where). */
 keras_diff keras_compare(const keras_fixture *f, const char *name, const float *got, size_t n,
                          const char *what);
+
+/* The KEY:KIND words of text (a record's, such as @optimizers'
+ * "sgd:sgd adam:adam") into keys and kinds, at most max of them, each
+ * under 40 characters; their storage is store. record names the record
+ * in messages. Returns how many. */
+int keras_key_kinds(const keras_fixture *f, const char *record, const char *text, int max,
+                    char store[][2][40], const char **keys, const char **kinds);
 
 /* Multiplies the largest entry (by magnitude) of m's first variable (that
  * of the first layer that has variables) by factor: a small change of one

@@ -211,21 +211,7 @@ static int trajectories(const keras_fixture *f, char store[][2][40], const char 
 {
     const keras_record *r = keras_find(f, "@optimizers");
     const char *text = r && r->text ? r->text : "sgd:sgd adam:adam";
-    int n = 0;
-    for (const char *p = text; *p;) {
-        size_t len = strcspn(p, " "), colon = strcspn(p, ":");
-        ck_assert_msg(n < MAX_TRAJECTORIES && colon < len && colon < 40 && len - colon <= 40,
-                      "%s: bad @optimizers word '%.*s'", f->name, (int)len, p);
-        snprintf(store[n][0], 40, "%.*s", (int)colon, p);
-        snprintf(store[n][1], 40, "%.*s", (int)(len - colon - 1), p + colon + 1);
-        keys[n] = store[n][0];
-        kinds[n] = store[n][1];
-        n++;
-        p += len;
-        while (*p == ' ')
-            p++;
-    }
-    return n;
+    return keras_key_kinds(f, "@optimizers", text, MAX_TRAJECTORIES, store, keys, kinds);
 }
 
 static const char *path_name(int fused)

@@ -3,8 +3,8 @@
  * EarlyStopping and ReduceLROnPlateau. The fixtures,
  * tests/fixtures/keras/train_{schedules,weights,metrics,callbacks}.txt,
  * come from tests/keras/make_fixtures.py (main_training; the records are
- * described there), in test_keras.c's record format; this suite has its own
- * small reader of it.
+ * described there), in test_keras.c's record format, read with
+ * keras_records.c.
  *
  *   schedules  ExponentialDecay (staircase and not), PiecewiseConstantDecay,
  *              CosineDecay (alpha; warm-up): clseq_lr_schedule_value at
@@ -52,172 +52,26 @@
  * tolerance, which also shows how far the tolerances are from a real
  * mistake. The fits run on both training paths (the layer path and, where
  * the model allows it, the fused kernel). */
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keras_records.h"
 #include "testutil.h"
-
-enum { ERR_FACTOR = 4, FLOOR_ULP = 32 };
-
-/* ---- reading a fixture (test_keras.c's format) ------------------------- */
-
-typedef struct record {
-    char name[96];
-    const char *text; /* text records: the rest of the line (in buf) */
-    double *v;        /* numeric records: count values */
-    size_t count;
-} record;
-
-typedef struct fixture {
-    char name[64];
-    char *buf;
-    record *r;
-    int count;
-} fixture;
-
-static void fixture_free(fixture *f)
-{
-    for (int i = 0; i < f->count; i++)
-        free(f->r[i].v);
-    free(f->r);
-    free(f->buf);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    ck_assert_msg(fp != NULL, "cannot open %s (is $CLSEQ_FIXTURES set?)", path);
-    ck_assert(fseek(fp, 0, SEEK_END) == 0);
-    long size = ftell(fp);
-    ck_assert(size >= 0 && fseek(fp, 0, SEEK_SET) == 0);
-    char *buf = malloc((size_t)size + 1);
-    ck_assert(buf != NULL);
-    ck_assert_msg(fread(buf, 1, (size_t)size, fp) == (size_t)size, "cannot read %s", path);
-    buf[size] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static void fixture_load(fixture *f, const char *name)
-{
-    char file[80];
-    memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
-    snprintf(file, sizeof file, "keras/%s.txt", name);
-    f->buf = slurp(test_fixture_path(file));
-    int capacity = 0;
-    char *p = f->buf;
-    for (;;) {
-        p += strspn(p, " \t\r\n");
-        if (!*p)
-            break;
-        if (*p == '#') {
-            p += strcspn(p, "\n");
-            continue;
-        }
-        if (f->count == capacity) {
-            capacity = capacity ? 2 * capacity : 64;
-            f->r = realloc(f->r, (size_t)capacity * sizeof *f->r);
-            ck_assert(f->r != NULL);
-        }
-        record *r = &f->r[f->count++];
-        memset(r, 0, sizeof *r);
-        size_t len = strcspn(p, " \t\r\n");
-        ck_assert_msg(len < sizeof r->name, "%s: name '%.20s...' too long", file, p);
-        memcpy(r->name, p, len);
-        p += len;
-        if (r->name[0] == '@') {
-            if (*p == ' ')
-                p++;
-            r->text = p;
-            p += strcspn(p, "\r\n");
-            if (*p)
-                *p++ = '\0';
-            continue;
-        }
-        char *end;
-        unsigned long count = strtoul(p, &end, 10);
-        ck_assert_msg(end != p && count < (1ul << 24), "%s: record %s has no count", file, r->name);
-        p = end;
-        r->count = count;
-        r->v = malloc((count ? count : 1) * sizeof *r->v);
-        ck_assert(r->v != NULL);
-        for (size_t i = 0; i < count; i++) {
-            r->v[i] = strtod(p, &end);
-            ck_assert_msg(end != p && isfinite(r->v[i]), "%s: record %s: value %zu is bad", file,
-                          r->name, i);
-            p = end;
-        }
-    }
-}
-
-static const record *find(const fixture *f, const char *name)
-{
-    for (int i = 0; i < f->count; i++)
-        if (strcmp(f->r[i].name, name) == 0)
-            return &f->r[i];
-    return NULL;
-}
-
-/* A numeric record that must be there with count values (count 0: any). */
-static const record *need(const fixture *f, const char *name, size_t count)
-{
-    const record *r = find(f, name);
-    ck_assert_msg(r && !r->text, "%s: no numeric record '%s'", f->name, name);
-    ck_assert_msg(count == 0 || r->count == count, "%s: '%s' has %zu values, expected %zu",
-                  f->name, name, r->count, count);
-    return r;
-}
-
-static const char *need_text(const fixture *f, const char *name)
-{
-    const record *r = find(f, name);
-    ck_assert_msg(r && r->text, "%s: no text record '%s'", f->name, name);
-    return r->text;
-}
-
-static float *to_floats(const record *r)
-{
-    float *out = malloc((r->count ? r->count : 1) * sizeof *out);
-    ck_assert(out != NULL);
-    for (size_t i = 0; i < r->count; i++)
-        out[i] = (float)r->v[i]; /* exact: the script wrote float32 values */
-    return out;
-}
 
 /* ---- comparing ----------------------------------------------------------- */
 
 /* The largest |got - ref| / tolerance over got[0..n) against record name
- * (see the header: name.err holds one error for the tensor, or one per
+ * (keras_compare: name.err holds one error for the tensor, or one per
  * value); its index into *where (may be NULL). */
-static double compare(const fixture *f, const char *name, const float *got, size_t n,
+static double compare(const keras_fixture *f, const char *name, const float *got, size_t n,
                       size_t *where)
 {
-    char err_name[120];
-    const record *ref = need(f, name, n);
-    snprintf(err_name, sizeof err_name, "%s.err", name);
-    const record *err = need(f, err_name, 0);
-    ck_assert_msg(err->count == 1 || err->count == n, "%s: %s has %zu values", f->name,
-                  err_name, err->count);
-    double scale = 0, ratio = 0;
-    for (size_t i = 0; i < n; i++)
-        scale = fmax(scale, fabs(ref->v[i]));
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        double e = err->v[err->count == 1 ? 0 : i];
-        double s = err->count == 1 ? scale : fabs(ref->v[i]);
-        double tol = fmax(ERR_FACTOR * e + FLOOR_ULP * FLT_EPSILON * s, FLT_MIN);
-        double d = fabs((double)got[i] - ref->v[i]);
-        ck_assert_msg(isfinite(got[i]), "%s: %s[%zu] is %g", f->name, name, i, (double)got[i]);
-        if (!(d / tol <= ratio))
-            ratio = d / tol, at = i;
-    }
+    keras_diff d = keras_compare(f, name, got, n, NULL);
     if (where)
-        *where = at;
-    return ratio;
+        *where = d.at;
+    return d.ratio;
 }
 
 /* The worst ratio a suite's comparisons reached, printed at the end of
@@ -225,7 +79,7 @@ static double compare(const fixture *f, const char *name, const float *got, size
 static double worst_ratio;
 static char worst_what[200];
 
-static void check(const fixture *f, const char *name, const float *got, size_t n,
+static void check(const keras_fixture *f, const char *name, const float *got, size_t n,
                   const char *what)
 {
     size_t at;
@@ -233,15 +87,15 @@ static void check(const fixture *f, const char *name, const float *got, size_t n
     if (ratio > worst_ratio) {
         worst_ratio = ratio;
         snprintf(worst_what, sizeof worst_what, "%s %s[%zu] (%s): clseq %.9g, Keras %.9g",
-                 f->name, name, at, what, (double)got[at], need(f, name, n)->v[at]);
+                 f->name, name, at, what, (double)got[at], keras_need(f, name, n)->v[at]);
     }
     ck_assert_msg(ratio <= 1.0, "%s, %s: %s[%zu] is %.9g, Keras gives %.9g: %.3g times the "
-                  "tolerance", f->name, what, name, at, (double)got[at], need(f, name, n)->v[at],
-                  ratio);
+                  "tolerance", f->name, what, name, at, (double)got[at],
+                  keras_need(f, name, n)->v[at], ratio);
 }
 
 /* A comparison that must fail (a wrong setting): returns its ratio. */
-static double check_misses(const fixture *f, const char *name, const float *got, size_t n,
+static double check_misses(const keras_fixture *f, const char *name, const float *got, size_t n,
                            const char *wrong)
 {
     double ratio = compare(f, name, got, n, NULL);
@@ -263,10 +117,10 @@ static void report(const char *test)
 
 /* The model of prefix's records (prefix "" or "binary/" ...: @PREFIXspec,
  * input_shape, PREFIXinit/L/I/VAR) with its initial variables. */
-static clseq_model *build(const fixture *f, clseq_ctx *ctx, const char *prefix)
+static clseq_model *build(const keras_fixture *f, clseq_ctx *ctx, const char *prefix)
 {
     char key[120];
-    const record *shape = need(f, "input_shape", 0);
+    const keras_record *shape = keras_need(f, "input_shape", 0);
     int dims[CLSEQ_MAX_RANK], rank = (int)shape->count;
     ck_assert(rank >= 1 && rank <= CLSEQ_MAX_RANK);
     for (int i = 0; i < rank; i++)
@@ -274,14 +128,14 @@ static clseq_model *build(const fixture *f, clseq_ctx *ctx, const char *prefix)
     clseq_model *m;
     ck_assert_clseq_ok(clseq_model_create_shaped(ctx, rank, dims, &m));
     snprintf(key, sizeof key, "@%sspec", prefix);
-    const char *spec = need_text(f, key);
+    const char *spec = keras_need_text(f, key);
     clseq_status s = clseq_add_layers(m, spec);
     ck_assert_msg(s == CLSEQ_OK, "%s: clseq_add_layers(\"%s\"): %s", f->name, spec,
                   clseq_last_error());
     return m;
 }
 
-static void set_initial(const fixture *f, clseq_model *m, const char *prefix)
+static void set_initial(const keras_fixture *f, clseq_model *m, const char *prefix)
 {
     char key[120];
     for (int l = 0; l < clseq_layer_count(m); l++)
@@ -289,7 +143,7 @@ static void set_initial(const fixture *f, clseq_model *m, const char *prefix)
             clseq_variable_info info;
             ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
             snprintf(key, sizeof key, "%sinit/%d/%d/%s", prefix, l, i, info.name);
-            float *v = to_floats(need(f, key, info.count));
+            float *v = keras_floats(keras_need(f, key, info.count));
             ck_assert_clseq_ok(clseq_set_variable(m, l, i, v));
             free(v);
         }
@@ -297,7 +151,7 @@ static void set_initial(const fixture *f, clseq_model *m, const char *prefix)
 
 /* Compares every variable with KEY/after/L/I/VAR; with must_miss, returns
  * the largest ratio instead (which a wrong setting must push above 1). */
-static double check_variables(const fixture *f, clseq_model *m, const char *key,
+static double check_variables(const keras_fixture *f, clseq_model *m, const char *key,
                               const char *what, int must_miss)
 {
     char name[160];
@@ -305,10 +159,7 @@ static double check_variables(const fixture *f, clseq_model *m, const char *key,
     for (int l = 0; l < clseq_layer_count(m); l++)
         for (int i = 0; i < clseq_variable_count(m, l); i++) {
             clseq_variable_info info;
-            ck_assert_clseq_ok(clseq_get_variable_info(m, l, i, &info));
-            float *v = malloc(info.count * sizeof *v);
-            ck_assert(v != NULL);
-            ck_assert_clseq_ok(clseq_get_variable(m, l, i, v));
+            float *v = test_get_variable(m, l, i, &info);
             snprintf(name, sizeof name, "%s/after/%d/%d/%s", key, l, i, info.name);
             if (must_miss)
                 most = fmax(most, compare(f, name, v, info.count, NULL));
@@ -338,20 +189,19 @@ static const char *path_name(int fused)
     return fused ? "fused option 1" : "layer path";
 }
 
-static clseq_fit_options fit_options(const fixture *f)
+static clseq_fit_options fit_options(const keras_fixture *f)
 {
-    clseq_fit_options fo = clseq_fit_defaults();
-    const double *fit = need(f, "fit", 2)->v;
+    clseq_fit_options fo = test_quiet_fit_options();
+    const double *fit = keras_need(f, "fit", 2)->v;
     fo.batch_size = (int)fit[0];
     fo.epochs = (int)fit[1];
     fo.shuffle = 0;
-    fo.verbose = 0;
     return fo;
 }
 
-static clseq_optimizer sgd(const fixture *f)
+static clseq_optimizer sgd(const keras_fixture *f)
 {
-    const double *c = need(f, "sgd/config", 3)->v;
+    const double *c = keras_need(f, "sgd/config", 3)->v;
     /* a schedule replaces the rate: any valid one then */
     return clseq_sgd(c[0] > 0 ? (float)c[0] : 0.01f, (float)c[1], c[2] != 0);
 }
@@ -361,31 +211,19 @@ static clseq_optimizer sgd(const fixture *f)
 enum { MAX_SCHEDULES = 8 };
 
 /* The @schedules words KEY:KIND into keys/kinds (storage in store). */
-static int schedule_keys(const fixture *f, char store[][2][40], const char **keys,
+static int schedule_keys(const keras_fixture *f, char store[][2][40], const char **keys,
                          const char **kinds)
 {
-    int n = 0;
-    for (const char *p = need_text(f, "@schedules"); *p;) {
-        size_t len = strcspn(p, " "), colon = strcspn(p, ":");
-        ck_assert_msg(n < MAX_SCHEDULES && colon < len && colon < 40 && len - colon <= 40,
-                      "%s: bad @schedules word '%.*s'", f->name, (int)len, p);
-        snprintf(store[n][0], 40, "%.*s", (int)colon, p);
-        snprintf(store[n][1], 40, "%.*s", (int)(len - colon - 1), p + colon + 1);
-        keys[n] = store[n][0];
-        kinds[n] = store[n][1];
-        n++;
-        p += len;
-        p += strspn(p, " ");
-    }
-    return n;
+    return keras_key_kinds(f, "@schedules", keras_need_text(f, "@schedules"), MAX_SCHEDULES,
+                           store, keys, kinds);
 }
 
 /* Schedule key of kind from KEY/config (see the script). */
-static clseq_lr_schedule schedule(const fixture *f, const char *key, const char *kind)
+static clseq_lr_schedule schedule(const keras_fixture *f, const char *key, const char *kind)
 {
     char name[80];
     snprintf(name, sizeof name, "%s/config", key);
-    const record *r = need(f, name, 0);
+    const keras_record *r = keras_need(f, name, 0);
     const double *c = r->v;
     if (strcmp(kind, "exponential") == 0) {
         ck_assert(r->count == 4);
@@ -433,14 +271,14 @@ static clseq_lr_schedule mistaken(clseq_lr_schedule s, const char **what)
 
 START_TEST(schedule_values_match_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_schedules");
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_schedules");
     char store[MAX_SCHEDULES][2][40], name[80];
     const char *keys[MAX_SCHEDULES], *kinds[MAX_SCHEDULES];
     int count = schedule_keys(&f, store, keys, kinds);
     for (int k = 0; k < count; k++) {
         snprintf(name, sizeof name, "%s/values", keys[k]);
-        size_t steps = need(&f, name, 0)->count;
+        size_t steps = keras_need(&f, name, 0)->count;
         float *v = malloc(steps * sizeof *v);
         ck_assert(v != NULL);
         clseq_lr_schedule s = schedule(&f, keys[k], kinds[k]);
@@ -455,27 +293,27 @@ START_TEST(schedule_values_match_keras)
         free(v);
     }
     report("schedule values");
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
 /* Fits the schedule fixture's model with schedule s (NULL: the fixed rate
  * of the schedule's step 0) on ctx; the loss history into loss (epochs). */
-static clseq_model *fit_with_schedule(const fixture *f, clseq_ctx *ctx,
+static clseq_model *fit_with_schedule(const keras_fixture *f, clseq_ctx *ctx,
                                       const clseq_lr_schedule *s, float *loss)
 {
     clseq_model *m = build(f, ctx, "");
     set_initial(f, m, "");
     clseq_loss kind;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(f, "@loss"), &kind));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(f, "@loss"), &kind));
     clseq_optimizer opt = sgd(f);
     ck_assert_clseq_ok(clseq_lr_schedule_value(s, 0, &opt.learning_rate));
     ck_assert_clseq_ok(clseq_compile(m, opt, kind, 0));
     if (loss)
         ck_assert_clseq_ok(clseq_set_lr_schedule(m, s));
-    size_t rows = (size_t)need(f, "rows", 1)->v[0];
-    float *x = to_floats(need(f, "x", rows * (size_t)clseq_model_input_dim(m)));
-    float *y = to_floats(need(f, "y", rows * (size_t)clseq_model_output_dim(m)));
+    size_t rows = keras_need_size(f, "rows");
+    float *x = keras_floats(keras_need(f, "x", rows * (size_t)clseq_model_input_dim(m)));
+    float *y = keras_floats(keras_need(f, "y", rows * (size_t)clseq_model_output_dim(m)));
     clseq_fit_options fo = fit_options(f);
     clseq_history *h;
     ck_assert_clseq_ok(clseq_fit(m, x, y, rows, &fo, &h));
@@ -490,12 +328,12 @@ static clseq_model *fit_with_schedule(const fixture *f, clseq_ctx *ctx,
 
 START_TEST(schedule_training_matches_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_schedules");
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_schedules");
     char store[MAX_SCHEDULES][2][40], name[80], what[120];
     const char *keys[MAX_SCHEDULES], *kinds[MAX_SCHEDULES];
     int count = schedule_keys(&f, store, keys, kinds);
-    int epochs = (int)need(&f, "fit", 2)->v[1];
+    int epochs = (int)keras_need(&f, "fit", 2)->v[1];
     float loss[64];
     ck_assert(epochs >= 1 && epochs <= 64);
     for (int k = 0; k < count; k++) {
@@ -514,7 +352,7 @@ START_TEST(schedule_training_matches_keras)
         clseq_model_free(m);
     }
     report("schedule fits");
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -523,24 +361,25 @@ END_TEST
 /* Fits the weights fixture's model with what ("sw": sample_weight, "cw":
  * class_weight, "none") on ctx; the loss, mse and mae histories into hist
  * (3 x epochs) if not NULL. */
-static clseq_model *fit_weighted(const fixture *f, clseq_ctx *ctx, const char *what, float *hist)
+static clseq_model *fit_weighted(const keras_fixture *f, clseq_ctx *ctx, const char *what,
+                                 float *hist)
 {
     clseq_model *m = build(f, ctx, "");
     set_initial(f, m, "");
     clseq_loss kind;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(f, "@loss"), &kind));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(f, "@loss"), &kind));
     ck_assert_clseq_ok(clseq_compile(m, sgd(f), kind, CLSEQ_METRIC_MSE | CLSEQ_METRIC_MAE));
-    size_t rows = (size_t)need(f, "rows", 1)->v[0];
-    float *x = to_floats(need(f, "x", rows * (size_t)clseq_model_input_dim(m)));
-    float *y = to_floats(need(f, "y", rows * (size_t)clseq_model_output_dim(m)));
-    float *sw = to_floats(need(f, "sample_weight", rows));
-    float *cw = to_floats(need(f, "class_weight", 0));
+    size_t rows = keras_need_size(f, "rows");
+    float *x = keras_floats(keras_need(f, "x", rows * (size_t)clseq_model_input_dim(m)));
+    float *y = keras_floats(keras_need(f, "y", rows * (size_t)clseq_model_output_dim(m)));
+    float *sw = keras_floats(keras_need(f, "sample_weight", rows));
+    float *cw = keras_floats(keras_need(f, "class_weight", 0));
     clseq_fit_options fo = fit_options(f);
     if (strcmp(what, "sw") == 0)
         fo.sample_weight = sw;
     else if (strcmp(what, "cw") == 0) {
         fo.class_weight = cw;
-        fo.class_weight_count = (int)need(f, "class_weight", 0)->count;
+        fo.class_weight_count = (int)keras_need(f, "class_weight", 0)->count;
     }
     clseq_history *h;
     ck_assert_clseq_ok(clseq_fit(m, x, y, rows, &fo, &h));
@@ -561,9 +400,9 @@ static clseq_model *fit_weighted(const fixture *f, clseq_ctx *ctx, const char *w
 
 START_TEST(sample_and_class_weights_match_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_weights");
-    int epochs = (int)need(&f, "fit", 2)->v[1];
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_weights");
+    int epochs = (int)keras_need(&f, "fit", 2)->v[1];
     ck_assert(epochs >= 1 && epochs <= 16);
     float hist[3 * 16];
     char name[80], what[80];
@@ -586,23 +425,23 @@ START_TEST(sample_and_class_weights_match_keras)
         clseq_model_free(m);
     }
     report("weights fits");
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
 START_TEST(weighted_evaluate_matches_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_weights");
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_weights");
     clseq_model *m = build(&f, path_ctx(0), "");
     set_initial(&f, m, "");
     clseq_loss kind;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(&f, "@loss"), &kind));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(&f, "@loss"), &kind));
     ck_assert_clseq_ok(clseq_compile(m, sgd(&f), kind, CLSEQ_METRIC_MSE | CLSEQ_METRIC_MAE));
-    size_t rows = (size_t)need(&f, "rows", 1)->v[0];
-    float *x = to_floats(need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
-    float *y = to_floats(need(&f, "y", rows * (size_t)clseq_model_output_dim(m)));
-    float *sw = to_floats(need(&f, "sample_weight", rows));
+    size_t rows = keras_need_size(&f, "rows");
+    float *x = keras_floats(keras_need(&f, "x", rows * (size_t)clseq_model_input_dim(m)));
+    float *y = keras_floats(keras_need(&f, "y", rows * (size_t)clseq_model_output_dim(m)));
+    float *sw = keras_floats(keras_need(&f, "sample_weight", rows));
     float got[1 + CLSEQ_METRIC_COUNT];
     ck_assert_clseq_ok(clseq_evaluate_weighted(m, x, y, sw, rows, &got[0], &got[1]));
     check(&f, "evaluate_weighted", got, 3, "clseq_evaluate_weighted");
@@ -614,7 +453,7 @@ START_TEST(weighted_evaluate_matches_keras)
     free(y);
     free(sw);
     clseq_model_free(m);
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -622,7 +461,7 @@ END_TEST
 
 /* model.evaluate's loss and metrics for model prefix ("binary", ...) with
  * metrics, threshold and k (0: default), weighted or not, into got. */
-static void evaluate_metrics(const fixture *f, const char *model, unsigned metrics,
+static void evaluate_metrics(const keras_fixture *f, const char *model, unsigned metrics,
                              float threshold, int k, int weighted, float *got)
 {
     char prefix[40], key[80];
@@ -631,7 +470,7 @@ static void evaluate_metrics(const fixture *f, const char *model, unsigned metri
     set_initial(f, m, prefix);
     snprintf(key, sizeof key, "@%s/loss", model);
     clseq_loss kind;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(f, key), &kind));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(f, key), &kind));
     clseq_metric_options mo = clseq_metric_defaults();
     if (threshold > 0)
         mo.threshold = threshold;
@@ -639,15 +478,15 @@ static void evaluate_metrics(const fixture *f, const char *model, unsigned metri
         mo.k = k;
     ck_assert_clseq_ok(clseq_set_metric_options(m, &mo));
     ck_assert_clseq_ok(clseq_compile(m, clseq_sgd(0.1f, 0, 0), kind, metrics));
-    size_t rows = (size_t)need(f, "rows", 1)->v[0];
+    size_t rows = keras_need_size(f, "rows");
     size_t y_width = kind == CLSEQ_SPARSE_CATEGORICAL_CROSSENTROPY
                          ? 1 : (size_t)clseq_model_output_dim(m);
     snprintf(key, sizeof key, "%s/x", model);
-    float *x = to_floats(need(f, key, rows * (size_t)clseq_model_input_dim(m)));
+    float *x = keras_floats(keras_need(f, key, rows * (size_t)clseq_model_input_dim(m)));
     snprintf(key, sizeof key, "%s/y", model);
-    float *y = to_floats(need(f, key, rows * y_width));
+    float *y = keras_floats(keras_need(f, key, rows * y_width));
     snprintf(key, sizeof key, "%s/sample_weight", model);
-    float *sw = weighted ? to_floats(need(f, key, rows)) : NULL;
+    float *sw = weighted ? keras_floats(keras_need(f, key, rows)) : NULL;
     ck_assert_clseq_ok(clseq_evaluate_weighted(m, x, y, sw, rows, &got[0], &got[1]));
     free(x);
     free(y);
@@ -657,8 +496,8 @@ static void evaluate_metrics(const fixture *f, const char *model, unsigned metri
 
 START_TEST(metrics_match_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_metrics");
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_metrics");
     const unsigned binary = CLSEQ_METRIC_BINARY_ACCURACY | CLSEQ_METRIC_PRECISION |
                             CLSEQ_METRIC_RECALL | CLSEQ_METRIC_AUC;
     float got[1 + CLSEQ_METRIC_COUNT];
@@ -685,7 +524,7 @@ START_TEST(metrics_match_keras)
     evaluate_metrics(&f, "sparse", CLSEQ_METRIC_SPARSE_TOP_K, 0, 1, 0, got);
     check_misses(&f, "sparse/k2/evaluate", got, 2, "k 1");
     report("metrics");
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
@@ -708,7 +547,7 @@ static int log_lr(int epoch, const clseq_history *h, void *user_data)
 /* Fits the callbacks fixture's model on ctx with es or rop (one NULL) for
  * epochs; the history into *h; the learning rate each epoch trained with
  * into lr (if not NULL). */
-static clseq_model *fit_callbacks(const fixture *f, clseq_ctx *ctx, int epochs,
+static clseq_model *fit_callbacks(const keras_fixture *f, clseq_ctx *ctx, int epochs,
                                   const clseq_early_stopping *es,
                                   const clseq_reduce_lr_on_plateau *rop, clseq_history **h,
                                   float *lr)
@@ -716,14 +555,15 @@ static clseq_model *fit_callbacks(const fixture *f, clseq_ctx *ctx, int epochs,
     clseq_model *m = build(f, ctx, "");
     set_initial(f, m, "");
     clseq_loss kind;
-    ck_assert_clseq_ok(clseq_loss_from_name(need_text(f, "@loss"), &kind));
+    ck_assert_clseq_ok(clseq_loss_from_name(keras_need_text(f, "@loss"), &kind));
     ck_assert_clseq_ok(clseq_compile(m, sgd(f), kind, 0));
-    size_t rows = (size_t)need(f, "rows", 1)->v[0];
+    size_t rows = keras_need_size(f, "rows");
     size_t in = (size_t)clseq_model_input_dim(m), out = (size_t)clseq_model_output_dim(m);
-    float *x = to_floats(need(f, "x", rows * in));
-    float *y = to_floats(need(f, "y", rows * out));
-    const record *xv = need(f, "x_val", 0);
-    float *x_val = to_floats(xv), *y_val = to_floats(need(f, "y_val", xv->count / in * out));
+    float *x = keras_floats(keras_need(f, "x", rows * in));
+    float *y = keras_floats(keras_need(f, "y", rows * out));
+    const keras_record *xv = keras_need(f, "x_val", 0);
+    float *x_val = keras_floats(xv);
+    float *y_val = keras_floats(keras_need(f, "y_val", xv->count / in * out));
     clseq_fit_options fo = fit_options(f);
     fo.epochs = epochs;
     fo.val_x = x_val;
@@ -749,11 +589,11 @@ static clseq_model *fit_callbacks(const fixture *f, clseq_ctx *ctx, int epochs,
     return m;
 }
 
-static clseq_early_stopping early_stopping(const fixture *f, int *epochs)
+static clseq_early_stopping early_stopping(const keras_fixture *f, int *epochs)
 {
-    const double *c = need(f, "es/config", 4)->v;
+    const double *c = keras_need(f, "es/config", 4)->v;
     clseq_early_stopping es = clseq_early_stopping_defaults();
-    es.monitor = need_text(f, "@es/monitor");
+    es.monitor = keras_need_text(f, "@es/monitor");
     es.patience = (int)c[0];
     es.min_delta = (float)c[1];
     es.restore_best_weights = c[2] != 0;
@@ -763,9 +603,9 @@ static clseq_early_stopping early_stopping(const fixture *f, int *epochs)
 
 START_TEST(early_stopping_matches_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_callbacks");
-    int epochs, run = (int)need(&f, "es/epochs_run", 1)->v[0];
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_callbacks");
+    int epochs, run = (int)keras_need(&f, "es/epochs_run", 1)->v[0];
     clseq_early_stopping es = early_stopping(&f, &epochs);
     char what[80];
     for (int fused = 0; fused < 2; fused++) {
@@ -798,17 +638,17 @@ START_TEST(early_stopping_matches_keras)
     clseq_history_free(h);
     clseq_model_free(m);
     report("early stopping");
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 
 START_TEST(reduce_lr_on_plateau_matches_keras)
 {
-    fixture f;
-    fixture_load(&f, "train_callbacks");
-    const double *c = need(&f, "rop/config", 6)->v;
+    keras_fixture f;
+    keras_fixture_load(&f, "keras", "train_callbacks");
+    const double *c = keras_need(&f, "rop/config", 6)->v;
     clseq_reduce_lr_on_plateau rop = clseq_reduce_lr_on_plateau_defaults();
-    rop.monitor = need_text(&f, "@rop/monitor");
+    rop.monitor = keras_need_text(&f, "@rop/monitor");
     rop.factor = (float)c[0];
     rop.patience = (int)c[1];
     rop.min_delta = (float)c[2];
@@ -838,7 +678,7 @@ START_TEST(reduce_lr_on_plateau_matches_keras)
     clseq_history_free(h);
     clseq_model_free(m);
     report("reduce lr");
-    fixture_free(&f);
+    keras_fixture_free(&f);
 }
 END_TEST
 

@@ -78,6 +78,8 @@ jax.config.update("jax_enable_x64", True)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from fixture_common import float32_error, write_records  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "keras")
 
 SGD = ("sgd", [0.1, 0.0, 0.0])
@@ -384,16 +386,6 @@ def run(shape, spec, loss, weights, x, y, dtype, opts=(SGD, ADAM), fit=None):
     return res, model
 
 
-def fmt(values):
-    flat = np.asarray(values, dtype=np.float64).ravel()
-    for v in flat:
-        assert np.isfinite(v)
-    lines = []
-    for i in range(0, len(flat), 8):
-        lines.append(" ".join("%.9g" % np.float32(v) for v in flat[i:i + 8]))
-    return "\n".join(lines)
-
-
 def make(entry):
     name, shape, spec, loss, rows, train = entry[:6]
     fit, opts = (entry[6], entry[7]) if len(entry) > 6 else (None, (SGD, ADAM))
@@ -431,32 +423,12 @@ def make(entry):
         computed += [k for k in r32 if k.startswith(key + "/")]
     worst = 0.0
     for key in computed:
-        v32, v64 = r32[key].astype(np.float64), r64[key].astype(np.float64)
-        err = float(np.max(np.abs(v32 - v64)))
-        scale = float(np.max(np.abs(v64)))
-        # a float32 rounding error far above float32's resolution would mean
-        # the two runs took different branches (a relu at 0, a max tie):
-        # then the fixture would test nothing well; pick other data
-        if err > 1e-4 * max(scale, 1e-3):
-            raise RuntimeError("%s: %s: float32 and float64 differ by %g (scale %g)"
-                               % (name, key, err, scale))
+        err, scale = float32_error(name, key, r32[key], r64[key])
+        err = float(np.max(err))
         worst = max(worst, err / max(scale, 1e-30))
         records.append((key, r32[key]))
         records.append((key + ".err", [err]))
-
-    lines = ["# clseq Keras fixture '%s': tests/keras/make_fixtures.py, keras %s, jax %s, "
-             "numpy %s (format: see the script)" % (name, keras.__version__, jax.__version__,
-                                                   np.__version__)]
-    for key, values in records:
-        if key.startswith("@"):
-            lines.append("%s %s" % (key, values))
-        else:
-            flat = np.asarray(values).ravel()
-            lines.append("%s %d" % (key, len(flat)))
-            if len(flat):
-                lines.append(fmt(flat))
-    with open(os.path.join(OUT, name + ".txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_fixture(name, records)
     print("%-22s %-28s worst float32 error / scale %.2e" % (name, loss, worst))
 
 
@@ -518,38 +490,18 @@ def main():
 #                     rop/after/...
 
 
-def train_header(name):
-    return ("# clseq Keras fixture '%s': tests/keras/make_fixtures.py, keras %s, jax %s, numpy %s "
-            "(format: see the script)" % (name, keras.__version__, jax.__version__,
-                                          np.__version__))
-
-
-def write_records(name, records):
-    lines = [train_header(name)]
-    for key, values in records:
-        if key.startswith("@"):
-            lines.append("%s %s" % (key, values))
-        elif key.startswith("#"):
-            lines.append(key)
-        else:
-            flat = np.asarray(values).ravel()
-            lines.append("%s %d" % (key, len(flat)))
-            if len(flat):
-                lines.append(fmt(flat))
-    with open(os.path.join(OUT, name + ".txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+def write_fixture(name, records):
+    header = ("# clseq Keras fixture '%s': tests/keras/make_fixtures.py, keras %s, jax %s, "
+              "numpy %s (format: see the script)" % (name, keras.__version__, jax.__version__,
+                                                    np.__version__))
+    write_records(os.path.join(OUT, name + ".txt"), header, records)
 
 
 def add_computed(records, name, key, v32, v64, per_value=False):
     """key and key.err (see make: the float32 run against the float64 one)."""
-    v32, v64 = np.asarray(v32, np.float64).ravel(), np.asarray(v64, np.float64).ravel()
-    assert v32.shape == v64.shape, key
-    err = np.abs(v32 - v64)
-    scale = float(np.max(np.abs(v64))) if len(v64) else 0.0
-    if float(np.max(err, initial=0.0)) > 1e-4 * max(scale, 1e-3):
-        raise RuntimeError("%s: %s: float32 and float64 differ by %g (scale %g)"
-                           % (name, key, float(np.max(err)), scale))
-    records.append((key, v32))
+    assert np.size(v32) == np.size(v64), key
+    err, _ = float32_error(name, key, v32, v64)
+    records.append((key, np.asarray(v32, np.float64).ravel()))
     records.append((key + ".err", err if per_value else [float(np.max(err, initial=0.0))]))
 
 
@@ -668,7 +620,7 @@ def make_schedules():
         for var in model_variables(fresh(shape, spec, weights, "float32")):
             add_computed(records, name, "%s/after/%s" % (key, var), res["float32"][var],
                          res["float64"][var])
-    write_records(name, records)
+    write_fixture(name, records)
     print("%-22s %d schedules" % (name, len(SCHEDULES)))
 
 
@@ -720,7 +672,7 @@ def make_weights():
         for var in model_variables(fresh(shape, spec, weights, "float32")):
             add_computed(records, name, "%s/after/%s" % (key, var), res["float32"][var],
                          res["float64"][var])
-    write_records(name, records)
+    write_fixture(name, records)
     print("%-22s sample_weight and class_weight" % name)
 
 
@@ -810,7 +762,7 @@ def make_metrics():
                              r["float64"])
             vals[k] = r["float32"][1]
         assert vals[2] - vals[1] > 0.04, vals  # k matters (one row in 24 is 0.042)
-    write_records(name, records)
+    write_fixture(name, records)
     print("%-22s precision recall auc top-k binary_accuracy" % name)
 
 
@@ -882,7 +834,7 @@ def make_callbacks():
         for var in model_variables(fresh(shape, spec, weights, "float32")):
             add_computed(records, name, "%s/after/%s" % (key, var), r32[var], r64[var])
         print("%-22s %s: %d epochs, decision margin %.3g" % (name, key, len(r32["loss"]), margin))
-    write_records(name, records)
+    write_fixture(name, records)
 
 
 TRAINING = {"train_schedules": make_schedules, "train_weights": make_weights,

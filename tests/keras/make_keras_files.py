@@ -76,6 +76,8 @@ import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from fixture_common import float32_error, write_records  # noqa: E402
+
 L = keras.layers
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "keras_files")
 
@@ -267,38 +269,14 @@ def optimizer_record(opt):
 
 
 def err_of(name, key, v32, v64):
-    v32, v64 = np.asarray(v32, np.float64), np.asarray(v64, np.float64)
-    err = float(np.max(np.abs(v32 - v64))) if v32.size else 0.0
-    scale = float(np.max(np.abs(v64))) if v64.size else 0.0
-    # far above float32's resolution: the two runs took different branches
-    # (a relu at 0, a max tie), and the fixture would test nothing well
-    if err > 1e-4 * max(scale, 1e-3):
-        raise RuntimeError("%s: %s: float32 and float64 differ by %g (scale %g)"
-                           % (name, key, err, scale))
-    return err
+    return float(np.max(float32_error(name, key, v32, v64)[0], initial=0.0))
 
 
-def fmt(values):
-    flat = np.asarray(values, dtype=np.float64).ravel()
-    assert np.all(np.isfinite(flat))
-    return "\n".join(" ".join("%.9g" % np.float32(v) for v in flat[i:i + 8])
-                     for i in range(0, len(flat), 8))
-
-
-def write_records(name, records):
-    lines = ["# clseq Keras file fixture '%s': tests/keras/make_keras_files.py, keras %s, "
-             "jax %s, numpy %s (format: see the script)"
-             % (name, keras.__version__, jax.__version__, np.__version__)]
-    for key, values in records:
-        if key.startswith("@"):
-            lines.append("%s %s" % (key, values))
-        else:
-            flat = np.asarray(values).ravel()
-            lines.append("%s %d" % (key, len(flat)))
-            if len(flat):
-                lines.append(fmt(flat))
-    with open(os.path.join(OUT, name + ".txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+def write_file_records(name, records):
+    header = ("# clseq Keras file fixture '%s': tests/keras/make_keras_files.py, keras %s, "
+              "jax %s, numpy %s (format: see the script)"
+              % (name, keras.__version__, jax.__version__, np.__version__))
+    write_records(os.path.join(OUT, name + ".txt"), header, records)
 
 
 def float64_twin(shape, layers, model32, compile_args):
@@ -399,7 +377,7 @@ def make(entry):
         for (key, v32), (_, v64) in zip(vars32, variables(m64)):
             records += [("cont/after/" + key, v32),
                         ("cont/after/%s.err" % key, [err_of(name, key, v32, v64)])]
-    write_records(name, records)
+    write_file_records(name, records)
     print("%-20s %6d + %6d bytes" % (name, os.path.getsize(os.path.join(OUT, name + ".keras")),
                                      os.path.getsize(os.path.join(OUT, name + ".h5"))))
 
@@ -457,7 +435,7 @@ def make_refusal(entry):
     with zipfile.ZipFile(os.path.join(OUT, name + ".keras")) as z:
         members = [(n, z.read(n)) for n in z.namelist()]
     rezip(name, members, quiet=True)
-    write_records(name, [("@expect", "|".join(expect))])
+    write_file_records(name, [("@expect", "|".join(expect))])
     print("%-20s %s" % (name, " + ".join(
         str(os.path.getsize(os.path.join(OUT, name + e))) for e in exts)))
 

@@ -8,9 +8,13 @@
 # one per kernel family (the fused trainer, the layered path with the
 # local-memory tiled GEMM and with the CPU GEMMs, unpacked and packed, a
 # CNN with batch normalisation and dropout, validation data so that later
-# epochs run evaluation), then test_gradients. It fails when any run fails
-# or Oclgrind reports anything: Oclgrind does not set the exit status, so
-# each run's log (BUILD_DIR/oclgrind/NAME.log) must be empty.
+# epochs run evaluation), then tests/kernels_driver (every kernel of
+# host/runtime/sources.c's table at tiny sizes: every layer kind,
+# activation, pooling variant and vector width, optimizer and clipping
+# option, metric, the fused trainer, streaming; it fails when some kernel
+# of the table never ran), then test_gradients. It fails when any run
+# fails or Oclgrind reports anything: Oclgrind does not set the exit
+# status, so each run's log (BUILD_DIR/oclgrind/NAME.log) must be empty.
 #
 # How it is run, and why:
 # - Not through the `oclgrind` wrapper, which puts its runtime first in
@@ -22,8 +26,11 @@
 # - CLSEQ_BUILD_OPTIONS=-cl-opt-disable: Oclgrind 21.10's --uninitialized
 #   rejects the `freeze` instruction the optimiser emits.
 # - CLSEQ_NO_CACHE=1: build from source every time (Oclgrind has no
-#   binaries of its own to cache). CLSEQ_DEVICE=Oclgrind: its one device
-#   (type GPU, so `auto` picks the tiled GEMM and the fused trainer).
+#   binaries of its own to cache). CLSEQ_DEVICE=Oclgrind: its one device.
+#   It reports every device type at once (CL_DEVICE_TYPE 15), so clseq
+#   takes the CPU paths (register-blocked GEMM under `auto`, CPU pooling
+#   and im2col launches) and the GPU-sized fused trainer; kernels_driver
+#   marks each of its contexts one type or the other to run both.
 # - Not run: test_kernels (its GEMM shapes, up to 256^3 and 8x1450x1450,
 #   take well over 5 minutes simulated, and Check cannot select single
 #   loop iterations) and test_layers (same reason); see README below.
@@ -104,6 +111,7 @@ check cnn-tiled     CLSEQ_GEMM_KERNEL=tiled "$clseq" $train $cnn --optimizer ada
 check cnn-cpu       CLSEQ_GEMM_KERNEL=cpu "$clseq" $train $cnn --optimizer adam --save "$out/cnn.clseq"
 check evaluate      "$clseq" evaluate --model "$out/cnn.clseq" --data "$out/blobs16.csv"
 check predict       "$clseq" predict --model "$out/cnn.clseq" --data "$out/blobs16.csv"
+check kernels_driver "$build/tests/kernels_driver"
 check test_gradients "$build/tests/test_gradients"
 
 [ "$failed" -eq 0 ] && echo "Oclgrind: no reports" || echo "Oclgrind: reports above (logs in $out)"
