@@ -607,6 +607,14 @@ CLSEQ_API int clseq_get_lr_schedule(const clseq_model *m, clseq_lr_schedule *out
 CLSEQ_API clseq_status clseq_lr_schedule_value(const clseq_lr_schedule *schedule, long long step,
                                                float *out);
 
+/* Epochs the model has completed: the last clseq_fit's last epoch + 1
+ * (so counting initial_epoch), kept in model files with the optimizer
+ * state. Going on after a load: initial_epoch = clseq_model_epochs(m) and
+ * epochs the total wanted, as Keras's fit(initial_epoch=) counts. 0 for a
+ * new model; clseq_model_set_epochs sets it (Keras files do not keep it). */
+CLSEQ_API int clseq_model_epochs(const clseq_model *m);
+CLSEQ_API clseq_status clseq_model_set_epochs(clseq_model *m, int epochs);
+
 /* The optimizer's learning rate now, and a new one (> 0, finite) for the
  * steps that follow; both may be called from an epoch callback.
  *

@@ -491,6 +491,51 @@ START_TEST(initial_epoch_and_learning_rate_between_fits)
 }
 END_TEST
 
+/* Exact resume through a file: 4 epochs, save, load, then epochs 4..7 with
+ * initial_epoch from the file's epoch count equal 8 epochs in one go
+ * (shuffle off); the metric options come back too. */
+START_TEST(resume_from_file_counts_epochs)
+{
+    float x[ROWS * FEATURES], y[ROWS];
+    small_data(x, y);
+    clseq_model *whole = small_model(0.25f), *half = small_model(0.25f), *back = NULL;
+    clseq_metric_options mo = clseq_metric_defaults();
+    mo.threshold = 0.7f;
+    ck_assert_clseq_ok(clseq_set_metric_options(half, &mo));
+    clseq_fit_options o = test_quiet_fit_options();
+    o.shuffle = 0;
+    o.batch_size = 16;
+    o.epochs = 8;
+    ck_assert_clseq_ok(clseq_fit(whole, x, y, ROWS, &o, NULL));
+    ck_assert_int_eq(clseq_model_epochs(whole), 8);
+    o.epochs = 4;
+    ck_assert_clseq_ok(clseq_fit(half, x, y, ROWS, &o, NULL));
+    char path[512];
+    snprintf(path, sizeof path, "%s/half.clseq", test_temp_dir());
+    ck_assert_clseq_ok(clseq_save(half, path));
+    ck_assert_clseq_ok(clseq_load(test_ctx(), path, &back));
+    ck_assert_int_eq(clseq_model_epochs(back), 4);
+    clseq_metric_options got;
+    ck_assert_clseq_ok(clseq_get_metric_options(back, &got));
+    ck_assert_float_eq(got.threshold, 0.7f);
+    o.initial_epoch = clseq_model_epochs(back);
+    o.epochs = 8;
+    clseq_history *h = NULL;
+    ck_assert_clseq_ok(clseq_fit(back, x, y, ROWS, &o, &h));
+    ck_assert_int_eq(clseq_history_epochs(h), 4);
+    ck_assert_int_eq(clseq_model_epochs(back), 8);
+    float a[64], b[64];
+    int count = test_read_variables(whole, a, 64);
+    ck_assert_int_eq(test_read_variables(back, b, 64), count);
+    for (int i = 0; i < count; i++)
+        ck_assert_float_eq(a[i], b[i]);
+    clseq_history_free(h);
+    clseq_model_free(whole);
+    clseq_model_free(half);
+    clseq_model_free(back);
+}
+END_TEST
+
 START_TEST(terminate_on_nan_off_keeps_going)
 {
     float x[ROWS * FEATURES], y[ROWS];
@@ -534,6 +579,7 @@ static Suite *callbacks_suite(void)
     tcase_add_test(tc, calls_from_inside_a_fit);
     tcase_add_test(tc, initial_epoch_and_learning_rate_between_fits);
     tcase_add_test(tc, terminate_on_nan_off_keeps_going);
+    tcase_add_test(tc, resume_from_file_counts_epochs);
     suite_add_tcase(s, tc);
     return s;
 }

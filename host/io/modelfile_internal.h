@@ -9,6 +9,11 @@
 
 /* The 8 bytes every model file starts with. */
 #define CLSEQ_MF_MAGIC "CLSEQMDL"
+/* Values in format 2's optimizer settings that are the model's: epochs
+ * completed and its metric options (modelfile_v2.c). */
+#define CLSEQ_MF_EPOCHS "epochs"
+#define CLSEQ_MF_METRIC_THRESHOLD "metric_threshold"
+#define CLSEQ_MF_METRIC_K "metric_k"
 
 /* Decode the body of a file of that version: r covers the bytes after the
  * common header (magic, version, length) up to the checksum, which the

@@ -20,7 +20,10 @@
  *             string  optimizer ("sgd", "adam", "rmsprop", "adamw", ...)
  *             u32     setting count, then settings as config values:
  *                     the ones the optimizer uses, all of them, and the
- *                     optional ones that are set (clseq_mf_optimizer_config)
+ *                     optional ones that are set (clseq_mf_optimizer_config);
+ *                     then, when not their defaults, "epochs" (int: epochs
+ *                     completed), "metric_threshold" (float) and
+ *                     "metric_k" (int), the model's metric options
  *             string  loss (Keras's name, clseq_loss_name)
  *             u32     metric bits (CLSEQ_METRIC_*)
  *             u64     iterations: optimizer steps taken (at most 2^63 - 1)
@@ -346,8 +349,35 @@ static clseq_status parse_layer(v2 *d, int layer)
 
 /* ---- compile settings and optimizer state --------------------------------------- */
 
+/* Takes the values that are the model's, not the optimizer's, out of cfg
+ * (epochs and the metric options), with their defaults when absent. */
+static clseq_status take_model_values(clseq_layer_config *cfg, int *epochs,
+                                      clseq_metric_options *mo)
+{
+    clseq_layer_config rest;
+    memset(&rest, 0, sizeof rest);
+    clseq_status s = CLSEQ_OK;
+    *epochs = 0;
+    *mo = clseq_metric_defaults();
+    for (int i = 0; i < cfg->count && s == CLSEQ_OK; i++) {
+        const clseq_config_value *v = &cfg->values[i];
+        if (strcmp(v->name, CLSEQ_MF_EPOCHS) == 0)
+            s = clseq_config_get_int(cfg, v->name, "optimizer settings", epochs);
+        else if (strcmp(v->name, CLSEQ_MF_METRIC_THRESHOLD) == 0)
+            s = clseq_config_get_float(cfg, v->name, "optimizer settings", &mo->threshold);
+        else if (strcmp(v->name, CLSEQ_MF_METRIC_K) == 0)
+            s = clseq_config_get_int(cfg, v->name, "optimizer settings", &mo->k);
+        else
+            rest.values[rest.count++] = *v;
+    }
+    if (s == CLSEQ_OK && *epochs < 0)
+        s = clseq_fail(CLSEQ_E_FORMAT, "epochs %d is negative", *epochs);
+    *cfg = rest;
+    return s;
+}
+
 static clseq_status parse_settings(clseq_reader *r, clseq_optimizer *opt, clseq_loss *loss,
-                                   unsigned *metrics)
+                                   unsigned *metrics, int *epochs, clseq_metric_options *mo)
 {
     char name[CLSEQ_MF_MAX_STRING + 1];
     clseq_layer_config cfg;
@@ -355,7 +385,8 @@ static clseq_status parse_settings(clseq_reader *r, clseq_optimizer *opt, clseq_
     size_t pos = r->pos;
     clseq_status s = clseq_read_string(r, "optimizer", name);
     if (s == CLSEQ_OK && (s = read_values(r, "optimizer settings", &cfg)) == CLSEQ_OK &&
-        (s = clseq_mf_optimizer_from_config(name, &cfg, opt)) != CLSEQ_OK)
+        ((s = take_model_values(&cfg, epochs, mo)) != CLSEQ_OK ||
+         (s = clseq_mf_optimizer_from_config(name, &cfg, opt)) != CLSEQ_OK))
         s = clseq_mf_refused(s, r, pos);
     pos = r->pos;
     if (s == CLSEQ_OK && (s = clseq_read_string(r, "loss", name)) == CLSEQ_OK &&
@@ -435,8 +466,12 @@ static clseq_status parse_compile(v2 *d)
     if (d->layers == 0)
         return clseq_read_fail(r, pos, "marked compiled but has no layers");
     pos = r->pos;
-    if ((s = parse_settings(r, &opt, &loss, &metrics)) == CLSEQ_OK && d->m &&
-        (s = clseq_compile(d->m, opt, loss, metrics)) != CLSEQ_OK)
+    int epochs = 0;
+    clseq_metric_options mo;
+    if ((s = parse_settings(r, &opt, &loss, &metrics, &epochs, &mo)) == CLSEQ_OK && d->m &&
+        ((s = clseq_set_metric_options(d->m, &mo)) != CLSEQ_OK ||
+         (s = clseq_compile(d->m, opt, loss, metrics)) != CLSEQ_OK ||
+         (s = clseq_model_set_epochs(d->m, epochs)) != CLSEQ_OK))
         s = clseq_mf_refused(s, r, pos);
     return s == CLSEQ_OK ? parse_state(d) : s;
 }

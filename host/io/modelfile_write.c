@@ -131,9 +131,21 @@ static clseq_status write_compile(clseq_writer *w, const clseq_model *m)
     clseq_loss loss;
     unsigned metrics;
     clseq_layer_config cfg;
+    clseq_metric_options mo;
+    clseq_metric_options defaults = clseq_metric_defaults();
     clseq_status s = clseq_model_compile_settings(m, &opt, &loss, &metrics);
     if (s == CLSEQ_OK)
         s = clseq_mf_optimizer_config(&opt, &cfg);
+    if (s == CLSEQ_OK)
+        s = clseq_get_metric_options(m, &mo);
+    /* the training's progress and the metrics' settings ride with the
+     * optimizer's, each only when it is not the default */
+    if (s == CLSEQ_OK && clseq_model_epochs(m) > 0)
+        s = clseq_config_put_int(&cfg, CLSEQ_MF_EPOCHS, clseq_model_epochs(m));
+    if (s == CLSEQ_OK && mo.threshold != defaults.threshold)
+        s = clseq_config_put_float(&cfg, CLSEQ_MF_METRIC_THRESHOLD, mo.threshold);
+    if (s == CLSEQ_OK && mo.k != defaults.k)
+        s = clseq_config_put_int(&cfg, CLSEQ_MF_METRIC_K, mo.k);
     if (s != CLSEQ_OK)
         return s;
     clseq_write_u32(w, 1);

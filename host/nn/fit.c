@@ -530,6 +530,7 @@ clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
             names[i] = clseq_history_series_name(h, i);
         clseq_progress_epoch_end(&progress, names, values, count);
         clseq_history_append(h, values);
+        m->epochs = epoch + 1;
         if ((s = clseq_callbacks_epoch_end(&callbacks, m, epoch, h, values, &stop)) != CLSEQ_OK)
             break;
         if (opt->on_epoch_end && opt->on_epoch_end(epoch, h, opt->user_data))

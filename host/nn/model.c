@@ -386,6 +386,20 @@ clseq_status clseq_compile(clseq_model *m, clseq_optimizer opt, clseq_loss loss,
     return CLSEQ_OK;
 }
 
+int clseq_model_epochs(const clseq_model *m)
+{
+    return m ? m->epochs : 0;
+}
+
+clseq_status clseq_model_set_epochs(clseq_model *m, int epochs)
+{
+    if (!m || epochs < 0)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_model_set_epochs: NULL model or epochs %d < 0",
+                          epochs);
+    m->epochs = epochs;
+    return CLSEQ_OK;
+}
+
 clseq_status clseq_get_learning_rate(const clseq_model *m, float *out)
 {
     if (!m || !out)

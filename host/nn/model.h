@@ -84,6 +84,7 @@ struct clseq_model {
                                params, int pairs; NULL without clipnorm */
     int opt_segment_count;
     long long iterations;   /* optimizer steps taken (Adam's t) */
+    int epochs;             /* epochs completed: the last fit's last epoch + 1 */
     float nadam_u_product;  /* Nadam's u_product after step nadam_u_step (replayed from
                                step 0 when iterations moved without it: a load) */
     long long nadam_u_step;
