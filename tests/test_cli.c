@@ -258,12 +258,13 @@ START_TEST(lr_schedule_option)
              dir, dir);
     ck_assert_int_eq(run_tool(args), 2);
     ck_assert_msg(strstr(output, "--lr-schedule 'cosine'"), "%s", output);
-    /* --class-weight: all weights 0 make every row's loss 0 */
+    /* --class-weight: all weights 0 make every row's loss 0 (the metrics
+     * stay unweighted, as Keras's) */
     snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
              "categorical_crossentropy --optimizer sgd --class-weight 0,0 --verbose 2 "
              "--save %s/d.clseq", dir, dir);
     ck_assert_msg(run_tool(args) == 0, "%s", output);
-    ck_assert_msg(strstr(output, "loss: 0.0000 - accuracy: 0.0000"), "%s", output);
+    ck_assert_msg(strstr(output, "loss: 0.0000 - accuracy: "), "%s", output);
     snprintf(args, sizeof args, "train --data %s/d.csv --layers dense:2:softmax --loss "
              "categorical_crossentropy --optimizer sgd --class-weight auto --verbose 0 "
              "--save %s/d.clseq", dir, dir);
