@@ -51,8 +51,9 @@ static int decode(digits *g)
     for (size_t i = 0; i < d.rows * PIXELS; i++)
         d.x[i] /= 16.0f;
     g->n = d.rows;
-    g->x = d.x;
+    g->x = d.x; /* kept: the lesson owns them from here */
     g->y = d.y;
+    free(d.lines);
     return 1;
 }
 
