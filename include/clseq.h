@@ -202,9 +202,10 @@ typedef enum clseq_loss {
  *                    interpolation) over every output of the epoch.
  *   TOP_K            "top_k_categorical_accuracy" (one-hot targets).
  *   SPARSE_TOP_K     "sparse_top_k_categorical_accuracy" (sparse targets).
- * Accuracies and errors are means of per-row values (weighted means with
- * sample weights); precision, recall and AUC are computed from the epoch's
- * weighted confusion counts, as Keras's stateful metrics. The metrics that
+ * Accuracies and errors are means of per-row values; precision, recall
+ * and AUC are computed from the epoch's confusion counts, as Keras's
+ * stateful metrics. Sample weights do not weigh them (Keras weights only
+ * weighted_metrics, which clseq does not have). The metrics that
  * compare each output with its target (binary_accuracy, precision, recall,
  * auc, top_k) need targets as wide as the outputs, sparse_top_k sparse
  * categorical cross-entropy; clseq_compile refuses other pairings. */
