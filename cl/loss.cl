@@ -235,32 +235,31 @@ inline void kahan_add(__global float *acc, __global float *comp, const float v)
     *acc = t;
 }
 
-/* Adds rows x cols outputs P with targets Y (weighted by W[r] if weighted)
- * to AUC's histogram acc: acc[b] the positives' weight in bucket b,
- * acc[AUC_THRESHOLDS + b] the negatives', their Kahan compensations in the
+/* Adds rows x cols outputs P with targets Y to AUC's histogram acc: acc[b]
+ * the positives' count in bucket b, acc[AUC_THRESHOLDS + b] the
+ * negatives' (unweighted, as Keras's compile metrics), their Kahan
+ * compensations in the
  * next 2 * AUC_THRESHOLDS floats. Work-item lid of size adds the outputs
  * whose bucket is lid modulo size, in row order, so each bucket has one
  * writer and its sum one order: no atomics, the same result every run. */
 inline void auc_accumulate(__global const float *P, __global const float *Y, const int rows,
-                           const int cols, const int weighted, __global const float *W,
-                           __global float *acc, const int lid, const int size)
+                           const int cols, __global float *acc, const int lid, const int size)
 {
     for (int i = 0; i < rows * cols; i++) {
         const int b = auc_bucket(P[i]);
         if (b % size != lid)
             continue;
         const int at = (Y[i] != 0.0f ? 0 : AUC_THRESHOLDS) + b;
-        kahan_add(acc + at, acc + 2 * AUC_THRESHOLDS + at, weighted ? W[i / cols] : 1.0f);
+        kahan_add(acc + at, acc + 2 * AUC_THRESHOLDS + at, 1.0f);
     }
 }
 
 /* AUC's histogram of a batch added into acc + acc_off (auc_accumulate);
  * one work-item per bucket. */
 __kernel void auc_buckets(__global const float *P, __global const float *Y, const int rows,
-                          const int cols, const int weighted, __global const float *W,
-                          __global float *acc, const int acc_off)
+                          const int cols, __global float *acc, const int acc_off)
 {
     const int b = get_global_id(0);
     if (b < AUC_THRESHOLDS)
-        auc_accumulate(P, Y, rows, cols, weighted, W, acc + acc_off, b, AUC_THRESHOLDS);
+        auc_accumulate(P, Y, rows, cols, acc + acc_off, b, AUC_THRESHOLDS);
 }

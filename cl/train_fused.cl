@@ -176,8 +176,8 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
             }
         }
         if (auc_off >= 0)
-            auc_accumulate(scratch + last[FL_OUT], target, rows, units, 0, target,
-                           totals + auc_off, lid, size);
+            auc_accumulate(scratch + last[FL_OUT], target, rows, units, totals + auc_off, lid,
+                           size);
         SYNC();
         int cur = 0;
         for (int l = layers - 1; l >= 0; l--) {

@@ -236,7 +236,7 @@ clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_
     if (s == CLSEQ_OK)
         s = clseq_op_sum_columns(m->dev, m->work.stats, rows, STATS_PER_ROW, totals, 0, 1);
     if (s == CLSEQ_OK && (m->metrics & CLSEQ_METRIC_AUC))
-        s = clseq_op_auc_buckets(m->dev, out, m->work.target, rows, width, NULL, totals,
+        s = clseq_op_auc_buckets(m->dev, out, m->work.target, rows, width, totals,
                                  CLSEQ_SUMS_AUC); /* unweighted, as Keras's compile metrics */
     return s;
 }

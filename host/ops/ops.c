@@ -371,13 +371,10 @@ clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Z, cl_mem Y,
 }
 
 clseq_status clseq_op_auc_buckets(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
-                                  cl_mem W, cl_mem acc, int acc_off)
+                                  cl_mem acc, int acc_off)
 {
-    int weighted = W != NULL;
-    cl_mem weight_buf = weighted ? W : P; /* never read when weighted is 0 */
-    const clseq_arg args[] = {CLSEQ_ARG(P),        CLSEQ_ARG(Y),          CLSEQ_ARG(rows),
-                              CLSEQ_ARG(cols),     CLSEQ_ARG(weighted),   CLSEQ_ARG(weight_buf),
-                              CLSEQ_ARG(acc),      CLSEQ_ARG(acc_off)};
+    const clseq_arg args[] = {CLSEQ_ARG(P),    CLSEQ_ARG(Y),   CLSEQ_ARG(rows),
+                              CLSEQ_ARG(cols), CLSEQ_ARG(acc), CLSEQ_ARG(acc_off)};
     return clseq_run_1d(dev, K_AUC_BUCKETS, (size_t)AUC_THRESHOLDS, args,
                         CLSEQ_ARG_COUNT(args));
 }

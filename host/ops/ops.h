@@ -117,10 +117,10 @@ clseq_status clseq_op_loss_rows(clseq_device *dev, cl_mem P, cl_mem Z, cl_mem Y,
                                 int cols, clseq_loss loss, const clseq_metric_args *metric,
                                 float grad_scale, cl_mem D, cl_mem stats, cl_mem W);
 /* AUC's confusion histogram of rows x cols outputs P against targets Y
- * (weighted by W[r] unless W is NULL) added into acc from acc_off
- * (4 * AUC_THRESHOLDS floats: positives, negatives, their compensations). */
+ * added into acc from acc_off (4 * AUC_THRESHOLDS floats: positives,
+ * negatives, their compensations). */
 clseq_status clseq_op_auc_buckets(clseq_device *dev, cl_mem P, cl_mem Y, int rows, int cols,
-                                  cl_mem W, cl_mem acc, int acc_off);
+                                  cl_mem acc, int acc_off);
 
 clseq_status clseq_op_sgd(clseq_device *dev, cl_mem W, cl_mem G, cl_mem M, int n, float lr,
                           float momentum, int nesterov);
