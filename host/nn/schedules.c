@@ -7,28 +7,32 @@
 
 #include "nn/model.h"
 
-clseq_lr_schedule clseq_exponential_decay(float initial_learning_rate, long long decay_steps,
-                                          float decay_rate, int staircase)
+/* A schedule of kind with every field zero and no warm-up. */
+static clseq_lr_schedule blank(clseq_schedule_kind kind)
 {
     clseq_lr_schedule s;
     memset(&s, 0, sizeof s);
-    s.kind = CLSEQ_SCHEDULE_EXPONENTIAL;
+    s.kind = kind;
+    s.warmup_target = NAN;
+    return s;
+}
+
+clseq_lr_schedule clseq_exponential_decay(float initial_learning_rate, long long decay_steps,
+                                          float decay_rate, int staircase)
+{
+    clseq_lr_schedule s = blank(CLSEQ_SCHEDULE_EXPONENTIAL);
     s.initial_learning_rate = initial_learning_rate;
     s.decay_steps = decay_steps;
     s.decay_rate = decay_rate;
     s.staircase = staircase;
-    s.warmup_target = NAN;
     return s;
 }
 
 clseq_lr_schedule clseq_piecewise_constant_decay(int count, const long long *boundaries,
                                                  const float *values)
 {
-    clseq_lr_schedule s;
-    memset(&s, 0, sizeof s);
-    s.kind = CLSEQ_SCHEDULE_PIECEWISE;
+    clseq_lr_schedule s = blank(CLSEQ_SCHEDULE_PIECEWISE);
     s.count = count;
-    s.warmup_target = NAN;
     for (int i = 0; boundaries && values && i >= 0 && i < count &&
                     i < CLSEQ_SCHEDULE_MAX_BOUNDARIES; i++) {
         s.boundaries[i] = boundaries[i];
@@ -42,9 +46,7 @@ clseq_lr_schedule clseq_piecewise_constant_decay(int count, const long long *bou
 clseq_lr_schedule clseq_cosine_decay(float initial_learning_rate, long long decay_steps,
                                      float alpha, float warmup_target, long long warmup_steps)
 {
-    clseq_lr_schedule s;
-    memset(&s, 0, sizeof s);
-    s.kind = CLSEQ_SCHEDULE_COSINE;
+    clseq_lr_schedule s = blank(CLSEQ_SCHEDULE_COSINE);
     s.initial_learning_rate = initial_learning_rate;
     s.decay_steps = decay_steps;
     s.alpha = alpha;
@@ -55,12 +57,9 @@ clseq_lr_schedule clseq_cosine_decay(float initial_learning_rate, long long deca
 
 clseq_lr_schedule clseq_lr_function_schedule(clseq_lr_function function, void *user_data)
 {
-    clseq_lr_schedule s;
-    memset(&s, 0, sizeof s);
-    s.kind = CLSEQ_SCHEDULE_FUNCTION;
+    clseq_lr_schedule s = blank(CLSEQ_SCHEDULE_FUNCTION);
     s.function = function;
     s.user_data = user_data;
-    s.warmup_target = NAN;
     return s;
 }
 
