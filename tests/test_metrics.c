@@ -74,13 +74,13 @@ static double divide_no_nan(double a, double b)
     return b == 0 ? 0 : a / b;
 }
 
-/* keras.metrics.AUC() over flattened outputs p (n values) with targets y
- * and weights w (per value): the buckets of
+/* keras.metrics.AUC() over flattened outputs p (n values) with targets y:
+ * the buckets of
  * _update_confusion_matrix_variables_optimized (ceil(clip(p) * 199) - 1 in
  * float32, at least 0: thresholds_with_epsilon), the reversed cumulative
  * sums for tp and fp at each threshold, fn and tn as the totals' rest, and
  * AUC.result's interpolation sum with divide_no_nan. */
-static double keras_auc(const float *p, const float *y, const double *w, int n)
+static double keras_auc(const float *p, const float *y, int n)
 {
     double pos[AUC_T] = {0}, neg[AUC_T] = {0};
     for (int i = 0; i < n; i++) {
@@ -88,9 +88,9 @@ static double keras_auc(const float *p, const float *y, const double *w, int n)
         int b = (int)(ceilf(v * (float)(AUC_T - 1)) - 1.0f);
         b = b < 0 ? 0 : b;
         if (y[i] != 0)
-            pos[b] += w[i];
+            pos[b] += 1;
         else
-            neg[b] += w[i];
+            neg[b] += 1;
     }
     double tp[AUC_T], fp[AUC_T], fn[AUC_T], tn[AUC_T], P = 0, Nn = 0;
     for (int b = 0; b < AUC_T; b++)
@@ -112,18 +112,17 @@ static double keras_auc(const float *p, const float *y, const double *w, int n)
 }
 
 /* Keras's values, in bit order, of WIDE_METRICS for rows of n x cols
- * predictions p, targets y and row weights w (NULL: 1). */
-static void reference(const float *p, const float *y, const float *w, int n, int cols,
-                      float threshold, int k, double out[8])
+ * predictions p and targets y (unweighted: sample weights never weigh the
+ * compile metrics). */
+static void reference(const float *p, const float *y, int n, int cols, float threshold, int k,
+                      double out[8])
 {
-    double sw = 0, acc = 0, mse = 0, mae = 0, bin = 0, topk = 0, tp = 0, fp = 0, fn = 0;
-    double *flat_w = malloc((size_t)n * cols * sizeof *flat_w);
+    double acc = 0, mse = 0, mae = 0, bin = 0, topk = 0, tp = 0, fp = 0, fn = 0;
     for (int r = 0; r < n; r++) {
         const float *pr = p + r * cols, *yr = y + r * cols;
-        double wr = w ? w[r] : 1.0, se = 0, ae = 0, hits = 0;
-        sw += wr;
+        double se = 0, ae = 0, hits = 0;
         /* categorical_accuracy: arg-maxes equal */
-        acc += wr * (argmax(pr, cols) == argmax(yr, cols));
+        acc += argmax(pr, cols) == argmax(yr, cols);
         int label = argmax(yr, cols), rank = 1;
         for (int c = 0; c < cols; c++) {
             double d = (double)pr[c] - yr[c];
@@ -131,26 +130,24 @@ static void reference(const float *p, const float *y, const float *w, int n, int
             ae += fabs(d);
             hits += (pr[c] > threshold ? 1.0 : 0.0) == yr[c]; /* binary_accuracy */
             int pos = yr[c] != 0, pred = pr[c] > threshold;  /* cast to bool, > threshold */
-            tp += wr * (pos && pred);
-            fp += wr * (!pos && pred);
-            fn += wr * (pos && !pred);
+            tp += pos && pred;
+            fp += !pos && pred;
+            fn += pos && !pred;
             rank += pr[c] > pr[label]; /* in_top_k: 1 + the values strictly above */
-            flat_w[r * cols + c] = wr;
         }
-        mse += wr * se / cols;
-        mae += wr * ae / cols;
-        bin += wr * hits / cols;
-        topk += wr * (rank <= k);
+        mse += se / cols;
+        mae += ae / cols;
+        bin += hits / cols;
+        topk += rank <= k;
     }
-    out[0] = divide_no_nan(acc, sw);
-    out[1] = divide_no_nan(mse, sw);
-    out[2] = divide_no_nan(mae, sw);
-    out[3] = divide_no_nan(bin, sw);
+    out[0] = acc / n;
+    out[1] = mse / n;
+    out[2] = mae / n;
+    out[3] = bin / n;
     out[4] = divide_no_nan(tp, tp + fp);
     out[5] = divide_no_nan(tp, tp + fn);
-    out[6] = keras_auc(p, y, flat_w, n * cols);
-    out[7] = divide_no_nan(topk, sw);
-    free(flat_w);
+    out[6] = keras_auc(p, y, n * cols);
+    out[7] = topk / n;
 }
 
 static const char *const names[8] = {"accuracy",  "mse",    "mae", "binary_accuracy",
@@ -193,7 +190,7 @@ START_TEST(evaluate_matches_keras_formulas)
         double want[8];
         char what[64];
         ck_assert_clseq_ok(clseq_evaluate(m, p, y, N, &loss, got));
-        reference(p, y, NULL, N, C, mo.threshold, mo.k, want);
+        reference(p, y, N, C, mo.threshold, mo.k, want);
         snprintf(what, sizeof what, "threshold %g, k %d", (double)mo.threshold, mo.k);
         compare(what, got, want);
         /* sample weights weigh the loss only: Keras's compile metrics get
@@ -230,7 +227,7 @@ START_TEST(auc_edge_cases)
         float loss, got[8];
         double want[8];
         ck_assert_clseq_ok(clseq_evaluate(m, p, y, N, &loss, got));
-        reference(p, y, NULL, N, C, 0.5f, 5, want);
+        reference(p, y, N, C, 0.5f, 5, want);
         char what[32];
         snprintf(what, sizeof what, "AUC case %d", cas);
         compare(what, got, want);
@@ -332,7 +329,7 @@ START_TEST(fit_paths_report_the_same_metrics)
     static float p[N * C], y[N * C];
     hand_made(p, y);
     double want[8];
-    reference(p, y, NULL, N, C, 0.5f, 5, want);
+    reference(p, y, N, C, 0.5f, 5, want);
     for (int fused = 0; fused <= 1; fused++) {
         clseq_ctx *ctx = test_ctx_with_fused(fused);
         clseq_model *m = identity_model(ctx, C, WIDE_METRICS, NULL);
