@@ -134,10 +134,10 @@ static clseq_status early_stopping_epoch(clseq_callbacks *cb, clseq_model *m, in
     if (epoch < e->start_from_epoch)
         return CLSEQ_OK;
     clseq_status s = CLSEQ_OK;
-    if (e->restore_best_weights && !cb->best_weights.taken)
-        s = clseq_snapshot_take(m, &cb->best_weights, "EarlyStopping's best weights");
+    /* Keras also copies the weights when it has none yet, but that epoch
+     * is always an improvement (no best yet) and copies them below */
     cb->stop_wait++;
-    if (s == CLSEQ_OK && improves(mon, current, mon->has_best, mon->best)) {
+    if (improves(mon, current, mon->has_best, mon->best)) {
         mon->best = current;
         mon->has_best = 1;
         if (e->restore_best_weights)
@@ -146,7 +146,7 @@ static clseq_status early_stopping_epoch(clseq_callbacks *cb, clseq_model *m, in
             cb->stop_wait = 0;
         return s;
     }
-    if (s == CLSEQ_OK && cb->stop_wait >= e->patience && epoch > 0)
+    if (cb->stop_wait >= e->patience && epoch > 0)
         *stop = 1;
     return s;
 }
