@@ -635,6 +635,33 @@ CLSEQ_API clseq_status clseq_set_learning_rate(clseq_model *m, float learning_ra
  * stops with CLSEQ_E_NUMERIC and restores the last good weights. */
 CLSEQ_API clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
                                  const clseq_fit_options *opt, clseq_history **history);
+/* Rows handed out on request, for a data set larger than memory
+ * (clseq_csv_open reads a CSV file this way). read copies rows [first,
+ * first + count) into x (count x the model's input values) and y (count x
+ * the target width, as clseq_fit's y) and returns CLSEQ_OK, or a status
+ * that ends the fit with it (with the message read left in
+ * clseq_last_error, if it left one). It is called for any run of rows, in
+ * any order, more than once. */
+typedef struct clseq_source {
+    size_t rows;
+    clseq_status (*read)(void *user, size_t first, size_t count, float *x, float *y);
+    void *user;
+} clseq_source;
+
+/* clseq_fit over a source: the rows go up a block at a time, the next
+ * read while the device trains on the current one, so neither host nor
+ * device memory grows with the rows (two blocks, at most 64 MiB on the
+ * host). Validation rows come from val, or with validation_split from
+ * train's last rows; val may be NULL. Each block is checked as clseq_fit
+ * checks x and y. Shuffling permutes the order of the blocks (the last,
+ * partial one stays last) and the rows within each: with every row at
+ * hand clseq_fit (and Keras) permute them all, which a source larger than
+ * memory cannot afford. class_weight is taken; sample_weight, val_x,
+ * val_y and val_n are not. Results depend on the block size, which
+ * follows the device's memory (clseq_ctx_options.data_bytes). */
+CLSEQ_API clseq_status clseq_fit_source(clseq_model *m, const clseq_source *train,
+                                        const clseq_source *val, const clseq_fit_options *opt,
+                                        clseq_history **history);
 /* Mean loss over the n rows into *loss, and one value per requested metric,
  * in bit order, into metric_values (which may be NULL if none; at most
  * CLSEQ_METRIC_COUNT values). */
@@ -790,6 +817,34 @@ CLSEQ_API clseq_status clseq_csv_parse(const char *text, size_t len, const char 
                                        clseq_dataset *out);
 /* Frees a dataset's arrays and zeroes it. */
 CLSEQ_API void clseq_dataset_free(clseq_dataset *d);
+/* A CSV file read a block of rows at a time, for data larger than memory
+ * (clseq_fit_source; `clseq train --stream`). Opening reads the file once:
+ * it checks every row as clseq_csv_read does, counts them, and keeps the
+ * byte offset of every CLSEQ_CSV_INDEX_ROWS-th row, so a read seeks to
+ * the nearest one: 16 bytes of memory per 1024 rows, nothing else that
+ * grows with the file. */
+typedef struct clseq_csv_file clseq_csv_file;
+enum { CLSEQ_CSV_INDEX_ROWS = 1024 };
+
+/* What the opening pass found. */
+typedef struct clseq_csv_summary {
+    size_t rows;
+    int features;
+    float target_min, target_max;          /* the smallest and largest target */
+    size_t target_min_line, target_max_line; /* the 1-based lines they are on */
+    size_t fraction_line;  /* the first line whose target is not a whole
+                              number; 0 if every target is one */
+} clseq_csv_summary;
+
+CLSEQ_API clseq_status clseq_csv_open(const char *path, clseq_csv_file **out);
+CLSEQ_API clseq_status clseq_csv_summarize(const clseq_csv_file *f, clseq_csv_summary *out);
+/* Rows [first, first + count) into x (count x features) and y (count
+ * targets). A file that changed since it was opened (size or modification
+ * time) is CLSEQ_E_IO rather than rows that were never checked. */
+CLSEQ_API clseq_status clseq_csv_read_rows(clseq_csv_file *f, size_t first, size_t count,
+                                           float *x, float *y);
+/* Closes the file (NULL is fine). */
+CLSEQ_API void clseq_csv_close(clseq_csv_file *f);
 /* Writes rows x cols values (and y as a last column if not NULL) with an
  * optional header of cols (+1) names; written to a temporary file and renamed. */
 CLSEQ_API clseq_status clseq_csv_write(const char *path, const float *x, size_t rows, int cols,

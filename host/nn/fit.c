@@ -2,8 +2,8 @@
  * gradients and optimizer state stay in device buffers for the whole fit;
  * each epoch uploads one permutation, enqueues every batch without waiting,
  * and reads the loss and metric sums back once. A data set larger than the
- * device's share for data is streamed instead: the host gathers each block
- * of rows in the epoch's order and writes it to a device block buffer. */
+ * device's share for data, or read from a source, is streamed instead, a
+ * block at a time (fit_blocks.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "nn/callbacks.h"
+#include "nn/fit_data.h"
 #include "nn/fused.h"
 #include "nn/history.h"
 #include "nn/infer.h"
@@ -26,27 +27,6 @@ enum {
     STATE_SUM = CLSEQ_SUMS_FLOATS + 1,
     TOTALS = CLSEQ_SUMS_FLOATS + 2
 };
-
-/* The training and validation rows: on the device for the whole fit
- * (resident), or streamed a block at a time. */
-typedef struct fit_data {
-    cl_mem x, y;     /* every training row, or (streamed) one block of them */
-    cl_mem val_x, val_y; /* the validation rows (resident only) */
-    const float *val_hx, *val_hy; /* streamed: the validation rows on the host */
-    cl_mem w;        /* the rows' sample weights (as x), or NULL */
-    float *host_w;   /* every training row's weight on the host, or NULL */
-    size_t n, val_n;
-    cl_mem perm;     /* resident: n ints, this epoch's row order; streamed:
-                        block_rows ints 0, 1, ...: a staged block is in order */
-    int *host_perm;  /* the epoch's order */
-    cl_mem totals;   /* this epoch's sums (TOTALS floats) */
-    clseq_snapshot backup; /* the weights at the start of the epoch */
-    size_t here;     /* rows in x and y now: n, or the staged block's */
-    int streamed;
-    const float *hx, *hy; /* streamed: the caller's training rows */
-    size_t block_rows; /* streamed: rows per block, a multiple of the batch */
-    float *stage;    /* streamed: a block gathered in the epoch's order */
-} fit_data;
 
 clseq_fit_options clseq_fit_defaults(void)
 {
@@ -105,6 +85,7 @@ static clseq_status check_fit_args(const clseq_model *m, const float *x, const f
 
 static void release_data(fit_data *d)
 {
+    clseq_fit_blocks_release(d);
     clseq_buffer_release(&d->x);
     clseq_buffer_release(&d->y);
     clseq_buffer_release(&d->val_x);
@@ -115,7 +96,6 @@ static void release_data(fit_data *d)
     clseq_buffer_release(&d->totals);
     clseq_snapshot_release(&d->backup);
     free(d->host_perm);
-    free(d->stage);
 }
 
 /* Keras splits at int(n * (1 - validation_split)) with the split as the
@@ -139,66 +119,44 @@ static size_t data_budget(const clseq_model *m)
     return held < budget ? (size_t)((budget - held) / 2) : 0;
 }
 
-/* Device buffers for a block of block_rows rows (streamed), and the order
- * 0, 1, ... that a staged block is in. */
-static clseq_status make_blocks(clseq_model *m, fit_data *d, int batch, size_t row_bytes,
-                                size_t budget)
+/* Keras's validation_split holds out the last of n rows, before any
+ * shuffle: d->n rows to train on, d->val_n (the split's, or given ones)
+ * to validate on. */
+static clseq_status split_rows(size_t n, size_t val_n, const clseq_fit_options *o, fit_data *d)
 {
-    int width = clseq_model_target_width(m);
-    size_t fit_rows = budget / row_bytes;
-    size_t whole = (d->n + (size_t)batch - 1) / (size_t)batch * (size_t)batch;
-    d->block_rows = fit_rows < (size_t)batch ? (size_t)batch : fit_rows / batch * batch;
-    if (d->block_rows > whole)
-        d->block_rows = whole;
-    size_t floats = d->block_rows * (size_t)(m->input_dim + width + (d->host_w ? 1 : 0));
-    d->stage = malloc(floats * sizeof *d->stage);
-    int *order = malloc(d->block_rows * sizeof *order);
-    clseq_status s = CLSEQ_OK;
-    if (!d->stage || !order)
-        s = clseq_fail(CLSEQ_E_NOMEM, "clseq_fit: out of host memory for a block of %zu rows",
-                       d->block_rows);
-    for (size_t i = 0; order && i < d->block_rows; i++)
-        order[i] = (int)i;
-    if (s == CLSEQ_OK)
-        s = clseq_buffer_create_named(m->dev, d->block_rows * (size_t)m->input_dim * sizeof(float),
-                                      "a block of training rows", &d->x);
-    if (s == CLSEQ_OK)
-        s = clseq_buffer_create_named(m->dev, d->block_rows * (size_t)width * sizeof(float),
-                                      "a block of training targets", &d->y);
-    if (s == CLSEQ_OK && d->host_w)
-        s = clseq_buffer_create_named(m->dev, d->block_rows * sizeof(float),
-                                      "a block of sample weights", &d->w);
-    if (s == CLSEQ_OK)
-        s = clseq_buffer_create(m->dev, d->block_rows * sizeof(int), &d->perm);
-    if (s == CLSEQ_OK)
-        s = clseq_buffer_write(m->dev, d->perm, 0, d->block_rows * sizeof(int), order);
-    free(order);
-    return s;
-}
-
-/* Keras's validation_split holds out the last rows, before any shuffle. */
-static clseq_status upload_data(clseq_model *m, const float *x, const float *y, size_t n,
-                                const clseq_fit_options *o, fit_data *d)
-{
-    int width = clseq_model_target_width(m);
-    const float *vx = o->val_x, *vy = o->val_y;
     d->n = n;
-    d->val_n = o->val_n;
-    if (o->val_n == 0 && o->validation_split > 0.0f) {
+    d->val_n = val_n;
+    if (val_n == 0 && o->validation_split > 0.0f) {
         d->n = train_rows_after_split(n, o->validation_split);
         d->val_n = n - d->n;
-        vx = x + d->n * (size_t)m->input_dim;
-        vy = y + d->n * (size_t)width;
         if (d->n == 0 || d->val_n == 0)
             return clseq_fail(CLSEQ_E_ARG,
                               "clseq_fit: validation_split %g of %zu rows leaves %zu to train on "
                               "and %zu to validate",
                               (double)o->validation_split, n, d->n, d->val_n);
     }
+    return CLSEQ_OK;
+}
+
+/* A training row's device bytes: features, targets, weight, order. */
+static size_t train_row_bytes(const clseq_model *m, int weighted)
+{
+    return (size_t)(m->input_dim + clseq_model_target_width(m) + weighted + 1) * sizeof(float);
+}
+
+static clseq_status upload_data(clseq_model *m, const float *x, const float *y, size_t n,
+                                const clseq_fit_options *o, fit_data *d)
+{
+    int width = clseq_model_target_width(m);
+    clseq_status s = split_rows(n, o->val_n, o, d);
+    if (s != CLSEQ_OK)
+        return s;
+    const float *vx = o->val_n ? o->val_x : x + d->n * (size_t)m->input_dim;
+    const float *vy = o->val_n ? o->val_y : y + d->n * (size_t)width;
     clseq_device *dev = m->dev;
     /* weights of the training rows only: the split keeps the first d->n */
-    clseq_status s = clseq_row_weights(m, y, d->n, o->sample_weight, o->class_weight,
-                                       o->class_weight_count, "clseq_fit", &d->host_w);
+    s = clseq_row_weights(m, y, d->n, o->sample_weight, o->class_weight, o->class_weight_count,
+                          "clseq_fit", &d->host_w);
     if (s != CLSEQ_OK)
         return s;
     d->host_perm = malloc(d->n * sizeof *d->host_perm);
@@ -208,7 +166,7 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
         d->host_perm[i] = (int)i;
     if ((s = clseq_buffer_create(dev, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
         return s;
-    size_t row_bytes = (size_t)(m->input_dim + width + (d->host_w ? 1 : 0) + 1) * sizeof(float);
+    size_t row_bytes = train_row_bytes(m, d->host_w != NULL);
     size_t val_bytes = (size_t)(m->input_dim + width) * sizeof(float);
     size_t budget = data_budget(m);
     d->streamed = d->n > budget / row_bytes || d->val_n > (budget - d->n * row_bytes) / val_bytes;
@@ -217,7 +175,7 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
         d->hy = y;
         d->val_hx = vx;
         d->val_hy = vy;
-        return make_blocks(m, d, o->batch_size, row_bytes, budget);
+        return clseq_fit_blocks_make(m, d, o->batch_size, row_bytes, budget);
     }
     d->here = d->n;
     if ((s = clseq_upload_rows(dev, x, d->n, m->input_dim, &d->x)) != CLSEQ_OK ||
@@ -231,27 +189,24 @@ static clseq_status upload_data(clseq_model *m, const float *x, const float *y, 
     return clseq_buffer_create(dev, d->n * sizeof(int), &d->perm);
 }
 
-/* Streamed: rows [first, first + rows) of the epoch's order, gathered on
- * the host and written to the block buffers (the write waits for the work
- * before it, which read the previous block). */
-static clseq_status stage_block(clseq_model *m, fit_data *d, size_t first, size_t rows)
+/* A source's rows are always streamed; validation rows come from val, or
+ * (validation_split) from the training source's last rows. */
+static clseq_status source_data(clseq_model *m, const clseq_source *train,
+                                const clseq_source *val, const clseq_fit_options *o, fit_data *d)
 {
-    int in = m->input_dim, width = clseq_model_target_width(m);
-    float *sx = d->stage, *sy = sx + rows * (size_t)in, *sw = sy + rows * (size_t)width;
-    for (size_t r = 0; r < rows; r++) {
-        size_t from = (size_t)d->host_perm[first + r];
-        memcpy(sx + r * (size_t)in, d->hx + from * (size_t)in, (size_t)in * sizeof(float));
-        memcpy(sy + r * (size_t)width, d->hy + from * (size_t)width, (size_t)width * sizeof(float));
-        if (d->host_w)
-            sw[r] = d->host_w[from];
-    }
-    clseq_status s = clseq_buffer_write(m->dev, d->x, 0, rows * (size_t)in * sizeof(float), sx);
-    if (s == CLSEQ_OK)
-        s = clseq_buffer_write(m->dev, d->y, 0, rows * (size_t)width * sizeof(float), sy);
-    if (s == CLSEQ_OK && d->host_w)
-        s = clseq_buffer_write(m->dev, d->w, 0, rows * sizeof(float), sw);
-    d->here = rows;
-    return s;
+    clseq_status s = split_rows(train->rows, val ? val->rows : 0, o, d);
+    if (s != CLSEQ_OK)
+        return s;
+    d->src = train;
+    d->val_src = val ? val : train;
+    d->val_first = val ? 0 : d->n;
+    d->class_weight = o->class_weight;
+    d->class_weight_count = o->class_weight_count;
+    d->streamed = 1;
+    if ((s = clseq_buffer_create(m->dev, TOTALS * sizeof(float), &d->totals)) != CLSEQ_OK)
+        return s;
+    return clseq_fit_blocks_make(m, d, o->batch_size, train_row_bytes(m, o->class_weight != NULL),
+                                 data_budget(m));
 }
 
 /* One batch: gather, forward, loss, backward, update. */
@@ -362,8 +317,8 @@ static clseq_status draw_marks(clseq_model *m, const fit_data *d, marks *k, int 
  * steps go in up to MARKS parts, each followed by a read of the running
  * sums (the fused kernel then runs a part per launch), and the bar is
  * redrawn with the running loss and metrics as the device reaches each.
- * Streamed, each block is staged before its steps, and a part never
- * crosses a block. */
+ * Streamed, a part never crosses a block, and the next block is staged
+ * once the current one's steps are queued. */
 static clseq_status train_steps(clseq_model *m, fit_data *d, int batch, int fused,
                                 const clseq_history *h, clseq_progress *progress)
 {
@@ -373,17 +328,13 @@ static clseq_status train_steps(clseq_model *m, fit_data *d, int batch, int fuse
     int steps = (int)((d->n + (size_t)batch - 1) / (size_t)batch);
     int block_steps = d->streamed ? (int)(d->block_rows / (size_t)batch) : steps;
     int every = k.slots ? (steps + MARKS - 1) / MARKS : steps;
-    clseq_status s = CLSEQ_OK;
+    clseq_status s = d->streamed ? clseq_fit_blocks_epoch(m, d) : CLSEQ_OK;
     for (int first = 0; first < steps && s == CLSEQ_OK;) {
-        int block_first = first - first % block_steps;
+        int block = first / block_steps;
+        int block_first = block * block_steps;
         int block_last = block_first + block_steps < steps ? block_first + block_steps : steps;
-        if (d->streamed && first == block_first) {
-            size_t row = (size_t)first * (size_t)batch;
-            size_t rows = (size_t)block_last * (size_t)batch < d->n
-                              ? (size_t)block_last * (size_t)batch - row
-                              : d->n - row;
-            s = stage_block(m, d, row, rows);
-        }
+        if (d->streamed && first == block_first)
+            s = clseq_fit_block_begin(m, d, block);
         int last = first + every < block_last ? first + every : block_last;
         /* steps counted from the start of the rows on the device */
         int from = first - block_first, to = last - block_first;
@@ -391,6 +342,9 @@ static clseq_status train_steps(clseq_model *m, fit_data *d, int batch, int fuse
             s = fused ? clseq_fused_steps(m, d->x, d->y, d->perm, d->here, batch, from, to,
                                           d->totals)
                       : layer_steps(m, d, batch, from, to);
+        /* the next block is read while the device trains on this one */
+        if (s == CLSEQ_OK && d->streamed && last == block_last)
+            s = clseq_fit_block_prefetch(m, d, block + 1);
         if (s == CLSEQ_OK)
             s = mark(m, d, &k, last);
         if (s == CLSEQ_OK)
@@ -415,7 +369,7 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     clseq_device *dev = m->dev;
     float sums[TOTALS];
     clseq_pass_sums totals;
-    if (o->shuffle)
+    if (o->shuffle && d->host_perm)
         clseq_rng_shuffle(&m->shuffle_rng, d->host_perm, d->n);
     /* resident: the order goes to the device; streamed: the host gathers
      * each block in it */
@@ -445,7 +399,8 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
     *count = clseq_totals_to_values(m, &totals, d->n, values);
     if (d->val_n > 0) {
-        clseq_rows val = {d->val_x, d->val_y, NULL, d->val_hx, d->val_hy, NULL};
+        clseq_rows val = {.x = d->val_x, .y = d->val_y, .hx = d->val_hx, .hy = d->val_hy,
+                          .src = d->val_src, .src_first = d->val_first};
         if ((s = clseq_pass_totals(m, &val, d->val_n, &totals)) != CLSEQ_OK)
             return s;
         *count += clseq_totals_to_values(m, &totals, d->val_n, values + *count);
@@ -470,24 +425,16 @@ static clseq_status restore_backup(clseq_model *m, fit_data *d, int epoch, float
                       epoch + 1, (double)loss, isfinite(param_sum) ? "finite" : "not finite");
 }
 
-clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
-                       const clseq_fit_options *opt, clseq_history **history)
+/* The epochs over the rows in d, which s says were set up (or not), then
+ * d released. */
+static clseq_status train_epochs(clseq_model *m, fit_data *d_rows, const clseq_fit_options *opt,
+                                 clseq_history **history, clseq_status s)
 {
-    if (history)
-        *history = NULL;
-    clseq_status s = check_fit_args(m, x, y, n, opt);
-    if (s != CLSEQ_OK)
-        return s;
-    if (m->in_fit)
-        return clseq_model_check_idle(m, "clseq_fit");
-    fit_data d;
-    memset(&d, 0, sizeof d);
+    fit_data d = *d_rows;
     clseq_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     clseq_history *h = NULL;
-    m->regularized = clseq_model_regularized(m);
-    if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
-        (s = upload_data(m, x, y, n, opt, &d)) != CLSEQ_OK)
+    if (s != CLSEQ_OK)
         goto done;
     int work_rows = opt->batch_size < (int)d.n ? opt->batch_size : (int)d.n;
     if (d.val_n > (size_t)work_rows)
@@ -547,4 +494,78 @@ done:;
     else
         clseq_history_free(h);
     return s;
+}
+
+/* What both fits do before their rows are set up. */
+static clseq_status fit_begin(clseq_model *m, const clseq_fit_options *opt, fit_data *d)
+{
+    memset(d, 0, sizeof *d);
+    d->shuffle = opt->shuffle;
+    m->regularized = clseq_model_regularized(m);
+    return clseq_model_sync_device(m);
+}
+
+clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
+                       const clseq_fit_options *opt, clseq_history **history)
+{
+    if (history)
+        *history = NULL;
+    clseq_status s = check_fit_args(m, x, y, n, opt);
+    if (s != CLSEQ_OK)
+        return s;
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "clseq_fit");
+    fit_data d;
+    if ((s = fit_begin(m, opt, &d)) == CLSEQ_OK)
+        s = upload_data(m, x, y, n, opt, &d);
+    return train_epochs(m, &d, opt, history, s);
+}
+
+static clseq_status check_source(const clseq_source *src, const char *which)
+{
+    if (!src->read)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit_source: %s's read function is NULL", which);
+    if (src->rows == 0 || src->rows > (size_t)INT32_MAX)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit_source: %s holds %zu rows; it needs 1 to 2^31",
+                          which, src->rows);
+    return CLSEQ_OK;
+}
+
+static clseq_status check_source_args(const clseq_model *m, const clseq_source *train,
+                                      const clseq_source *val, const clseq_fit_options *o)
+{
+    if (!m || !train || !o)
+        return clseq_fail(CLSEQ_E_ARG, "clseq_fit_source: model, train and options must not "
+                          "be NULL");
+    if (!m->compiled)
+        return clseq_fail(CLSEQ_E_STATE, "clseq_fit_source: compile the model first");
+    clseq_status s = check_options(o);
+    if (s == CLSEQ_OK)
+        s = check_source(train, "train");
+    if (s == CLSEQ_OK && val)
+        s = check_source(val, "val");
+    if (s == CLSEQ_OK && (o->val_n || o->val_x || o->val_y))
+        s = clseq_fail(CLSEQ_E_ARG, "clseq_fit_source: validation rows come from the val source "
+                       "or validation_split, not val_x, val_y and val_n");
+    /* a weight per row would be an array as long as the data */
+    if (s == CLSEQ_OK && o->sample_weight)
+        s = clseq_fail(CLSEQ_E_ARG, "clseq_fit_source: sample_weight is not taken; class_weight "
+                       "is");
+    return s;
+}
+
+clseq_status clseq_fit_source(clseq_model *m, const clseq_source *train, const clseq_source *val,
+                              const clseq_fit_options *opt, clseq_history **history)
+{
+    if (history)
+        *history = NULL;
+    clseq_status s = check_source_args(m, train, val, opt);
+    if (s != CLSEQ_OK)
+        return s;
+    if (m->in_fit)
+        return clseq_model_check_idle(m, "clseq_fit_source");
+    fit_data d;
+    if ((s = fit_begin(m, opt, &d)) == CLSEQ_OK)
+        s = source_data(m, train, val, opt, &d);
+    return train_epochs(m, &d, opt, history, s);
 }

@@ -47,20 +47,57 @@ static clseq_status take_rows(clseq_device *dev, cl_mem src, const float *host, 
     return copy_rows(dev, src, start, rows, cols, dst);
 }
 
+/* Rows [start, start + rows) of a source to the fronts of the workspace's
+ * input and target, through stage (a chunk's rows and targets), checked
+ * as clseq_evaluate checks arrays. */
+static clseq_status read_source_rows(clseq_model *m, const clseq_rows *src, size_t start,
+                                     int rows, float *stage)
+{
+    int in = m->input_dim, width = clseq_model_target_width(m);
+    float *x = stage, *y = stage + (size_t)rows * (size_t)in;
+    size_t first = src->src_first + start;
+    clseq_fail(CLSEQ_OK, "%s", "");
+    clseq_status s = src->src->read(src->src->user, first, (size_t)rows, x, y);
+    if (s != CLSEQ_OK && clseq_last_error()[0] == '\0')
+        clseq_fail(s, "the source's read failed (%s)", clseq_status_name(s));
+    if (s == CLSEQ_OK)
+        s = clseq_check_finite(x, (size_t)rows, in, "x");
+    if (s == CLSEQ_OK)
+        s = clseq_check_targets(m, y, (size_t)rows, "y");
+    if (s != CLSEQ_OK)
+        return clseq_fail_context(s, "validation source rows %zu..%zu: ", first,
+                                  first + (size_t)rows);
+    s = clseq_buffer_write(m->dev, m->work.input, 0, (size_t)rows * (size_t)in * sizeof(float), x);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_write(m->dev, m->work.target, 0,
+                               (size_t)rows * (size_t)width * sizeof(float), y);
+    return s;
+}
+
 clseq_status clseq_pass_totals(clseq_model *m, const clseq_rows *src, size_t n,
                                clseq_pass_sums *sums)
 {
     float acc_host[CLSEQ_SUMS_FLOATS];
     cl_mem acc = NULL;
     int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
-    clseq_status s = clseq_buffer_create(m->dev, sizeof acc_host, &acc);
+    float *stage = NULL;
+    clseq_status s = CLSEQ_OK;
+    if (src->src && !(stage = malloc((size_t)chunk * (size_t)(m->input_dim +
+                                                               clseq_model_target_width(m)) *
+                                     sizeof *stage)))
+        s = clseq_fail(CLSEQ_E_NOMEM, "out of host memory for %d validation rows", chunk);
+    if (s == CLSEQ_OK)
+        s = clseq_buffer_create(m->dev, sizeof acc_host, &acc);
     if (s == CLSEQ_OK)
         s = clseq_buffer_fill(m->dev, acc, 0, CLSEQ_SUMS_FLOATS, 0.0f);
     for (size_t start = 0; start < n && s == CLSEQ_OK; start += (size_t)chunk) {
         int rows = n - start < (size_t)chunk ? (int)(n - start) : chunk;
         int weighted = src->w || src->hw;
-        s = take_rows(m->dev, src->x, src->hx, start, rows, m->input_dim, m->work.input);
-        if (s == CLSEQ_OK)
+        if (src->src)
+            s = read_source_rows(m, src, start, rows, stage);
+        else
+            s = take_rows(m->dev, src->x, src->hx, start, rows, m->input_dim, m->work.input);
+        if (s == CLSEQ_OK && !src->src)
             s = take_rows(m->dev, src->y, src->hy, start, rows, clseq_model_target_width(m),
                           m->work.target);
         if (s == CLSEQ_OK && weighted)
@@ -78,6 +115,7 @@ clseq_status clseq_pass_totals(clseq_model *m, const clseq_rows *src, size_t n,
     if (s == CLSEQ_OK)
         clseq_pass_sums_read(acc_host, sums);
     clseq_buffer_release(&acc);
+    free(stage);
     return s;
 }
 
@@ -124,7 +162,7 @@ clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float
         return s;
     /* the rows go up a chunk at a time: a data set larger than the device
      * is evaluated as any other */
-    clseq_rows src = {NULL, NULL, NULL, x, y, weights};
+    clseq_rows src = {.hx = x, .hy = y, .hw = weights};
     clseq_pass_sums sums;
     float values[1 + CLSEQ_METRIC_COUNT];
     if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&

@@ -19,12 +19,15 @@ typedef struct clseq_pass_sums {
  * nn/train.h), with each sum's Kahan compensation taken off. */
 void clseq_pass_sums_read(const float *acc, clseq_pass_sums *out);
 /* Rows for a pass: on the device (x, y and w, w NULL for no weights), or
- * on the host (hx, hy, hw, hw NULL for no weights; x NULL), written chunk
- * by chunk into the workspace so no more than a chunk is ever on the
- * device. */
+ * on the host (hx, hy, hw, hw NULL for no weights; x NULL), or read from
+ * a source from its row src_first on (x and hx NULL; no weights), written
+ * chunk by chunk into the workspace so no more than a chunk is ever on
+ * the device. */
 typedef struct clseq_rows {
     cl_mem x, y, w;
     const float *hx, *hy, *hw;
+    const clseq_source *src;
+    size_t src_first;
 } clseq_rows;
 
 /* Sums of per-row loss and metrics over n rows of src into *sums, each row

@@ -156,6 +156,11 @@ void clseq_buffer_release(cl_mem *buf);
 /* Blocking host<->device copies of bytes at byte offset. */
 clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
                                 const void *src);
+/* The same without waiting: the write runs in queue order, *done (NULL
+ * when bytes is 0) completes when it has, and src must stay unchanged
+ * until then. */
+clseq_status clseq_buffer_write_async(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
+                                      const void *src, cl_event *done);
 clseq_status clseq_buffer_read(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
                                void *dst);
 /* Enqueues a copy of bytes from src to dst (no wait: the queue orders it). */
