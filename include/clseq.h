@@ -650,7 +650,7 @@ typedef struct clseq_source {
 
 /* clseq_fit over a source: the rows go up a block at a time, the next
  * read while the device trains on the current one, so neither host nor
- * device memory grows with the rows (two blocks, at most 64 MiB on the
+ * device memory grows with the rows (two blocks, at most 32 MiB on the
  * host). Validation rows come from val, or with validation_split from
  * train's last rows; val may be NULL. Each block is checked as clseq_fit
  * checks x and y. Shuffling permutes the order of the blocks (the last,

@@ -7,6 +7,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "train_callbacks.h"
+#include "train_data.h"
 
 static const char train_usage[] =
     "usage: clseq train --data FILE --layers SPEC --loss LOSS --optimizer NAME[:lr]\n"
@@ -46,6 +47,10 @@ static const char train_usage[] =
     "  optimizer, its state and its metrics unless --loss, --optimizer or --metrics\n"
     "  is given, which compiles it again (fresh optimizer state). --save MODEL.keras\n"
     "  writes a Keras 3 file.\n"
+    "  --stream reads --data (and --val) a block at a time, for files larger than\n"
+    "  memory (automatic for a file larger than half the free memory): one checking\n"
+    "  pass, then one pass per epoch; the shuffle then permutes blocks of rows and\n"
+    "  the rows within each block.\n"
     "  --no-shuffle keeps the rows in file order every epoch. --initial-epoch E0\n"
     "  runs epochs E0+1..E (Keras's initial_epoch), for going on with --model.\n"
     "  With --verbose 1 or 2 the model's summary is printed before training.\n"
@@ -260,7 +265,8 @@ int cmd_train(int argc, char **argv)
                          {"--metrics", 1, NULL},    {"--seed", 1, NULL},    {"--verbose", 1, NULL},
                          {"--device", 1, NULL},     {"--input-shape", 1, NULL},
                          {"--model", 1, NULL},      {"--initial-epoch", 1, NULL},
-                         {"--no-shuffle", 0, NULL}, TRAIN_CALLBACK_OPTIONS};
+                         {"--no-shuffle", 0, NULL}, {"--stream", 0, NULL},
+                         TRAIN_CALLBACK_OPTIONS};
     int n = (int)(sizeof opts / sizeof opts[0]);
     char usage[sizeof train_usage + 4096]; /* and the two usages it takes */
     snprintf(usage, sizeof usage, train_usage, train_callbacks_usage, train_schedule_usage);
@@ -307,19 +313,19 @@ int cmd_train(int argc, char **argv)
         return 2;
 
     int rc = 1;
-    clseq_dataset train = {0}, valid = {0};
+    train_data train = {0}, valid = {0};
     clseq_ctx *ctx = NULL;
     clseq_model *m = NULL;
-    float *y = NULL, *vy = NULL;
     clseq_fit_options fo = clseq_fit_defaults();
     const char *shape = cli_get(opts, n, "--input-shape");
     int rank = 1, dims[CLSEQ_MAX_RANK] = {0};
-    if (clseq_csv_read(data, &train) != CLSEQ_OK || (val && clseq_csv_read(val, &valid) != CLSEQ_OK)) {
-        rc = cli_fail("train");
+    int stream = cli_get(opts, n, "--stream") != NULL;
+    if (!train_data_open(data, stream, &train) ||
+        (val && !train_data_open(val, train.streamed ? 1 : -1, &valid)))
         goto done;
-    }
-    dims[0] = train.features;
-    if (shape && !parse_input_shape(shape, train.features, &rank, dims)) {
+    int features = train_data_features(&train);
+    dims[0] = features;
+    if (shape && !parse_input_shape(shape, features, &rank, dims)) {
         rc = 2;
         goto done;
     }
@@ -334,9 +340,9 @@ int cmd_train(int argc, char **argv)
             goto done;
         rc = 1;
         clseq_model_compile_settings(m, NULL, &loss, NULL);
-        if (train.features != clseq_model_input_dim(m)) {
+        if (features != clseq_model_input_dim(m)) {
             fprintf(stderr, "clseq train: %s has %d feature%s per row, but %s takes %d\n", data,
-                    train.features, plural(train.features), model_path, clseq_model_input_dim(m));
+                    features, plural(features), model_path, clseq_model_input_dim(m));
             goto done;
         }
     } else if (build_model(ctx, rank, dims, spec, t.seed, &m) != CLSEQ_OK ||
@@ -344,13 +350,12 @@ int cmd_train(int argc, char **argv)
         rc = cli_fail("train");
         goto done;
     }
-    if (val && valid.features != train.features) {
-        fprintf(stderr, "clseq train: %s has %d feature%s, but %s has %d\n", val, valid.features,
-                plural(valid.features), data, train.features);
+    if (val && train_data_features(&valid) != features) {
+        fprintf(stderr, "clseq train: %s has %d feature%s, but %s has %d\n", val,
+                train_data_features(&valid), plural(train_data_features(&valid)), data, features);
         goto done;
     }
-    if (!(y = cli_targets("train", m, loss, &train, data)) ||
-        (val && !(vy = cli_targets("train", m, loss, &valid, val))))
+    if (!train_data_targets(&train, m, loss) || (val && !train_data_targets(&valid, m, loss)))
         goto done;
     fo.epochs = (int)t.epochs;
     fo.batch_size = (int)t.batch;
@@ -369,8 +374,14 @@ int cmd_train(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        fo.class_weight_count = train_class_weights(class_spec, train.y, train.rows, classes,
-                                                    class_weights);
+        if (train.streamed && strcmp(class_spec, "auto") == 0) {
+            fprintf(stderr, "clseq train: --class-weight auto counts every label in memory; "
+                    "with --stream give the weights\n");
+            rc = 2;
+            goto done;
+        }
+        fo.class_weight_count = train_class_weights(class_spec, train.table.y, train.table.rows,
+                                                    classes, class_weights);
         if (!fo.class_weight_count) {
             rc = 2;
             goto done;
@@ -398,15 +409,18 @@ int cmd_train(int argc, char **argv)
     }
     if (t.verbose > 0 && !print_summary(m))
         goto done;
-    if (val) {
-        fo.val_x = valid.x;
-        fo.val_y = vy;
-        fo.val_n = valid.rows;
+    if (val && !train.streamed) {
+        fo.val_x = valid.table.x;
+        fo.val_y = valid.y;
+        fo.val_n = valid.table.rows;
     }
     int good = 0;
     fo.on_epoch_end = count_epochs;
     fo.user_data = &good;
-    clseq_status fit = clseq_fit(m, train.x, y, train.rows, &fo, NULL);
+    clseq_status fit = train.streamed
+                           ? clseq_fit_source(m, &train.source, val ? &valid.source : NULL, &fo,
+                                              NULL)
+                           : clseq_fit(m, train.table.x, train.y, train.table.rows, &fo, NULL);
     /* the progress lines go first, then what ended them */
     fflush(stdout);
     /* CLSEQ_E_NUMERIC also means bad data; only divergence says so */
@@ -423,10 +437,8 @@ int cmd_train(int argc, char **argv)
     printf("saved: %s\n", save);
     rc = 0;
 done:
-    free(y);
-    free(vy);
-    clseq_dataset_free(&train);
-    clseq_dataset_free(&valid);
+    train_data_close(&train);
+    train_data_close(&valid);
     clseq_model_free(m);
     clseq_ctx_free(ctx);
     return rc;

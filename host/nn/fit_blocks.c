@@ -15,9 +15,10 @@
 #include "nn/fit_data.h"
 #include "nn/weights.h"
 
-/* A source's two host stages together stay under this, whatever the
- * device could take: a source is for data larger than the host's memory. */
-static const size_t SOURCE_STAGE_BYTES = (size_t)64 << 20;
+/* The two host stages together stay under this, whatever the device
+ * could take: a streamed fit's memory should not follow the data's size,
+ * and blocks larger than a few MiB make no step faster. */
+static const size_t STAGE_BYTES = (size_t)32 << 20;
 
 int clseq_fit_block_count(const fit_data *d)
 {
@@ -64,11 +65,10 @@ clseq_status clseq_fit_blocks_make(clseq_model *m, fit_data *d, int batch, size_
                                    size_t budget)
 {
     int width = clseq_model_target_width(m);
-    /* two blocks share the budget; from a source the host stages are
-     * bounded too */
+    /* two blocks share the budget, and two host stages STAGE_BYTES */
     size_t fit_rows = budget / 2 / row_bytes;
-    if (d->src && fit_rows > SOURCE_STAGE_BYTES / 2 / row_bytes)
-        fit_rows = SOURCE_STAGE_BYTES / 2 / row_bytes;
+    if (fit_rows > STAGE_BYTES / 2 / row_bytes)
+        fit_rows = STAGE_BYTES / 2 / row_bytes;
     size_t whole = (d->n + (size_t)batch - 1) / (size_t)batch * (size_t)batch;
     d->block_rows = fit_rows < (size_t)batch ? (size_t)batch : fit_rows / batch * batch;
     if (d->block_rows > whole)

@@ -79,6 +79,11 @@ clseq_ctx_options clseq_ctx_defaults(void)
                                                               : -1;
     default_cache_dir(o.cache_dir, sizeof o.cache_dir);
     copy(o.build_options, sizeof o.build_options, env("CLSEQ_BUILD_OPTIONS"));
+    /* bytes, a whole decimal number; anything else -1, refused by the check */
+    const char *data_bytes = env("CLSEQ_DATA_BYTES");
+    char *end = NULL;
+    long long bytes = *data_bytes ? strtoll(data_bytes, &end, 10) : 0;
+    o.data_bytes = *data_bytes && (*end || bytes < 0 || data_bytes[0] == '-') ? -1 : bytes;
     return o;
 }
 
@@ -106,7 +111,8 @@ clseq_status clseq_ctx_options_check(const clseq_ctx_options *o)
                           o->cache);
     if (o->data_bytes < 0)
         return clseq_fail(CLSEQ_E_ARG, "context options: data_bytes is %lld; expected 0 (half "
-                          "of what the device has left) or more", o->data_bytes);
+                          "of what the device has left) or more (CLSEQ_DATA_BYTES='%s': a "
+                          "whole number of bytes)", o->data_bytes, env("CLSEQ_DATA_BYTES"));
     if (o->fail_after < 0)
         return clseq_fail(CLSEQ_E_ARG, "context options: fail_after is %lld; expected 0 (off) "
                           "or the device operation to fail (1 or more)", o->fail_after);
