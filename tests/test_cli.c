@@ -230,6 +230,91 @@ START_TEST(continue_convert_summary_callbacks)
 }
 END_TEST
 
+/* The first line of a CSV file whose last field is label (the lines the
+ * tool must name), found here by reading the text. */
+static int first_line_with_label(const char *path, int label)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    int number = 0, found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        number++;
+        const char *comma = strrchr(line, ',');
+        found = comma && number > 1 && atoi(comma + 1) == label ? number : 0;
+    }
+    fclose(f);
+    return found;
+}
+
+/* --stream: a file read a block at a time (several blocks, through a
+ * small CLSEQ_DATA_BYTES) trains, with --no-shuffle, exactly as the file
+ * read whole does, --val too; shuffled it still learns; labels are
+ * refused with their line before training. */
+START_TEST(stream_option)
+{
+    const char *dir = test_temp_dir();
+    char args[4096], path[2048];
+    snprintf(args, sizeof args, "blobs --samples 3000 --features 3 --centers 3 --std 1.0 "
+             "--seed 5 --out %s/d.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(args, sizeof args, "blobs --samples 400 --features 3 --centers 3 --std 1.0 "
+             "--seed 5 --out %s/v.csv", dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    setenv("CLSEQ_DATA_BYTES", "20000", 1);
+    static char whole[sizeof output];
+    const char *modes[] = {"", "--stream"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "train --data %s/d.csv --val %s/v.csv %s --layers "
+                 "dense:8:relu,dense:3:softmax --loss categorical_crossentropy --optimizer adam "
+                 "--epochs 2 --batch-size 16 --no-shuffle --verbose 2 --save %s/m%d.clseq", dir,
+                 dir, modes[i], dir, i);
+        ck_assert_msg(run_tool(args) == 0, "%s", output);
+        char *epoch = strstr(output, "Epoch 2/2"), *saved = strstr(output, "saved:");
+        ck_assert_msg(epoch && saved, "%s", output);
+        *saved = '\0';
+        if (i == 0)
+            snprintf(whole, sizeof whole, "%s", epoch);
+        else /* the same losses and accuracies, val_ too */
+            ck_assert_str_eq(whole, epoch);
+    }
+    snprintf(args, sizeof args, "predict --model %s/m0.clseq --data %s/v.csv", dir, dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    snprintf(whole, sizeof whole, "%s", output);
+    snprintf(args, sizeof args, "predict --model %s/m1.clseq --data %s/v.csv", dir, dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    ck_assert_str_eq(whole, output);
+    /* shuffled by blocks */
+    snprintf(args, sizeof args, "train --data %s/d.csv --stream --layers dense:8:relu,"
+             "dense:3:softmax --loss sparse_categorical_crossentropy --optimizer adam:0.01 "
+             "--epochs 3 --validation-split 0.2 --verbose 0 --save %s/s.clseq", dir, dir);
+    ck_assert_msg(run_tool(args) == 0, "%s", output);
+    snprintf(args, sizeof args, "evaluate --model %s/s.clseq --data %s/v.csv", dir, dir);
+    ck_assert_int_eq(run_tool(args), 0);
+    ck_assert_msg(value_after("accuracy: ") >= 0.9, "%s", output);
+    unsetenv("CLSEQ_DATA_BYTES");
+    /* label 2 with two outputs, label 1 and 2 as probabilities */
+    snprintf(path, sizeof path, "%s/d.csv", dir);
+    char expected[64];
+    snprintf(args, sizeof args, "train --data %s --stream --layers dense:2:softmax --loss "
+             "categorical_crossentropy --optimizer sgd --save %s/x.clseq", path, dir);
+    ck_assert_int_eq(run_tool(args), 1);
+    snprintf(expected, sizeof expected, "d.csv:%d: label 2 is not a class index",
+             first_line_with_label(path, 2));
+    ck_assert_msg(strstr(output, expected), "want '%s' in:\n%s", expected, output);
+    snprintf(args, sizeof args, "train --data %s --stream --layers dense:1:sigmoid --loss "
+             "binary_crossentropy --optimizer sgd --save %s/x.clseq", path, dir);
+    ck_assert_int_eq(run_tool(args), 1);
+    snprintf(expected, sizeof expected, "d.csv:%d: label 2 is not a probability",
+             first_line_with_label(path, 2));
+    ck_assert_msg(strstr(output, expected), "want '%s' in:\n%s", expected, output);
+    snprintf(args, sizeof args, "train --data %s --stream --layers dense:3:softmax --loss "
+             "categorical_crossentropy --optimizer sgd --class-weight auto --save %s/x.clseq",
+             path, dir);
+    ck_assert_int_eq(run_tool(args), 2);
+}
+END_TEST
+
 /* --lr-schedule: piecewise 0.1 for step 0 and 0 after it trains exactly
  * as one epoch (one full-batch step) does; --class-weight. */
 START_TEST(lr_schedule_option)
@@ -322,6 +407,7 @@ int main(void)
     tcase_add_test(tc, errors_have_messages_and_exit_codes);
     tcase_add_test(tc, continue_convert_summary_callbacks);
     tcase_add_test(tc, lr_schedule_option);
+    tcase_add_test(tc, stream_option);
     tcase_add_test(tc, devices_lists_the_test_device);
     tcase_add_test(tc, demo_quick_writes_pictures);
     suite_add_tcase(s, tc);
