@@ -103,6 +103,14 @@ static field_kind field_value(csv_parser *p, const char *s, size_t n, float *out
     return end == p->scratch + n ? FIELD_NUMBER : FIELD_NOT_NUMBER;
 }
 
+/* The next field (*f, *fn) and its value. */
+static field_kind next_value(csv_parser *p, const char **s, size_t *n, const char **f,
+                             size_t *fn, float *v)
+{
+    next_field(s, n, f, fn);
+    return field_value(p, *f, *fn, v);
+}
+
 static clseq_status nomem(const csv_parser *p)
 {
     return clseq_fail(CLSEQ_E_NOMEM, "%s:%zu: out of memory", p->name, p->line_no);
@@ -128,8 +136,7 @@ static clseq_status line_is_header(csv_parser *p, const char *s, size_t n, int *
         const char *f;
         size_t fn;
         float v;
-        next_field(&s, &n, &f, &fn);
-        field_kind k = field_value(p, f, fn, &v);
+        field_kind k = next_value(p, &s, &n, &f, &fn, &v);
         if (k == FIELD_NOMEM)
             return nomem(p);
         names += fn > 0 && k == FIELD_NOT_NUMBER;
@@ -203,8 +210,7 @@ static clseq_status parse_row(csv_parser *p, const char *s, size_t n, size_t lin
         const char *f;
         size_t fn;
         float v;
-        next_field(&s, &n, &f, &fn);
-        field_kind k = field_value(p, f, fn, &v);
+        field_kind k = next_value(p, &s, &n, &f, &fn, &v);
         if (k == FIELD_NOMEM)
             return nomem(p);
         if (k == FIELD_NOT_NUMBER)

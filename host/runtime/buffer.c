@@ -167,29 +167,29 @@ void clseq_buffer_release(cl_mem *buf)
     *buf = NULL;
 }
 
-clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
-                                const void *src)
+static clseq_status enqueue_write(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
+                                  const void *src, cl_bool blocking, cl_event *done)
 {
     if (bytes == 0)
         return CLSEQ_OK;
     if (clseq_fault_due(dev))
         return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueWriteBuffer");
     return clseq_cl_check(
-        clEnqueueWriteBuffer(dev->queue, buf, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
+        clEnqueueWriteBuffer(dev->queue, buf, blocking, offset, bytes, src, 0, NULL, done),
         "clEnqueueWriteBuffer");
+}
+
+clseq_status clseq_buffer_write(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
+                                const void *src)
+{
+    return enqueue_write(dev, buf, offset, bytes, src, CL_TRUE, NULL);
 }
 
 clseq_status clseq_buffer_write_async(clseq_device *dev, cl_mem buf, size_t offset, size_t bytes,
                                       const void *src, cl_event *done)
 {
     *done = NULL;
-    if (bytes == 0)
-        return CLSEQ_OK;
-    if (clseq_fault_due(dev))
-        return clseq_fault_fail(dev, CLSEQ_E_CL, "clEnqueueWriteBuffer");
-    return clseq_cl_check(
-        clEnqueueWriteBuffer(dev->queue, buf, CL_FALSE, offset, bytes, src, 0, NULL, done),
-        "clEnqueueWriteBuffer");
+    return enqueue_write(dev, buf, offset, bytes, src, CL_FALSE, done);
 }
 
 clseq_status clseq_buffer_copy(clseq_device *dev, cl_mem src, size_t src_offset, cl_mem dst,
