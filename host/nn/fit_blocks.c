@@ -4,8 +4,10 @@
  * b.
  *
  * From the caller's arrays the host gathers each block in the epoch's
- * global permutation, so a streamed fit is bit-identical to a resident
- * one. A source (clseq_fit_source) can only be read in runs of rows, so
+ * global permutation, so a streamed fit's weights are bit-identical to a
+ * resident one's (the fused trainer's reported loss may differ in its
+ * last bit: it adds its sums to the totals once per launch, and a
+ * streamed epoch launches once per block). A source (clseq_fit_source) can only be read in runs of rows, so
  * its shuffle is by blocks: the order of its whole blocks is permuted
  * (the last, partial block stays last, so the steps keep their sizes)
  * and so are the rows within each block, through the block's perm buffer. */
@@ -81,7 +83,14 @@ clseq_status clseq_fit_blocks_make(clseq_model *m, fit_data *d, int batch, size_
             d->block_order[b] = b;
     }
     clseq_status s = make_slot(m, d, &d->slots[0], width);
-    return s == CLSEQ_OK ? make_slot(m, d, &d->slots[1], width) : s;
+    if (s == CLSEQ_OK)
+        s = make_slot(m, d, &d->slots[1], width);
+    /* weighted rows have a weight buffer from the start: the first epoch
+     * picks its trainer before any block is staged, and one without
+     * weights (the fused kernel) would train that epoch unweighted */
+    if (s == CLSEQ_OK)
+        d->w = d->slots[0].w;
+    return s;
 }
 
 /* Waits for the slot's last writes: its host copies may change after. */
@@ -118,8 +127,7 @@ static clseq_status read_source(const clseq_source *src, size_t first, size_t ro
     clseq_fail(CLSEQ_OK, "%s", "");
     clseq_status s = src->read(src->user, first, rows, x, y);
     if (s != CLSEQ_OK && clseq_last_error()[0] == '\0')
-        clseq_fail(s, "clseq_fit: the source's read of rows %zu..%zu failed (%s)", first,
-                   first + rows, clseq_status_name(s));
+        clseq_fail(s, "the source's read failed (%s)", clseq_status_name(s));
     return s == CLSEQ_OK || (s > CLSEQ_OK && s <= CLSEQ_E_NUMERIC) ? s : CLSEQ_E_IO;
 }
 
