@@ -155,13 +155,16 @@ inline void loss_row(__global const float *p, __global const float *z, const int
         switch (loss) {
         case LOSS_CCE:
         case LOSS_SPARSE_CCE:
-            if (t != 0.0f) /* one-hot targets: skip the logs that add nothing */
+            /* one-hot targets: skip the logs that add nothing; from
+             * logits the loss comes from logits_crossentropy instead */
+            if (t != 0.0f && !use_logits)
                 total -= t * log(clip_probability(p[c]));
             grad = diff;
             break;
         case LOSS_BCE: {
             const float q = clip_probability(p[c]);
-            total -= t * log(q) + (1.0f - t) * log(1.0f - q);
+            if (!use_logits)
+                total -= t * log(q) + (1.0f - t) * log(1.0f - q);
             grad = diff / cols;
             break;
         }
