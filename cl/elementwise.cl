@@ -19,6 +19,16 @@ __kernel void activation_backward(__global float *D, __global const float *A,
         D[i] *= act_derivative(act, A[i], ACT_NEEDS_INPUT(act) ? Z[i] : 0.0f);
 }
 
+/* Y[i] += X[i] for i < n, one work-item each: the device-to-device sum of
+ * replicas' gradients (nn/allreduce.c), added in device order as the
+ * host's sum adds them. */
+__kernel void add_into(__global float *Y, __global const float *X, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        Y[i] += X[i];
+}
+
 /* dst[r, c] = src[perm[start + r], c] for r < rows, c < cols: one batch of a
  * data set resident on the device, read in shuffled order. */
 __kernel void gather_rows(__global const float *src, __global const int *perm, const int start,

@@ -122,19 +122,32 @@ typedef struct clseq_ctx_options {
                                  the driver would (CLSEQ_E_NOMEM or
                                  CLSEQ_E_CL, "injected fault" in the
                                  message). 0 (default): off. */
+    int exchange;             /* how a fit over several devices sums their
+                                 gradients: -1 (default) whichever the fit
+                                 measures faster at its start, 0 through the
+                                 host, 1 device to device ($CLSEQ_EXCHANGE:
+                                 host or device) */
 } clseq_ctx_options;
+
+/* The most devices one context opens. */
+#define CLSEQ_MAX_DEVICES 16
 
 /* The defaults, read once from the environment (README, "Environment"):
  * CLSEQ_DEVICE, CLSEQ_GEMM, CLSEQ_GEMM_KERNEL, CLSEQ_FUSED, CLSEQ_NO_CACHE,
  * CLSEQ_CACHE_ALWAYS, CLSEQ_CACHE_DIR (else $XDG_CACHE_HOME/clseq, else
- * ~/.cache/clseq) and CLSEQ_BUILD_OPTIONS. The library reads the
+ * ~/.cache/clseq), CLSEQ_BUILD_OPTIONS and CLSEQ_EXCHANGE. The library reads the
  * environment nowhere else. Values it cannot parse are kept as given and
  * refused by clseq_ctx_create_with. */
 CLSEQ_API clseq_ctx_options clseq_ctx_defaults(void);
-/* Opens the device opt names and builds every kernel it can use. A device
- * spec is "gpu", "cpu", "P:D" (platform and device index) or a
- * case-insensitive substring of the device name. Bad options are
- * CLSEQ_E_ARG naming the field. The caller frees *out with clseq_ctx_free. */
+/* Opens the devices opt names and builds every kernel they can use. A
+ * device spec is "gpu", "cpu", "P:D" (platform and device index) or a
+ * case-insensitive substring of the device name; several such specs joined
+ * by commas ("0:0,0:1"), or "all" (every device of the default device's
+ * platform), open several devices of one platform for data-parallel
+ * training (README, "Several devices"). Each may end in "@SHARE", its
+ * relative share of every batch ("0:0@3,0:1@1"; default 1 each). Models
+ * live on the first device. Bad options are CLSEQ_E_ARG naming the field.
+ * The caller frees *out with clseq_ctx_free. */
 CLSEQ_API clseq_status clseq_ctx_create_with(const clseq_ctx_options *opt, clseq_ctx **out);
 /* clseq_ctx_create_with(clseq_ctx_defaults()) with device_spec, when not
  * NULL, in place of the default device. */
@@ -145,6 +158,11 @@ CLSEQ_API const clseq_ctx_options *clseq_ctx_get_options(const clseq_ctx *ctx);
 CLSEQ_API void clseq_ctx_free(clseq_ctx *ctx);
 /* The device's name; owned by the context. */
 CLSEQ_API const char *clseq_ctx_device_name(const clseq_ctx *ctx);
+/* Devices the context opened (1 unless its spec named several). */
+CLSEQ_API int clseq_ctx_device_count(const clseq_ctx *ctx);
+/* The i-th device's name (0: the one clseq_ctx_device_name gives); NULL if
+ * out of range. Owned by the context. */
+CLSEQ_API const char *clseq_ctx_device_name_at(const clseq_ctx *ctx, int i);
 /* 1 if this context's kernels came from clseq's on-disk binary cache, 0 if
  * they were compiled from source. */
 CLSEQ_API int clseq_ctx_from_cache(const clseq_ctx *ctx);
@@ -632,7 +650,10 @@ CLSEQ_API clseq_status clseq_set_learning_rate(clseq_model *m, float learning_ra
 /* Trains on x (n x input_dim) and y (n x output_dim, or n x 1 class indices
  * for sparse categorical cross-entropy). history may be NULL; otherwise the
  * caller frees *history with clseq_history_free. Divergence to NaN or Inf
- * stops with CLSEQ_E_NUMERIC and restores the last good weights. */
+ * stops with CLSEQ_E_NUMERIC and restores the last good weights. On a
+ * context of several devices each batch is split over them and their
+ * gradients summed (README, "Several devices"); evaluate and predict split
+ * their rows too. */
 CLSEQ_API clseq_status clseq_fit(clseq_model *m, const float *x, const float *y, size_t n,
                                  const clseq_fit_options *opt, clseq_history **history);
 /* Rows handed out on request, for a data set larger than memory

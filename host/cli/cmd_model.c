@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "train_callbacks.h"
 #include "train_data.h"
+#include "train_mpi.h"
 
 static const char train_usage[] =
     "usage: clseq train --data FILE --layers SPEC --loss LOSS --optimizer NAME[:lr]\n"
@@ -51,6 +52,11 @@ static const char train_usage[] =
     "  memory (automatic for a file larger than half the free memory): one checking\n"
     "  pass, then one pass per epoch; the shuffle then permutes blocks of rows and\n"
     "  the rows within each block.\n"
+    "  --mpi: one of the processes of `mpirun -np N clseq train --mpi ...`: each takes\n"
+    "  its share of every batch of --data's rows (--batch-size is the global batch)\n"
+    "  and its part of the validation rows; gradients are summed over all of them\n"
+    "  every step. Rank 0 prints and saves. A --device naming several devices\n"
+    "  (0:0,0:1 or all) trains on all of them, in one process or in each.\n"
     "  --no-shuffle keeps the rows in file order every epoch. --initial-epoch E0\n"
     "  runs epochs E0+1..E (Keras's initial_epoch), for going on with --model.\n"
     "  With --verbose 1 or 2 the model's summary is printed before training.\n"
@@ -266,7 +272,7 @@ int cmd_train(int argc, char **argv)
                          {"--device", 1, NULL},     {"--input-shape", 1, NULL},
                          {"--model", 1, NULL},      {"--initial-epoch", 1, NULL},
                          {"--no-shuffle", 0, NULL}, {"--stream", 0, NULL},
-                         TRAIN_CALLBACK_OPTIONS};
+                         {"--mpi", 0, NULL},        TRAIN_CALLBACK_OPTIONS};
     int n = (int)(sizeof opts / sizeof opts[0]);
     char usage[sizeof train_usage + 4096]; /* and the two usages it takes */
     snprintf(usage, sizeof usage, train_usage, train_callbacks_usage, train_schedule_usage);
@@ -312,6 +318,10 @@ int cmd_train(int argc, char **argv)
     if (loss_name && !parse_metrics(cli_get(opts, n, "--metrics"), loss, &metrics))
         return 2;
 
+    /* --mpi: this is one of mpirun's processes (train_mpi.c) */
+    train_mpi mpi;
+    if (!train_mpi_begin(&mpi, cli_get(opts, n, "--mpi") != NULL))
+        return 2;
     int rc = 1;
     train_data train = {0}, valid = {0};
     clseq_ctx *ctx = NULL;
@@ -407,7 +417,7 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
     }
-    if (t.verbose > 0 && !print_summary(m))
+    if (t.verbose > 0 && mpi.rank == 0 && !print_summary(m))
         goto done;
     if (val && !train.streamed) {
         fo.val_x = valid.table.x;
@@ -417,7 +427,8 @@ int cmd_train(int argc, char **argv)
     int good = 0;
     fo.on_epoch_end = count_epochs;
     fo.user_data = &good;
-    clseq_status fit = train.streamed
+    clseq_status fit = mpi.on ? train_mpi_fit(&mpi, m, &train, val ? &valid : NULL, &fo)
+                       : train.streamed
                            ? clseq_fit_source(m, &train.source, val ? &valid.source : NULL, &fo,
                                               NULL)
                            : clseq_fit(m, train.table.x, train.y, train.table.rows, &fo, NULL);
@@ -428,18 +439,21 @@ int cmd_train(int argc, char **argv)
         rc = report_divergence(m, good, save);
         goto done;
     }
-    if (fit != CLSEQ_OK || clseq_save(m, save) != CLSEQ_OK) {
+    /* with --mpi, every process holds the same weights: rank 0 saves */
+    if (fit != CLSEQ_OK || (mpi.rank == 0 && clseq_save(m, save) != CLSEQ_OK)) {
         rc = cli_fail("train");
         goto done;
     }
-    if (fo.early_stopping && fo.initial_epoch + good < fo.epochs)
+    if (fo.early_stopping && fo.initial_epoch + good < fo.epochs && mpi.rank == 0)
         printf("Epoch %d: early stopping\n", fo.initial_epoch + good);
-    printf("saved: %s\n", save);
+    if (mpi.rank == 0)
+        printf("saved: %s\n", save);
     rc = 0;
 done:
     train_data_close(&train);
     train_data_close(&valid);
     clseq_model_free(m);
     clseq_ctx_free(ctx);
+    train_mpi_end(&mpi);
     return rc;
 }

@@ -24,7 +24,8 @@ int train_data_open(const char *path, int stream, train_data *d)
     double free_bytes = free_memory();
     /* parsed, a CSV takes about half its text's bytes as floats: read whole
      * only what leaves memory to train in */
-    if (stream == 0 && stat(path, &st) == 0 && free_bytes > 0 && (double)st.st_size > free_bytes / 2) {
+    if (stream == 0 && stat(path, &st) == 0 && free_bytes > 0 &&
+        (double)st.st_size > free_bytes / 2) {
         fprintf(stderr, "clseq train: %s (%.1f GB) is larger than half the free memory (%.1f GB): "
                 "streaming it a block at a time (--stream)\n", path, (double)st.st_size / 1e9,
                 free_bytes / 1e9);

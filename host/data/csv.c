@@ -22,12 +22,12 @@ static int is_space(char c)
 
 static clseq_status parse_lines(csv_parser *p)
 {
-    size_t pos = csv_bom_length(p->text, p->len);
+    size_t pos = clseq_csv_bom_length(p->text, p->len);
     while (pos < p->len) {
         const char *s = p->text + pos;
         const char *nl = memchr(s, '\n', p->len - pos);
         size_t n = nl ? (size_t)(nl - s) : p->len - pos;
-        clseq_status st = csv_parse_text_line(p, s, n, pos);
+        clseq_status st = clseq_csv_parse_line(p, s, n, pos);
         if (st != CLSEQ_OK)
             return st;
         pos += nl ? n + 1 : n;
@@ -51,9 +51,9 @@ clseq_status clseq_csv_parse(const char *text, size_t len, const char *name, cls
     p.name = name ? name : "<memory>";
 
     c_locale_guard g;
-    csv_locale_enter(&g);
+    clseq_csv_locale_enter(&g);
     clseq_status st = parse_lines(&p);
-    csv_locale_leave(&g);
+    clseq_csv_locale_leave(&g);
     free(p.scratch);
     if (st != CLSEQ_OK) {
         free(p.x);
@@ -201,11 +201,11 @@ clseq_status clseq_csv_write(const char *path, const float *x, size_t rows, int 
                           cols);
     clseq_status st = check_finite(x, rows, (size_t)cols, y);
     c_locale_guard g;
-    csv_locale_enter(&g);
+    clseq_csv_locale_enter(&g);
     if (st == CLSEQ_OK && header)
         st = check_header(header, (size_t)cols + (y ? 1 : 0));
     if (st == CLSEQ_OK)
         st = write_atomic(path, x, rows, (size_t)cols, y, header);
-    csv_locale_leave(&g);
+    clseq_csv_locale_leave(&g);
     return st;
 }

@@ -16,7 +16,7 @@ enum { FIELD_SHOWN = 40 }; /* characters of a bad field quoted in a message */
 
 /* ---- the C numeric locale, for this thread only ------------------------ */
 
-void csv_locale_enter(c_locale_guard *g)
+void clseq_csv_locale_enter(c_locale_guard *g)
 {
     /* uselocale is per thread, so other threads keep their own locale. If
      * no locale object can be made we go on in the current one. */
@@ -24,7 +24,7 @@ void csv_locale_enter(c_locale_guard *g)
     g->old = g->c ? uselocale(g->c) : (locale_t)0;
 }
 
-void csv_locale_leave(c_locale_guard *g)
+void clseq_csv_locale_leave(c_locale_guard *g)
 {
     if (g->c) {
         uselocale(g->old);
@@ -199,9 +199,9 @@ static clseq_status parse_row(csv_parser *p, const char *s, size_t n, size_t lin
 {
     size_t count = count_fields(s, n);
     if (count != p->cols)
-        return clseq_fail(CLSEQ_E_FORMAT, "%s:%zu: found %zu column%s, expected %zu (as on line %zu)",
-                          p->name, p->line_no, count, count == 1 ? "" : "s", p->cols,
-                          p->cols_line);
+        return clseq_fail(CLSEQ_E_FORMAT,
+                          "%s:%zu: found %zu column%s, expected %zu (as on line %zu)", p->name,
+                          p->line_no, count, count == 1 ? "" : "s", p->cols, p->cols_line);
     clseq_status st = reserve_row(p, line_start);
     if (st != CLSEQ_OK)
         return st;
@@ -243,12 +243,12 @@ static clseq_status parse_line(csv_parser *p, const char *s, size_t n, size_t li
     return parse_row(p, s, n, line_start);
 }
 
-size_t csv_bom_length(const char *text, size_t len)
+size_t clseq_csv_bom_length(const char *text, size_t len)
 {
     return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
-clseq_status csv_parse_text_line(csv_parser *p, const char *s, size_t n, size_t line_start)
+clseq_status clseq_csv_parse_line(csv_parser *p, const char *s, size_t n, size_t line_start)
 {
     p->line_no++;
     /* A NUL ends the text strtof sees, so a field holding one would be

@@ -15,8 +15,8 @@ typedef struct c_locale_guard {
     locale_t old;
 } c_locale_guard;
 
-void csv_locale_enter(c_locale_guard *g);
-void csv_locale_leave(c_locale_guard *g);
+void clseq_csv_locale_enter(c_locale_guard *g);
+void clseq_csv_locale_leave(c_locale_guard *g);
 
 typedef struct csv_parser {
     const char *text;
@@ -37,12 +37,12 @@ typedef struct csv_parser {
 
 /* The length of a UTF-8 byte-order mark at the start of text (3), else 0:
  * unskipped it would turn the first row into a "header" and drop it. */
-size_t csv_bom_length(const char *text, size_t len);
+size_t clseq_csv_bom_length(const char *text, size_t len);
 
 /* The next line of the input, s[0..n) without its newline, whose first
  * byte is at offset line_start: counts it, refuses a NUL byte, skips a
  * blank line, takes a first line of names as the header (which fixes the
  * columns) and appends anything else as a row. */
-clseq_status csv_parse_text_line(csv_parser *p, const char *s, size_t n, size_t line_start);
+clseq_status clseq_csv_parse_line(csv_parser *p, const char *s, size_t n, size_t line_start);
 
 #endif

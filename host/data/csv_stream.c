@@ -98,9 +98,9 @@ static clseq_status index_file(clseq_csv_file *f)
         if (n <= 0)
             break;
         size_t len = (size_t)n - (f->line[n - 1] == '\n');
-        size_t skip = offset == 0 ? csv_bom_length(f->line, len) : 0;
+        size_t skip = offset == 0 ? clseq_csv_bom_length(f->line, len) : 0;
         size_t line_before = p.line_no;
-        if ((s = csv_parse_text_line(&p, f->line + skip, len - skip, 0)) != CLSEQ_OK)
+        if ((s = clseq_csv_parse_line(&p, f->line + skip, len - skip, 0)) != CLSEQ_OK)
             break;
         if (p.rows == 1) {
             if (f->summary.rows % CLSEQ_CSV_INDEX_ROWS == 0 &&
@@ -150,10 +150,10 @@ clseq_status clseq_csv_open(const char *path, clseq_csv_file **out)
     if (s == CLSEQ_OK)
         setvbuf(f->file, NULL, _IOFBF, READ_BUFFER_BYTES);
     c_locale_guard g;
-    csv_locale_enter(&g);
+    clseq_csv_locale_enter(&g);
     if (s == CLSEQ_OK)
         s = index_file(f);
-    csv_locale_leave(&g);
+    clseq_csv_locale_leave(&g);
     if (s == CLSEQ_OK && !(f->skip_x = malloc(f->cols * sizeof *f->skip_x)))
         s = clseq_fail(CLSEQ_E_NOMEM, "%s: out of memory", path);
     if (s != CLSEQ_OK) {
@@ -197,7 +197,7 @@ static clseq_status read_into(clseq_csv_file *f, csv_parser *p)
             return clseq_fail(CLSEQ_E_IO, "%s: ended at line %zu, before the rows it held when "
                               "opened", f->path, p->line_no);
         size_t len = (size_t)n - (f->line[n - 1] == '\n');
-        if ((s = csv_parse_text_line(p, f->line, len, 0)) != CLSEQ_OK)
+        if ((s = clseq_csv_parse_line(p, f->line, len, 0)) != CLSEQ_OK)
             return s;
     }
     return CLSEQ_OK;
@@ -245,9 +245,9 @@ clseq_status clseq_csv_read_rows(clseq_csv_file *f, size_t first, size_t count, 
     if (count == 0)
         return CLSEQ_OK;
     c_locale_guard g;
-    csv_locale_enter(&g);
+    clseq_csv_locale_enter(&g);
     clseq_status s = read_rows(f, first, count, x, y);
-    csv_locale_leave(&g);
+    clseq_csv_locale_leave(&g);
     return s;
 }
 

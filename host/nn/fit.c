@@ -15,6 +15,7 @@
 #include "nn/fused.h"
 #include "nn/history.h"
 #include "nn/infer.h"
+#include "nn/parallel.h"
 #include "ops/ops.h"
 #include "nn/progress.h"
 #include "nn/train.h"
@@ -220,6 +221,9 @@ static clseq_status train_batch(clseq_model *m, fit_data *d, size_t start, int r
                                  clseq_model_target_width(m), m->work.target);
     if (s == CLSEQ_OK && d->w)
         s = clseq_op_gather_rows(dev, d->w, d->perm, (int)start, rows, 1, m->work.weight);
+    /* data-parallel (nn/parallel.h): the devices share out the gathered rows */
+    if (s == CLSEQ_OK && clseq_parallel_active(m))
+        return clseq_parallel_step(m, rows, d->w != NULL, d->totals);
     if (s == CLSEQ_OK)
         s = clseq_forward(m, rows, 1);
     if (s == CLSEQ_OK)
@@ -380,10 +384,14 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
         s = clseq_buffer_fill(dev, d->totals, 0, TOTALS, 0.0f);
     if (s == CLSEQ_OK && o->terminate_on_nan)
         s = clseq_snapshot_take(m, &d->backup, "the epoch's weight backup");
-    /* the fused kernel has no weights, regularizers or schedules */
-    int fused = !d->w && !m->regularized && !m->scheduled && clseq_fused_applies(m, o->batch_size);
+    /* the fused kernel has no weights, regularizers, schedules or replicas */
+    int fused = !d->w && !m->regularized && !m->scheduled && !clseq_parallel_active(m) &&
+                clseq_fused_applies(m, o->batch_size);
     if (s == CLSEQ_OK)
         s = train_steps(m, d, o->batch_size, fused, h, progress);
+    /* data-parallel: the other replicas' and processes' sums join d->totals */
+    if (s == CLSEQ_OK)
+        s = clseq_parallel_epoch_end(m, d->totals);
     /* a step can overflow the weights after the last loss was measured:
      * their sum turns non-finite then */
     if (s == CLSEQ_OK && m->param_count > 0)
@@ -397,13 +405,15 @@ static clseq_status run_epoch(clseq_model *m, fit_data *d, const clseq_fit_optio
     clseq_pass_sums_read(sums, &totals);
     /* a non-finite moving statistic breaks inference as surely as a weight */
     *param_sum = isfinite(sums[STATE_SUM]) ? sums[PARAM_SUM] : sums[STATE_SUM];
-    *count = clseq_totals_to_values(m, &totals, d->n, values);
+    *count = clseq_totals_to_values(m, &totals, clseq_parallel_rows(m, d->n), values);
     if (d->val_n > 0) {
         clseq_rows val = {.x = d->val_x, .y = d->val_y, .hx = d->val_hx, .hy = d->val_hy,
                           .src = d->val_src, .src_first = d->val_first};
-        if ((s = clseq_pass_totals(m, &val, d->val_n, &totals)) != CLSEQ_OK)
+        size_t val_n = d->val_n; /* every process's, in a fit over several */
+        if ((s = clseq_pass_totals(m, &val, d->val_n, &totals)) != CLSEQ_OK ||
+            (s = clseq_parallel_reduce_sums(m, &totals, &val_n)) != CLSEQ_OK)
             return s;
-        *count += clseq_totals_to_values(m, &totals, d->val_n, values + *count);
+        *count += clseq_totals_to_values(m, &totals, val_n, values + *count);
     }
     return CLSEQ_OK;
 }
@@ -439,7 +449,8 @@ static clseq_status train_epochs(clseq_model *m, fit_data *d_rows, const clseq_f
     int work_rows = opt->batch_size < (int)d.n ? opt->batch_size : (int)d.n;
     if (d.val_n > (size_t)work_rows)
         work_rows = d.val_n < 4096 ? (int)d.val_n : (work_rows > 4096 ? work_rows : 4096);
-    if ((s = clseq_workspace_reserve(m, work_rows)) != CLSEQ_OK)
+    if ((s = clseq_workspace_reserve(m, work_rows)) != CLSEQ_OK ||
+        (s = clseq_parallel_begin(m, d.n, opt->batch_size)) != CLSEQ_OK)
         goto done;
     h = clseq_history_create(m->metrics, d.val_n > 0, opt->epochs);
     if (!h) {
@@ -485,6 +496,7 @@ static clseq_status train_epochs(clseq_model *m, fit_data *d_rows, const clseq_f
     }
     m->in_fit = 0;
 done:;
+    clseq_parallel_end(m);
     clseq_status ended = clseq_callbacks_end(&callbacks, m, s);
     if (s == CLSEQ_OK)
         s = ended;

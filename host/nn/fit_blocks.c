@@ -7,10 +7,11 @@
  * global permutation, so a streamed fit's weights are bit-identical to a
  * resident one's (the fused trainer's reported loss may differ in its
  * last bit: it adds its sums to the totals once per launch, and a
- * streamed epoch launches once per block). A source (clseq_fit_source) can only be read in runs of rows, so
- * its shuffle is by blocks: the order of its whole blocks is permuted
- * (the last, partial block stays last, so the steps keep their sizes)
- * and so are the rows within each block, through the block's perm buffer. */
+ * streamed epoch launches once per block). A source (clseq_fit_source)
+ * can only be read in runs of rows, so its shuffle is by blocks: the
+ * order of its whole blocks is permuted (the last, partial block stays
+ * last, so the steps keep their sizes) and so are the rows within each
+ * block, through the block's perm buffer. */
 #include <stdlib.h>
 #include <string.h>
 

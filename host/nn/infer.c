@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "nn/infer.h"
+#include "nn/parallel.h"
 #include "ops/ops.h"
 #include "nn/train.h"
 #include "nn/weights.h"
@@ -165,9 +166,12 @@ clseq_status clseq_evaluate_weighted(clseq_model *m, const float *x, const float
     clseq_rows src = {.hx = x, .hy = y, .hw = weights};
     clseq_pass_sums sums;
     float values[1 + CLSEQ_METRIC_COUNT];
+    /* several devices: each takes its share of the rows */
+    int split = m->ctx->device_count > 1;
     if ((s = clseq_model_sync_device(m)) == CLSEQ_OK &&
         (s = clseq_workspace_reserve(m, chunk_rows(n))) == CLSEQ_OK &&
-        (s = clseq_pass_totals(m, &src, n, &sums)) == CLSEQ_OK) {
+        (s = split ? clseq_parallel_pass_totals(m, &src, n, &sums)
+                   : clseq_pass_totals(m, &src, n, &sums)) == CLSEQ_OK) {
         int count = clseq_totals_to_values(m, &sums, n, values);
         *loss = values[0];
         for (int i = 1; i < count; i++)
@@ -184,9 +188,19 @@ clseq_status clseq_predict(clseq_model *m, const float *x, size_t n, float *out)
         return s;
     if (!out)
         return clseq_fail(CLSEQ_E_ARG, "clseq_predict: out is NULL");
-    int width = clseq_model_output_dim(m);
     if ((s = clseq_model_sync_device(m)) != CLSEQ_OK ||
         (s = clseq_workspace_reserve(m, chunk_rows(n))) != CLSEQ_OK)
+        return s;
+    /* several devices: each predicts its share of the rows */
+    return m->ctx->device_count > 1 ? clseq_parallel_predict(m, x, n, out)
+                                    : clseq_predict_rows(m, x, n, out);
+}
+
+clseq_status clseq_predict_rows(clseq_model *m, const float *x, size_t n, float *out)
+{
+    int width = clseq_model_output_dim(m);
+    clseq_status s = clseq_workspace_reserve(m, chunk_rows(n));
+    if (s != CLSEQ_OK)
         return s;
     int chunk = m->work.rows < chunk_rows(n) ? m->work.rows : chunk_rows(n);
     cl_mem last = m->work.outputs[m->layer_count - 1];

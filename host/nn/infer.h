@@ -35,6 +35,9 @@ typedef struct clseq_rows {
  * rows, one read at the end. */
 clseq_status clseq_pass_totals(clseq_model *m, const clseq_rows *src, size_t n,
                                clseq_pass_sums *sums);
+/* The outputs of n rows of x into out, a chunk at a time through m's
+ * workspace on m's device (clseq_predict's work once checked). */
+clseq_status clseq_predict_rows(clseq_model *m, const float *x, size_t n, float *out);
 /* Evaluate's values from the sums over n rows: loss then each metric in
  * bit order (at most 1 + CLSEQ_METRIC_COUNT values); returns the count.
  * As Keras reduces them: the (weighted) loss over the row count, the mean

@@ -90,6 +90,11 @@ struct clseq_model {
     long long nadam_u_step;
 
     clseq_workspace work;
+
+    /* Data-parallel fits (nn/parallel.h): the replicas while one runs, and
+     * the processes a fit joins (set by clseq_fit_mpi for its duration). */
+    struct clseq_parallel *parallel;
+    const struct clseq_collective *collective;
 };
 
 /* Width of the target rows the loss expects (1 for sparse labels). */

@@ -226,12 +226,18 @@ clseq_metric_args clseq_metric_args_of(const clseq_model *m)
 clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad,
                               int weighted)
 {
+    return clseq_loss_stats_scaled(m, rows, 1.0f / (float)rows, totals, want_grad, weighted);
+}
+
+clseq_status clseq_loss_stats_scaled(clseq_model *m, int rows, float grad_scale, cl_mem totals,
+                                     int want_grad, int weighted)
+{
     int width = clseq_model_output_size(m);
     cl_mem out = m->work.outputs[m->layer_count - 1];
     cl_mem w = weighted ? m->work.weight : NULL;
     clseq_metric_args metric = clseq_metric_args_of(m);
     clseq_status s = clseq_op_loss_rows(m->dev, out, clseq_loss_logits(m), m->work.target, rows,
-                                        width, m->loss, &metric, 1.0f / (float)rows,
+                                        width, m->loss, &metric, grad_scale,
                                         want_grad ? m->work.delta[0] : NULL, m->work.stats, w);
     if (s == CLSEQ_OK)
         s = clseq_op_sum_columns(m->dev, m->work.stats, rows, STATS_PER_ROW, totals, 0, 1);

@@ -30,6 +30,11 @@ enum {
  * weighted: each row's share is scaled by work.weight's value. */
 clseq_status clseq_loss_stats(clseq_model *m, int rows, cl_mem totals, int want_grad,
                               int weighted);
+/* clseq_loss_stats with the gradient scaled by grad_scale instead of
+ * 1 / rows: a data-parallel replica's rows are part of a larger batch,
+ * whose row count the gradient is averaged over (nn/parallel.h). */
+clseq_status clseq_loss_stats_scaled(clseq_model *m, int rows, float grad_scale, cl_mem totals,
+                                     int want_grad, int weighted);
 /* Whether the cross-entropy's reported loss comes from logits: the last
  * layer's activation is the loss's own (softmax for the categorical ones,
  * sigmoid for the binary one). */

@@ -304,6 +304,12 @@ clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, in
                         CLSEQ_ARG_COUNT(args));
 }
 
+clseq_status clseq_op_add_into(clseq_device *dev, cl_mem Y, cl_mem X, int n)
+{
+    const clseq_arg args[] = {CLSEQ_ARG(Y), CLSEQ_ARG(X), CLSEQ_ARG(n)};
+    return clseq_run_1d(dev, K_ADD_INTO, (size_t)n, args, CLSEQ_ARG_COUNT(args));
+}
+
 clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out,
                                   int out_off, int accumulate)
 {

@@ -85,6 +85,8 @@ clseq_status clseq_op_log_softmax_backward(clseq_device *dev, cl_mem D, cl_mem Y
 /* dst[r, :] = src[perm[start + r], :] */
 clseq_status clseq_op_gather_rows(clseq_device *dev, cl_mem src, cl_mem perm, int start, int rows,
                                   int cols, cl_mem dst);
+/* Y[i] += X[i] for i < n. */
+clseq_status clseq_op_add_into(clseq_device *dev, cl_mem Y, cl_mem X, int n);
 /* out[out_off + c] = column sums of X (rows x cols); with accumulate, added
  * to it with Kahan compensation kept in out[out_off + cols + c] (zero both
  * before the first add). */

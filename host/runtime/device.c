@@ -169,9 +169,89 @@ static clseq_status select_device(const char *spec, const device_list *list, int
     char names[2048];
     describe_devices(list, names, sizeof names);
     return clseq_fail(CLSEQ_E_NODEVICE,
-                      "no OpenCL device matches '%s' (forms: gpu, cpu, P:D, or part of a name); "
-                      "devices: %s",
+                      "no OpenCL device matches '%s' (forms: gpu, cpu, P:D, or part of a name, "
+                      "several joined by commas, or all); devices: %s",
                       spec, names);
+}
+
+/* The devices a context opens: indices into the list and each one's share
+ * of every training batch (relative; data-parallel fits split by it). */
+typedef struct device_choice {
+    int count;
+    int index[CLSEQ_MAX_DEVICES];
+    float share[CLSEQ_MAX_DEVICES];
+} device_choice;
+
+/* Adds list entry i with share to c, refusing repeats and more than fit. */
+static clseq_status choose(device_choice *c, const device_list *list, int i, float share)
+{
+    for (int k = 0; k < c->count; k++)
+        if (c->index[k] == i)
+            return clseq_fail(CLSEQ_E_ARG, "device spec: device %d:%d is named twice",
+                              list->platform_index[i], list->device_index[i]);
+    if (c->count == CLSEQ_MAX_DEVICES)
+        return clseq_fail(CLSEQ_E_ARG, "device spec: more than %d devices", CLSEQ_MAX_DEVICES);
+    c->index[c->count] = i;
+    c->share[c->count++] = share;
+    return CLSEQ_OK;
+}
+
+/* One comma-separated item: "all" (every device of the default device's
+ * platform), or a single spec with an optional "@SHARE" (a number > 0). */
+static clseq_status choose_item(device_choice *c, const device_list *list, char *item)
+{
+    float share = 1.0f;
+    char *at = strrchr(item, '@');
+    if (at) {
+        char *end;
+        *at = '\0';
+        share = strtof(at + 1, &end);
+        if (end == at + 1 || *end || !(share > 0.0f) || share > 1e6f)
+            return clseq_fail(CLSEQ_E_ARG, "device spec: share '%s' of '%s' is not a number "
+                              "in (0, 1e6]", at + 1, item);
+    }
+    if (strcasecmp(item, "all") != 0) {
+        int i;
+        clseq_status s = select_device(item, list, &i);
+        return s == CLSEQ_OK ? choose(c, list, i, share) : s;
+    }
+    cl_platform_id platform = list->platform[default_index(list)];
+    for (int i = 0; i < list->count; i++) {
+        clseq_status s = list->platform[i] == platform ? choose(c, list, i, share) : CLSEQ_OK;
+        if (s != CLSEQ_OK)
+            return s;
+    }
+    return CLSEQ_OK;
+}
+
+/* A spec of one or more devices: "gpu", "0:1", "0:0,0:1@2", "all". One
+ * OpenCL context spans one platform, so every device must be on the
+ * first's. */
+static clseq_status select_devices(const char *spec, const device_list *list, device_choice *c)
+{
+    c->count = 0;
+    if (!strchr(spec, ',') && !strchr(spec, '@') && strcasecmp(spec, "all") != 0) {
+        int i;
+        clseq_status s = select_device(spec, list, &i);
+        return s == CLSEQ_OK ? choose(c, list, i, 1.0f) : s;
+    }
+    char copy[sizeof ((clseq_ctx_options *)0)->device];
+    snprintf(copy, sizeof copy, "%s", spec);
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        clseq_status s = choose_item(c, list, item);
+        if (s != CLSEQ_OK)
+            return s;
+    }
+    if (c->count == 0)
+        return clseq_fail(CLSEQ_E_ARG, "device spec '%s' names no device", spec);
+    for (int k = 1; k < c->count; k++)
+        if (list->platform[c->index[k]] != list->platform[c->index[0]])
+            return clseq_fail(CLSEQ_E_ARG, "device spec '%s': devices %d:%d and %d:%d are on "
+                              "different platforms; one context spans one platform", spec,
+                              list->platform_index[c->index[0]], list->device_index[c->index[0]],
+                              list->platform_index[c->index[k]], list->device_index[c->index[k]]);
+    return CLSEQ_OK;
 }
 
 clseq_status clseq_list_devices(clseq_device_info *out, int capacity, int *count)
@@ -189,9 +269,8 @@ clseq_status clseq_list_devices(clseq_device_info *out, int capacity, int *count
     /* the device clseq_ctx_create(NULL) would open ($CLSEQ_DEVICE first);
      * a $CLSEQ_DEVICE that matches nothing marks none */
     clseq_ctx_options defaults = clseq_ctx_defaults();
-    int def = -1;
-    if (select_device(defaults.device, &list, &def) != CLSEQ_OK)
-        def = -1;
+    device_choice chosen;
+    int def = select_devices(defaults.device, &list, &chosen) == CLSEQ_OK ? chosen.index[0] : -1;
     for (int i = 0; i < list.count && i < capacity; i++) {
         clseq_device_info *info = &out[i];
         cl_device_id dev = list.device[i];
@@ -282,32 +361,39 @@ clseq_status clseq_ctx_create_with(const clseq_ctx_options *opt, clseq_ctx **out
     if (s != CLSEQ_OK)
         return s;
     device_list list;
-    int index;
+    device_choice chosen;
     if ((s = enumerate_devices(&list)) != CLSEQ_OK ||
-        (s = select_device(opt->device, &list, &index)) != CLSEQ_OK)
+        (s = select_devices(opt->device, &list, &chosen)) != CLSEQ_OK)
         return s;
 
     clseq_ctx *ctx = calloc(1, sizeof *ctx);
-    clseq_device *devices = calloc(1, sizeof *devices);
+    clseq_device *devices = calloc((size_t)chosen.count, sizeof *devices);
     if (!ctx || !devices) {
         free(ctx);
         free(devices);
         return clseq_fail(CLSEQ_E_NOMEM, "clseq_ctx_create: out of host memory");
     }
     ctx->options = *opt;
-    ctx->platform = list.platform[index];
+    ctx->platform = list.platform[chosen.index[0]];
     ctx->devices = devices;
+    cl_device_id ids[CLSEQ_MAX_DEVICES];
+    for (int k = 0; k < chosen.count; k++)
+        ids[k] = list.device[chosen.index[k]];
     cl_int err = CL_SUCCESS;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform,
                                      0};
-    ctx->context = clCreateContext(props, 1, &list.device[index], NULL, NULL, &err);
+    ctx->context = clCreateContext(props, (cl_uint)chosen.count, ids, NULL, NULL, &err);
     if (err != CL_SUCCESS) {
         s = clseq_cl_fail(err, "clCreateContext");
         goto fail;
     }
-    ctx->device_count = 1;
-    if ((s = open_device(ctx, &ctx->devices[0], list.device[index])) != CLSEQ_OK)
-        goto fail;
+    /* counted as each opens, so clseq_ctx_free closes only opened ones */
+    for (int k = 0; k < chosen.count; k++) {
+        ctx->device_count = k + 1;
+        ctx->devices[k].share = chosen.share[k];
+        if ((s = open_device(ctx, &ctx->devices[k], ids[k])) != CLSEQ_OK)
+            goto fail;
+    }
     *out = ctx;
     return CLSEQ_OK;
 fail:
@@ -346,6 +432,16 @@ clseq_device *clseq_ctx_main_device(clseq_ctx *ctx)
 const char *clseq_ctx_device_name(const clseq_ctx *ctx)
 {
     return ctx && ctx->device_count ? ctx->devices[0].name : "";
+}
+
+int clseq_ctx_device_count(const clseq_ctx *ctx)
+{
+    return ctx ? ctx->device_count : 0;
+}
+
+const char *clseq_ctx_device_name_at(const clseq_ctx *ctx, int i)
+{
+    return ctx && i >= 0 && i < ctx->device_count ? ctx->devices[i].name : NULL;
 }
 
 int clseq_ctx_from_cache(const clseq_ctx *ctx)

@@ -84,6 +84,12 @@ clseq_ctx_options clseq_ctx_defaults(void)
     char *end = NULL;
     long long bytes = *data_bytes ? strtoll(data_bytes, &end, 10) : 0;
     o.data_bytes = *data_bytes && (*end || bytes < 0 || data_bytes[0] == '-') ? -1 : bytes;
+    /* "", "host" or "device"; anything else -2, refused by the check */
+    const char *exchange = env("CLSEQ_EXCHANGE");
+    o.exchange = !*exchange                          ? -1
+                 : strcmp(exchange, "host") == 0   ? 0
+                 : strcmp(exchange, "device") == 0 ? 1
+                                                   : -2;
     return o;
 }
 
@@ -116,6 +122,10 @@ clseq_status clseq_ctx_options_check(const clseq_ctx_options *o)
     if (o->fail_after < 0)
         return clseq_fail(CLSEQ_E_ARG, "context options: fail_after is %lld; expected 0 (off) "
                           "or the device operation to fail (1 or more)", o->fail_after);
+    if (o->exchange < -1 || o->exchange > 1)
+        return clseq_fail(CLSEQ_E_ARG, "context options: exchange is %d; expected -1 (the "
+                          "faster), 0 (host) or 1 (device to device) (CLSEQ_EXCHANGE='%s': "
+                          "expected host or device)", o->exchange, env("CLSEQ_EXCHANGE"));
     if (!terminated(o->device, sizeof o->device) ||
         !terminated(o->cache_dir, sizeof o->cache_dir) ||
         !terminated(o->build_options, sizeof o->build_options))

@@ -18,7 +18,7 @@ typedef enum clseq_kernel_id {
     K_PACK_A, K_PACK_B, K_GEMM_CPU_PACKED, K_TRANSPOSE_B,
     K_ACTIVATE, K_BIAS_ACTIVATE, K_ACTIVATION_BACKWARD, K_SOFTMAX_ROWS, K_SOFTMAX_BACKWARD,
     K_LOG_SOFTMAX_ROWS, K_LOG_SOFTMAX_BACKWARD,
-    K_GATHER_ROWS, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS, K_AUC_BUCKETS,
+    K_GATHER_ROWS, K_ADD_INTO, K_SUM_COLUMNS, K_ARGMAX_ROWS, K_LOSS_ROWS, K_AUC_BUCKETS,
     K_REGULARIZER_PENALTY, K_REGULARIZER_GRADS,
     K_SGD_UPDATE, K_ADAM_UPDATE, K_RMSPROP_UPDATE, K_FUSED_TRAIN,
     K_ADAGRAD_UPDATE, K_ADADELTA_UPDATE, K_ADAMAX_UPDATE, K_NADAM_UPDATE, K_LION_UPDATE,
@@ -82,6 +82,8 @@ typedef struct clseq_device {
     /* device operations counted for fault injection (runtime/buffer.c),
      * only while the context's fail_after is set */
     _Atomic long long fault_ops;
+    float share;                 /* its relative share of each batch in a
+                                    data-parallel fit (device spec "@SHARE") */
 } clseq_device;
 
 /* A context: one OpenCL context over one or more devices of a platform,
@@ -97,8 +99,8 @@ struct clseq_ctx {
 /* CLSEQ_E_ARG naming the first option out of range. */
 clseq_status clseq_ctx_options_check(const clseq_ctx_options *opt);
 
-/* The device models run on (the first; data-parallel training will use
- * the others). */
+/* The device models run on (the first; data-parallel fits and
+ * evaluate/predict put replicas on the others, nn/replicas.c). */
 clseq_device *clseq_ctx_main_device(clseq_ctx *ctx);
 
 /* Turns a failed OpenCL call into a status (out-of-resources and allocation

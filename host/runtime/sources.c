@@ -35,6 +35,7 @@ static const struct {
     [K_LOG_SOFTMAX_ROWS] = {"log_softmax_rows", "softmax.cl"},
     [K_LOG_SOFTMAX_BACKWARD] = {"log_softmax_backward", "softmax.cl"},
     [K_GATHER_ROWS] = {"gather_rows", "elementwise.cl"},
+    [K_ADD_INTO] = {"add_into", "elementwise.cl"},
     [K_SUM_COLUMNS] = {"sum_columns", "reduce.cl"},
     [K_ARGMAX_ROWS] = {"argmax_rows", "reduce.cl"},
     [K_REGULARIZER_PENALTY] = {"regularizer_penalty", "reduce.cl"},

@@ -69,8 +69,12 @@ if [ -z "$outside" ]; then
 else
     fail "nm -D: symbols outside clseq_: $(echo "$outside" | tr '\n' ' ')"
 fi
-# Exactly the functions the header declares (CLSEQ_API lines), nothing internal.
-sed -n 's/^CLSEQ_API[^(]*[ *]\(clseq_[A-Za-z0-9_]*\)(.*/\1/p' "$header" | sort -u >"$tmp/declared"
+# Exactly the functions the headers declare (CLSEQ_API lines; clseq_mpi.h's
+# too in a build with MPI), nothing internal.
+headers=$header
+[ -e "$prefix/include/clseq_mpi.h" ] && headers="$headers $prefix/include/clseq_mpi.h"
+# shellcheck disable=SC2086 # the one or two header paths, split on purpose
+sed -n 's/^CLSEQ_API[^(]*[ *]\(clseq_[A-Za-z0-9_]*\)(.*/\1/p' $headers | sort -u >"$tmp/declared"
 extra=$(comm -23 "$tmp/exported" "$tmp/declared" | tr '\n' ' ')
 missing=$(comm -13 "$tmp/exported" "$tmp/declared" | tr '\n' ' ')
 if [ -z "$extra" ]; then ok "no internal symbol exported"; else fail "exported but not in clseq.h: $extra"; fi

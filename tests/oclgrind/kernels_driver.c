@@ -585,7 +585,7 @@ static void cpu_gemms(clseq_ctx *ctx)
     dev->gemm_packed = packed;
 }
 
-/* bias_activate (what follows a CLBlast product), argmax_rows and
+/* bias_activate (what follows a CLBlast product), argmax_rows, add_into and
  * conv_accumulate, each against the host. */
 static void other_ops(clseq_ctx *ctx)
 {
@@ -632,6 +632,13 @@ static void other_ops(clseq_ctx *ctx)
     CHECK(clseq_op_conv_accumulate(dev, D, 2, S, 3, n));
     CHECK(clseq_buffer_read(dev, D, 0, 16 * sizeof *dst, dst));
     compare("conv_accumulate", dst, sum, 16);
+
+    /* dst += src: the device-to-device gradient sum */
+    for (int i = 0; i < 16; i++)
+        sum[i] = (double)dst[i] + src[i];
+    CHECK(clseq_op_add_into(dev, D, S, 16));
+    CHECK(clseq_buffer_read(dev, D, 0, 16 * sizeof *dst, dst));
+    compare("add_into", dst, sum, 16);
 
     clseq_buffer_release(&C);
     clseq_buffer_release(&B);
