@@ -45,6 +45,31 @@ enum {
     CNN_PREDICT_ROWS = 1024
 };
 
+/* The network's multiply-add FLOPs per image, for its GFLOP/s and share of
+ * the machine's peak: Conv2D(32) 26*26*32 outputs of 3*3*1 products,
+ * Conv2D(64) 11*11*64 of 3*3*32, Dense 1600*128 and 128*10, two FLOPs a
+ * product. Training adds the weight gradients (as many again) and every
+ * input gradient but the first layer's. Pooling, activations, the loss and
+ * Adam are left out. */
+static double cnn_flops_per_image(int training)
+{
+    double conv1 = 2.0 * 26 * 26 * 32 * 9, conv2 = 2.0 * 11 * 11 * 64 * 9 * 32;
+    double dense = 2.0 * (1600 * 128 + 128 * CNN_CLASSES);
+    double forward = conv1 + conv2 + dense;
+    return training ? 2 * forward + conv2 + dense : forward;
+}
+
+/* "NAME_gflops" and "NAME_share_of_peak" of a figure in images per second. */
+static void print_cnn_gflops(const char *name, double images_per_s, int training,
+                             const bench_options *o)
+{
+    char line[96];
+    double gflops = images_per_s * cnn_flops_per_image(training) / 1e9;
+    snprintf(line, sizeof line, "%s_gflops", name);
+    bench_print(line, gflops, "GFLOP/s");
+    bench_print_share(name, gflops, o);
+}
+
 static int cnn_create(clseq_ctx *ctx, clseq_model **out)
 {
     static const int shape[3] = {CNN_SIDE, CNN_SIDE, 1};
@@ -123,6 +148,7 @@ int bench_cnn(clseq_ctx *ctx, const bench_options *o)
         bench_print("cnn_train_bs128", CNN_TRAIN_ROWS / med, "samples/s");
         bench_print("cnn_train_bs128_best", CNN_TRAIN_ROWS / best, "samples/s");
         bench_print("cnn_train_bs128_step_ms", med * 1e3 / (CNN_TRAIN_ROWS / CNN_BATCH), "ms");
+        print_cnn_gflops("cnn_train_bs128", CNN_TRAIN_ROWS / med, 1, o);
     }
     /* predictions of all the rows in calls of `batch` rows each */
     static const struct { int batch; const char *name; } ways[] = {
@@ -148,6 +174,7 @@ int bench_cnn(clseq_ctx *ctx, const bench_options *o)
         bench_print(name, CNN_PREDICT_ROWS / best, "samples/s");
         snprintf(name, sizeof name, "%s_ms", ways[w].name);
         bench_print(name, med * 1e3, "ms");
+        print_cnn_gflops(ways[w].name, CNN_PREDICT_ROWS / med, 0, o);
     }
     clseq_model_free(m);
     free(x);

@@ -14,6 +14,7 @@
  * Checks: C is filled with NaN before each provider's first batch, so one
  * that writes nothing fails; every product up to 1024 x 1024 is compared
  * with OpenBLAS's, and 256^3 with a double-precision loop on the host. */
+#define _GNU_SOURCE /* RTLD_NOLOAD */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ typedef void (*cblas_sgemm_fn)(int order, int trans_a, int trans_b, int m, int n
                                float alpha, const float *a, int lda, const float *b, int ldb,
                                float beta, float *c, int ldc);
 typedef int (*openblas_threads_fn)(void);
+typedef char *(*openblas_string_fn)(void);
 /* CLBlastSgemm from clblast_c.h (CLBlastLayout, CLBlastTranspose and
  * CLBlastStatusCode are C enums: ints). */
 enum { CLBLAST_ROW_MAJOR = 101, CLBLAST_NO = 111, CLBLAST_YES = 112 };
@@ -260,16 +262,19 @@ static int warm_up(gemm_bench *g, int who, const product *p, run *r)
     return 1;
 }
 
-static void print_product(const product *p, const run *r)
+static void print_product(const gemm_bench *g, const product *p, const run *r)
 {
     char l[40], name[96];
     label(l, sizeof l, p);
     for (int who = 0; who < PROVIDERS; who++) {
         snprintf(name, sizeof name, "gemm_%s_%s", provider_names[who], l);
-        if (r->reps[who] > 0)
-            bench_print(name, flops(p) * r->reps[who] / r->best_ms[who] / 1e6, "GFLOP/s");
-        else
+        if (r->reps[who] > 0) {
+            double gflops = flops(p) * r->reps[who] / r->best_ms[who] / 1e6;
+            bench_print(name, gflops, "GFLOP/s");
+            bench_print_share(name, gflops, g->o);
+        } else {
             bench_print_na(name);
+        }
     }
     for (int who = P_CLSEQ; who <= P_CLBLAST; who++) {
         size_t count = (size_t)p->m * (size_t)p->n;
@@ -330,13 +335,62 @@ static int measure_product(gemm_bench *g, const product *p)
                 pause_ms(OPENBLAS_PAUSE_MS);
         }
     if (ok)
-        print_product(p, &r);
+        print_product(g, p, &r);
     free(r.result[P_CLSEQ]);
     free(r.result[P_CLBLAST]);
     return ok;
 }
 
 /* ---- the section ---------------------------------------------------------- */
+
+/* OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which some machines set, hold
+ * OpenBLAS to an older kernel (Haswell's on an AVX-512 CPU: half the
+ * speed), and the reference is meant to be OpenBLAS at its best. OpenBLAS
+ * reads them once, when it is loaded, so they go from this process's
+ * environment before the dlopen below; only the bench does this (tests
+ * and CI keep the environment). If something loaded OpenBLAS earlier the
+ * removal comes too late, and the line says so. The OpenCL runtime's
+ * threads are idle here (its queue is finished), so nothing reads the
+ * environment while it changes. */
+static void openblas_env_clear(void)
+{
+    static const char *const vars[] = {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"};
+    void *early = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+    char removed[512] = "";
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *value = getenv(vars[i]);
+        if (!value)
+            continue;
+        size_t used = strlen(removed);
+        snprintf(removed + used, sizeof removed - used, "%s%s=%s", used ? "," : "", vars[i],
+                 value);
+        unsetenv(vars[i]);
+    }
+    printf("gemm_openblas_env_removed: %s%s\n", removed[0] ? removed : "none",
+           early ? " (too late: OpenBLAS was already loaded)" : "");
+    if (early)
+        dlclose(early);
+}
+
+/* The kernel and build OpenBLAS chose, and its threads. */
+static void openblas_describe(void *lib)
+{
+    openblas_string_fn corename = NULL, config = NULL;
+    openblas_threads_fn threads = NULL;
+    void *sym;
+    if (lib && (sym = dlsym(lib, "openblas_get_corename")))
+        memcpy(&corename, &sym, sizeof corename);
+    if (lib && (sym = dlsym(lib, "openblas_get_config")))
+        memcpy(&config, &sym, sizeof config);
+    if (lib && (sym = dlsym(lib, "openblas_get_num_threads")))
+        memcpy(&threads, &sym, sizeof threads);
+    printf("gemm_openblas_corename: %s\n", corename ? corename() : "n/a");
+    printf("gemm_openblas_config: %s\n", config ? config() : "n/a");
+    if (threads)
+        bench_print("gemm_openblas_threads", threads(), "threads");
+    else
+        bench_print_na("gemm_openblas_threads");
+}
 
 /* Loads the references; prints their set-up lines. */
 static void load_references(gemm_bench *g, void **clblast_lib, void **openblas_lib)
@@ -358,17 +412,11 @@ static void load_references(gemm_bench *g, void **clblast_lib, void **openblas_l
     } else {
         bench_print_na("gemm_clblast_first_call_ms");
     }
+    openblas_env_clear(); /* before the dlopen: OpenBLAS reads them as it loads */
     *openblas_lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-    openblas_threads_fn threads = NULL;
-    if (*openblas_lib && (sym = dlsym(*openblas_lib, "cblas_sgemm"))) {
+    if (*openblas_lib && (sym = dlsym(*openblas_lib, "cblas_sgemm")))
         memcpy(&g->cblas, &sym, sizeof g->cblas);
-        if ((sym = dlsym(*openblas_lib, "openblas_get_num_threads")))
-            memcpy(&threads, &sym, sizeof threads);
-    }
-    if (threads)
-        bench_print("gemm_openblas_threads", threads(), "threads");
-    else
-        bench_print_na("gemm_openblas_threads");
+    openblas_describe(g->cblas ? *openblas_lib : NULL);
 }
 
 int bench_gemm(clseq_ctx *ctx, const bench_options *o)

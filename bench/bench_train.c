@@ -277,6 +277,30 @@ int bench_seed(clseq_ctx *ctx, const bench_options *o)
 
 enum { MLP_IN = 784, MLP_HIDDEN = 512, MLP_OUT = 10, MLP_ROWS = 4096, PREDICT_ROWS = 1000 };
 
+/* The MLP's matrix-product FLOPs per row, for its GFLOP/s and share of the
+ * machine's peak: forward 2 (784*512 + 512*512 + 512*10); a training step
+ * adds the weight gradients (as many again) and the input gradients of
+ * layers 2 and 3 (layer 1's is not needed). Biases, activations, the loss
+ * and Adam grow with the units, not their products, and are left out. */
+static double mlp_flops_per_row(int training)
+{
+    double forward = 2.0 * ((double)MLP_IN * MLP_HIDDEN + (double)MLP_HIDDEN * MLP_HIDDEN +
+                            (double)MLP_HIDDEN * MLP_OUT);
+    double input_grads = 2.0 * ((double)MLP_HIDDEN * MLP_HIDDEN + (double)MLP_HIDDEN * MLP_OUT);
+    return training ? 2 * forward + input_grads : forward;
+}
+
+/* "NAME_gflops" and "NAME_share_of_peak" of a figure in rows per second. */
+static void print_mlp_gflops(const char *name, double rows_per_s, int training,
+                             const bench_options *o)
+{
+    char line[96];
+    double gflops = rows_per_s * mlp_flops_per_row(training) / 1e9;
+    snprintf(line, sizeof line, "%s_gflops", name);
+    bench_print(line, gflops, "GFLOP/s");
+    bench_print_share(name, gflops, o);
+}
+
 static int mlp_create(clseq_ctx *ctx, clseq_model **out)
 {
     clseq_model *m = NULL;
@@ -345,6 +369,8 @@ int bench_mlp(clseq_ctx *ctx, const bench_options *o, clseq_model **model)
         bench_print(name, MLP_ROWS / best, "samples/s");
         snprintf(name, sizeof name, "mlp_train_bs%d_step_ms", batches[b]);
         bench_print(name, med * 1e3 / steps, "ms");
+        snprintf(name, sizeof name, "mlp_train_bs%d", batches[b]);
+        print_mlp_gflops(name, MLP_ROWS / med, 1, o);
     }
     free(x);
     free(y);
@@ -375,6 +401,7 @@ int bench_predict(clseq_ctx *ctx, const bench_options *o, clseq_model **model)
         bench_print("predict_1000_samples_per_s", PREDICT_ROWS / (med / 1e3), "samples/s");
         bench_print("predict_1000_best_samples_per_s", PREDICT_ROWS / (best / 1e3), "samples/s");
         bench_print("predict_1000_ms", med, "ms");
+        print_mlp_gflops("predict_1000", PREDICT_ROWS / (med / 1e3), 0, o);
     }
     free(x);
     free(out);

@@ -16,14 +16,19 @@ workloads:
            rows in one batch and in batches of 128: samples/s
   gemm     SGEMM 1024^3 and 2048^3 through torch.mm: GFLOP/s
 
-mlp, predict and cnn run at each intra-op thread count from 1 to the
-machine's cores (Debian's PyTorch starts with 1), print each as
-`..._threadsN` and the best under the plain name, with `..._thread_count`
-saying which; --threads N measures N only.
+mlp, predict and cnn run at each pair of thread counts, PyTorch's
+intra-op threads and, where PyTorch's products go to OpenBLAS (Debian's
+PyTorch 1.13), OpenBLAS's threads, each from 1, 2 and the machine's cores:
+the two pools share the cores, and the wrong pair (2 and 2 on 2 cores) is
+several times slower than the best (1 and 2). Each pair prints as
+`..._threadsN_blasM` (`..._threadsN` without OpenBLAS), the best under the
+plain name, with `..._thread_count` and `..._blas_thread_count` saying
+which; --threads N and --blas-threads M measure those only.
 
 Neither library is a dependency of clseq: whatever is missing is reported
 as `n/a`. Usage:
-pytorch_reference.py [seed|mlp|predict|cnn|gemm|all] [--threads N] [--repeat N]
+pytorch_reference.py [seed|mlp|predict|cnn|gemm|all] [--threads N] [--blas-threads M]
+                     [--repeat N]
 """
 import argparse
 import ctypes
@@ -52,28 +57,68 @@ def out(name, value, unit):
 
 
 def thread_counts(threads):
-    """The intra-op thread counts to try: the one asked for, else 1 to the
-    cores this process may use."""
+    """The thread counts to try: the one asked for, else 1, 2 and all the
+    cores this process may use (no more than there are)."""
     if threads > 0:
         return [threads]
-    return list(range(1, len(os.sched_getaffinity(0)) + 1))
+    cores = len(os.sched_getaffinity(0))
+    return sorted({count for count in (1, 2, cores) if count <= cores})
 
 
-def best_over_threads(threads, measure, names, unit):
+def openblas():
+    """The OpenBLAS this process loaded (for PyTorch's products), as a
+    ctypes library, or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_set_num_threads.argtypes = [ctypes.c_int]
+            lib.openblas_get_num_threads.restype = ctypes.c_int
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+SETTINGS = {"threads": 0, "blas_threads": 0}  # --threads and --blas-threads
+
+
+def best_over_threads(measure, names, unit):
     """Runs measure() (a list of figures, higher is better, one per name)
-    at each thread count; prints each as NAME_threadsN, then the best
-    count's figures under the plain names and NAME_thread_count (names[0]'s
-    NAME) saying which count that was: the one with the best first figure."""
+    at each pair of PyTorch and OpenBLAS thread counts; prints each as
+    NAME_threadsN_blasM, then the best pair's figures under the plain names
+    and NAME_thread_count and NAME_blas_thread_count (names[0]'s NAME)
+    saying which pair that was: the one with the best first figure."""
+    blas = openblas()
+    blas_counts = thread_counts(SETTINGS["blas_threads"]) if blas else [None]
+    blas_default = blas.openblas_get_num_threads() if blas else None
+    torch_default = torch.get_num_threads()
     results = {}
-    for count in thread_counts(threads):
-        torch.set_num_threads(count)
-        results[count] = measure()
-        for name, value in zip(names, results[count]):
-            out(f"{name}_threads{count}", value, unit)
-    best = max(results, key=lambda c: results[c][0])
+    for count in thread_counts(SETTINGS["threads"]):
+        for blas_count in blas_counts:
+            torch.set_num_threads(count)
+            suffix = f"_threads{count}"
+            if blas_count is not None:
+                blas.openblas_set_num_threads(blas_count)
+                suffix += f"_blas{blas_count}"
+            results[count, blas_count] = measure()
+            for name, value in zip(names, results[count, blas_count]):
+                out(f"{name}{suffix}", value, unit)
+    # back to the start: what follows (gemm) measures PyTorch as it comes
+    torch.set_num_threads(torch_default)
+    if blas:
+        blas.openblas_set_num_threads(blas_default)
+    best = max(results, key=lambda pair: results[pair][0])
     for name, value in zip(names, results[best]):
         out(name, value, unit)
-    out(f"{names[0]}_thread_count", best, "threads")
+    out(f"{names[0]}_thread_count", best[0], "threads")
+    if best[1] is not None:
+        out(f"{names[0]}_blas_thread_count", best[1], "threads")
     return best
 
 
@@ -214,7 +259,7 @@ def train_epochs(model, opt, x, y, batch, epochs):
             loss.item()
 
 
-def bench_mlp(epochs, threads, state):
+def bench_mlp(epochs, state):
     if torch is None:
         for batch in (128, 512):
             out(f"torch_mlp_train_bs{batch}_samples_per_s", None, "")
@@ -231,12 +276,12 @@ def bench_mlp(epochs, threads, state):
             train_epochs(model, opt, x, y, batch, epochs)
             return [ROWS * epochs / (time.perf_counter() - t0)]
 
-        best_over_threads(threads, measure, [f"torch_mlp_train_bs{batch}_samples_per_s"],
+        best_over_threads(measure, [f"torch_mlp_train_bs{batch}_samples_per_s"],
                           "samples/s")
     state["model"] = model
 
 
-def bench_predict(runs, threads, state):
+def bench_predict(runs, state):
     if torch is None:
         out("torch_predict_1000_samples_per_s", None, "")
         return
@@ -251,7 +296,7 @@ def bench_predict(runs, threads, state):
         predict()
         return [PREDICT_ROWS / (median_ms(predict, runs) / 1e3)]
 
-    best_over_threads(threads, measure, ["torch_predict_1000_samples_per_s"], "samples/s")
+    best_over_threads(measure, ["torch_predict_1000_samples_per_s"], "samples/s")
 
 
 # ---- cnn -------------------------------------------------------------------------
@@ -269,7 +314,7 @@ def cnn_model():
         nn.Linear(128, 10))  # softmax folded into the loss
 
 
-def bench_cnn(runs, threads):
+def bench_cnn(runs):
     names = ["torch_cnn_train_bs128", "torch_cnn_train_bs128_best"]
     if torch is None:
         for name in names + ["torch_cnn_predict", "torch_cnn_predict_bs128"]:
@@ -308,10 +353,10 @@ def bench_cnn(runs, threads):
             return [CNN_PREDICT_ROWS / statistics.median(times), CNN_PREDICT_ROWS / min(times)]
         return measure
 
-    best_over_threads(threads, train, names, "samples/s")
-    best_over_threads(threads, infer(CNN_PREDICT_ROWS),
+    best_over_threads(train, names, "samples/s")
+    best_over_threads(infer(CNN_PREDICT_ROWS),
                       ["torch_cnn_predict", "torch_cnn_predict_best"], "samples/s")
-    best_over_threads(threads, infer(CNN_BATCH),
+    best_over_threads(infer(CNN_BATCH),
                       ["torch_cnn_predict_bs128", "torch_cnn_predict_bs128_best"], "samples/s")
 
 
@@ -335,20 +380,17 @@ def bench_gemm(runs):
 
 def blas_library():
     """The BLAS library this process loaded (PyTorch's Linear and mm) and,
-    for OpenBLAS, the kernel it chose: OPENBLAS_CORETYPE can force a slower
-    one."""
+    for OpenBLAS, the kernel it chose (OPENBLAS_CORETYPE can force a slower
+    one) and its threads at start."""
+    lib = openblas()
+    if lib is not None:
+        return (f"OpenBLAS, core {lib.openblas_get_corename().decode()}, "
+                f"{lib.openblas_get_num_threads()} threads")
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1]}
     except OSError:
         return "n/a"
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-            lib.openblas_get_corename.restype = ctypes.c_char_p
-            return f"{path} (OpenBLAS, core {lib.openblas_get_corename().decode()})"
-        except (OSError, AttributeError):
-            continue
     return ", ".join(sorted(paths)) or "n/a"
 
 
@@ -357,11 +399,14 @@ def main():
     parser.add_argument("section", nargs="?", default="all",
                         choices=["seed", "mlp", "predict", "cnn", "gemm", "all"])
     parser.add_argument("--threads", type=int, default=0,
-                        help="PyTorch intra-op threads for mlp, predict and cnn (default: each "
-                             "from 1 to the cores, reporting the best)")
+                        help="PyTorch intra-op threads for mlp, predict and cnn (default: 1, 2 "
+                             "and the cores, reporting the best)")
+    parser.add_argument("--blas-threads", type=int, default=0,
+                        help="OpenBLAS threads, likewise (default: 1, 2 and the cores)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure")
     parser.add_argument("--epochs", type=int, default=2, help="timed MLP epochs")
     args = parser.parse_args()
+    SETTINGS.update(threads=args.threads, blas_threads=args.blas_threads)
     print(f"python: {sys.version.split()[0]}", flush=True)
     print(f"numpy: {np.__version__ if np is not None else 'n/a'}", flush=True)
     print(f"torch: {torch.__version__ if torch is not None else 'n/a'}", flush=True)
@@ -372,11 +417,11 @@ def main():
     if args.section in ("seed", "all"):
         bench_seed(args.repeat)
     if args.section in ("mlp", "all"):
-        bench_mlp(args.epochs, args.threads, state)
+        bench_mlp(args.epochs, state)
     if args.section in ("predict", "all"):
-        bench_predict(args.repeat, args.threads, state)
+        bench_predict(args.repeat, state)
     if args.section in ("cnn", "all"):
-        bench_cnn(min(args.repeat, 3), args.threads)
+        bench_cnn(min(args.repeat, 3))
     if args.section in ("gemm", "all"):
         bench_gemm(args.repeat)
     return 0

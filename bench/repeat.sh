@@ -40,8 +40,13 @@ while [ "$i" -le "$runs" ]; do
 done
 
 # Figures keep the order of the first run; values are numeric fields 2.
+# Lines whose value is text (device, the ISA of the FMA peak, OpenBLAS's
+# kernel) show the first run's.
 cat "$out"/run*.txt | awk '
-    $1 == "device:" { if (!dev) { dev = $0; print } next }
+    $2 != "n/a" && $2 !~ /^[-+]?[0-9.]/ {
+        if (!($1 in text)) { text[$1] = $0; order[++names] = $1 }
+        next
+    }
     {
         name = $1
         if (!(name in count)) { order[++names] = name; unit[name] = "" }
@@ -53,6 +58,7 @@ cat "$out"/run*.txt | awk '
     END {
         for (k = 1; k <= names; k++) {
             name = order[k]; n = count[name]
+            if (name in text) { print text[name]; continue }
             if (n == 0) { printf "%s n/a\n", name; continue }
             for (i = 1; i <= n; i++) a[i] = vals[name, i]
             for (i = 2; i <= n; i++) {           # insertion sort

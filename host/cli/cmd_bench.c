@@ -8,6 +8,9 @@
  *            samples/s (bench_cnn.c)
  *   cnn-profile  that network's training step layer by layer
  *            (bench_cnn.c; not part of all)
+ *   allreduce  bytes a data-parallel step sums per model, and the sum's
+ *            time over the context's devices and MPI processes
+ *            (bench_allreduce.c; not part of all: it wants several devices)
  *   startup  process start to first prediction, measured from a parent that
  *            fork/execs "clseq bench startup-child" (here)
  */
@@ -23,13 +26,19 @@
 
 #include "bench.h"
 #include "cli_util.h"
+#ifdef CLSEQ_CLI_HAVE_MPI
+#include <mpi.h>
+#endif
 #include "commands.h"
 
 static const char bench_usage[] =
-    "usage: clseq bench [gemm|seed|mlp|predict|cnn|startup|all|cnn-profile] [--device S]\n"
-    "                   [--repeat N]\n"
+    "usage: clseq bench [SECTION...] [--device S] [--repeat N] [--mpi]\n"
+    "  SECTION: gemm|seed|mlp|predict|cnn|startup|all|cnn-profile|allreduce; several run\n"
+    "  in the order given, each once (startup last: it wants the machine to itself).\n"
     "  Prints NAME: VALUE UNIT lines (default section: all, which is every section but\n"
-    "  cnn-profile).\n"
+    "  cnn-profile and allreduce), after this machine's FP32 FMA peak (fma_peak_*).\n"
+    "  allreduce: give several devices (--device all; on PoCL with\n"
+    "  POCL_DEVICES=\"pthread pthread\"); under mpirun, --mpi times MPI_Allreduce too.\n"
     "  --device S   device spec as for every command (default $CLSEQ_DEVICE, else GPU, else first)\n"
     "  --repeat N   timed repetitions of each measurement (default: chosen per measurement)\n"
     "  OpenBLAS (libopenblas.so.0) and CLBlast (libclblast.so.1) are loaded at run time when\n"
@@ -233,7 +242,8 @@ enum {
     SEC_CNN = 32,
     SEC_ALL = 63,
     /* a diagnosis rather than a figure to track: asked for by name only */
-    SEC_CNN_PROFILE = 64
+    SEC_CNN_PROFILE = 64,
+    SEC_ALLREDUCE = 128
 };
 
 static int section_from_name(const char *name)
@@ -242,6 +252,7 @@ static int section_from_name(const char *name)
         {"gemm", SEC_GEMM},       {"seed", SEC_SEED},         {"mlp", SEC_MLP},
         {"predict", SEC_PREDICT}, {"cnn", SEC_CNN},           {"startup", SEC_STARTUP},
         {"all", SEC_ALL},         {"cnn-profile", SEC_CNN_PROFILE},
+        {"allreduce", SEC_ALLREDUCE},
     };
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         if (strcmp(name, sections[i].name) == 0)
@@ -249,25 +260,60 @@ static int section_from_name(const char *name)
     return 0;
 }
 
+/* Appends the sections in bits to order[*n], each once, in the order of
+ * `all` (a plain section has one bit). */
+static void section_append(int bits, int order[], int *n, int *seen)
+{
+    static const int all_order[] = {SEC_GEMM, SEC_SEED,        SEC_MLP,      SEC_PREDICT,
+                                    SEC_CNN,  SEC_CNN_PROFILE, SEC_ALLREDUCE, SEC_STARTUP};
+    for (size_t i = 0; i < sizeof all_order / sizeof all_order[0]; i++)
+        if ((bits & all_order[i]) && !(*seen & all_order[i])) {
+            *seen |= all_order[i];
+            order[(*n)++] = all_order[i];
+        }
+}
+
+/* One section; mlp and predict share *mlp. startup is not one of them:
+ * cmd_bench runs it last, once the context is closed. */
+static int section_run(int section, clseq_ctx *ctx, const bench_options *o, clseq_model **mlp,
+                       int mpi)
+{
+    switch (section) {
+    case SEC_GEMM: return bench_gemm(ctx, o);
+    case SEC_SEED: return bench_seed(ctx, o);
+    case SEC_MLP: return bench_mlp(ctx, o, mlp);
+    case SEC_PREDICT: return bench_predict(ctx, o, mlp);
+    case SEC_CNN: return bench_cnn(ctx, o);
+    case SEC_CNN_PROFILE: return bench_cnn_profile(ctx, o);
+    case SEC_ALLREDUCE: return bench_allreduce(ctx, o, mpi);
+    default: return 1;
+    }
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    int sections = SEC_ALL, child = 0;
-    if (argc > 1 && argv[1][0] != '-') {
+    int sections = 0, child = 0, order[16], n_order = 0;
+    /* the sections first, as many as given: clseq bench gemm mlp ... */
+    while (argc > 1 && argv[1][0] != '-') {
+        int bits = 0;
         if (strcmp(argv[1], "startup-child") == 0) {
             child = 1;
-        } else if (!(sections = section_from_name(argv[1]))) {
+        } else if (!(bits = section_from_name(argv[1]))) {
             fprintf(stderr, "clseq bench: unknown section '%s'\n%s", argv[1], bench_usage);
             return 2;
         }
+        section_append(bits, order, &n_order, &sections);
         argc--;
         argv++;
     }
-    cli_option options[] = {{"--device", 1, NULL}, {"--repeat", 1, NULL}};
+    if (!child && !n_order)
+        section_append(SEC_ALL, order, &n_order, &sections);
+    cli_option options[] = {{"--device", 1, NULL}, {"--repeat", 1, NULL}, {"--mpi", 0, NULL}};
     int count = (int)(sizeof options / sizeof options[0]);
     int parsed = cli_parse("bench", bench_usage, argc, argv, options, count);
     if (parsed <= 0)
         return parsed < 0 ? 0 : 2;
-    bench_options o = {cli_get(options, count, "--device"), 0};
+    bench_options o = {cli_get(options, count, "--device"), 0, 0};
     const char *repeat = cli_get(options, count, "--repeat");
     long r = 0;
     if (repeat && !cli_int("bench", "--repeat", repeat, 1, 1000, &r))
@@ -275,6 +321,18 @@ int cmd_bench(int argc, char **argv)
     o.repeat = (int)r;
     if (child)
         return startup_child(o.device);
+    int mpi = cli_get(options, count, "--mpi") != NULL;
+#ifdef CLSEQ_CLI_HAVE_MPI
+    if (mpi && MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+        fprintf(stderr, "clseq bench: --mpi: MPI_Init failed\n");
+        return 1;
+    }
+#else
+    if (mpi) {
+        fprintf(stderr, "clseq bench: --mpi: this clseq was built without MPI\n");
+        return 2;
+    }
+#endif
 
     double t0 = bench_now_ms();
     clseq_ctx *ctx = NULL;
@@ -285,23 +343,22 @@ int cmd_bench(int argc, char **argv)
     bench_print("context_create_ms", ctx_ms, "ms");
     bench_print("kernels_from_cache", clseq_ctx_from_cache(ctx), "bool");
     print_load();
+    /* GFLOP/s figures are read against this machine's peak, measured now;
+     * not under mpirun, where the ranks would measure one another */
+    if (!mpi)
+        o.fma_peak_gflops = bench_fma_peak();
 
     clseq_model *mlp = NULL;
-    int ok = 1;
-    if (ok && (sections & SEC_GEMM))
-        ok = bench_gemm(ctx, &o);
-    if (ok && (sections & SEC_SEED))
-        ok = bench_seed(ctx, &o);
-    if (ok && (sections & SEC_MLP))
-        ok = bench_mlp(ctx, &o, &mlp);
-    if (ok && (sections & SEC_PREDICT))
-        ok = bench_predict(ctx, &o, &mlp);
+    int ok = 1, pending = sections;
+    for (int i = 0; ok && i < n_order; i++) {
+        ok = section_run(order[i], ctx, &o, &mlp, mpi);
+        pending &= ~order[i];
+        if (!(pending & (SEC_MLP | SEC_PREDICT))) { /* its memory back for the rest */
+            clseq_model_free(mlp);
+            mlp = NULL;
+        }
+    }
     clseq_model_free(mlp);
-    mlp = NULL;
-    if (ok && (sections & SEC_CNN))
-        ok = bench_cnn(ctx, &o);
-    if (ok && (sections & SEC_CNN_PROFILE))
-        ok = bench_cnn_profile(ctx, &o);
     clseq_ctx_free(ctx);
     /* Last and without a context of our own open: the children get the
      * machine to themselves. */
@@ -309,5 +366,9 @@ int cmd_bench(int argc, char **argv)
         ok = bench_startup(&o);
     if (ok)
         bench_print("bench_total_s", (bench_now_ms() - t0) / 1e3, "s");
+#ifdef CLSEQ_CLI_HAVE_MPI
+    if (mpi)
+        MPI_Finalize();
+#endif
     return ok ? 0 : 1;
 }
