@@ -29,6 +29,31 @@ __kernel void sum_columns(__global const float *X, const int rows, const int col
     }
 }
 
+/* sum_columns for CPUs: one work-item per column adding its rows in order.
+ * PoCL runs a work-group's work-items as a loop around each barrier, so
+ * sum_columns' tree of barriers costs more than the adds it shares out;
+ * here neighbouring columns are neighbouring work-items, which PoCL turns
+ * into vector lanes. The same epilogue as sum_columns. */
+__kernel void sum_columns_seq(__global const float *X, const int rows, const int cols,
+                              __global float *out, const int out_off, const int accumulate)
+{
+    const int c = get_global_id(0);
+    if (c >= cols)
+        return;
+    float total = 0.0f;
+    for (int r = 0; r < rows; r++)
+        total += X[r * cols + c];
+    if (!accumulate) {
+        out[out_off + c] = total;
+        return;
+    }
+    const float sum = out[out_off + c];
+    const float y = total - out[out_off + cols + c];
+    const float t = sum + y;
+    out[out_off + cols + c] = (t - sum) - y;
+    out[out_off + c] = t;
+}
+
 /* out[r] = the first index of the largest value of X[r, :]. */
 __kernel void argmax_rows(__global const float *X, const int rows, const int cols,
                           __global int *out)

@@ -310,9 +310,19 @@ clseq_status clseq_op_add_into(clseq_device *dev, cl_mem Y, cl_mem X, int n)
     return clseq_run_1d(dev, K_ADD_INTO, (size_t)n, args, CLSEQ_ARG_COUNT(args));
 }
 
+/* Up to this many rows a CPU sums each column in one work-item: the
+ * chain of adds stays short, and there is no barrier tree to pay for. */
+enum { SEQ_SUM_MAX_ROWS = 4096 };
+
 clseq_status clseq_op_sum_columns(clseq_device *dev, cl_mem X, int rows, int cols, cl_mem out,
                                   int out_off, int accumulate)
 {
+    if ((dev->type & CL_DEVICE_TYPE_CPU) && rows <= SEQ_SUM_MAX_ROWS &&
+        dev->kernels[K_SUM_COLUMNS_SEQ]) {
+        const clseq_arg args[] = {CLSEQ_ARG(X),   CLSEQ_ARG(rows),    CLSEQ_ARG(cols),
+                                  CLSEQ_ARG(out), CLSEQ_ARG(out_off), CLSEQ_ARG(accumulate)};
+        return clseq_run_1d(dev, K_SUM_COLUMNS_SEQ, (size_t)cols, args, CLSEQ_ARG_COUNT(args));
+    }
     size_t local = clseq_pow2_at_most(dev->kernel_wg[K_SUM_COLUMNS], 256);
     if (local > dev->max_item[0])
         local = clseq_pow2_at_most(dev->max_item[0], local);

@@ -37,6 +37,7 @@ static const struct {
     [K_GATHER_ROWS] = {"gather_rows", "elementwise.cl"},
     [K_ADD_INTO] = {"add_into", "elementwise.cl"},
     [K_SUM_COLUMNS] = {"sum_columns", "reduce.cl"},
+    [K_SUM_COLUMNS_SEQ] = {"sum_columns_seq", "reduce.cl"},
     [K_ARGMAX_ROWS] = {"argmax_rows", "reduce.cl"},
     [K_REGULARIZER_PENALTY] = {"regularizer_penalty", "reduce.cl"},
     [K_REGULARIZER_GRADS] = {"regularizer_grads", "reduce.cl"},
