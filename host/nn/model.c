@@ -1,6 +1,7 @@
 /* The Sequential model: creation, random streams, appending layers through
  * the layer table, the variables' host and device copies, compile. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -446,13 +447,31 @@ clseq_status clseq_model_compile_settings(const clseq_model *m, clseq_optimizer 
     return CLSEQ_OK;
 }
 
+/* 1 if every one of count floats is finite: an exponent of all ones is
+ * Inf or NaN. Integer tests without a branch, so the compiler vectorises
+ * the loop; a predict of 1000 MNIST rows spent 3% of its time in isfinite. */
+static int all_finite(const float *x, size_t count)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    return !bad;
+}
+
 clseq_status clseq_check_finite(const float *x, size_t n, int cols, const char *what)
 {
-    for (size_t r = 0; r < n; r++)
+    for (size_t r = 0; r < n; r++) {
+        const float *row = x + r * (size_t)cols;
+        if (all_finite(row, (size_t)cols))
+            continue;
         for (int c = 0; c < cols; c++)
-            if (!isfinite(x[r * (size_t)cols + (size_t)c]))
+            if (!isfinite(row[c]))
                 return clseq_fail(CLSEQ_E_NUMERIC, "%s row %zu column %d is %g", what, r, c,
-                                  (double)x[r * (size_t)cols + (size_t)c]);
+                                  (double)row[c]);
+    }
     return CLSEQ_OK;
 }
 
