@@ -2,10 +2,13 @@
  * device buffers), against OpenBLAS's cblas_sgemm and CLBlast's
  * CLBlastSgemm measured in the same run. Neither reference is linked: both
  * are loaded with dlopen when present, and their lines read n/a otherwise.
+ * A fourth provider, c_control, is this directory's hand-written AVX-512
+ * SGEMM (gemm_control.c): what plain C reaches on the same machine, to
+ * set against what clseq's kernels reach through PoCL.
  *
  * Timing, per product: each provider makes one warm-up call, whose time
- * sizes its batches; then three rounds in which clseq, CLBlast and OpenBLAS
- * each run one batch of calls in turn (OpenCL batches between two clFinish
+ * sizes its batches; then three rounds in which clseq, CLBlast, OpenBLAS
+ * and the C control each run one batch of calls in turn (OpenCL batches between two clFinish
  * calls). A figure is its provider's best batch. Interleaving the rounds
  * keeps a ratio honest on a machine where other work comes and goes; the
  * pause after each OpenBLAS batch lets its worker threads, which spin for a
@@ -23,6 +26,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "gemm_control.h"
 #include "ops/ops.h"
 
 /* cblas_sgemm with OpenBLAS's 32-bit integers; the enums are ints. */
@@ -67,8 +71,8 @@ enum { PRODUCTS = sizeof products / sizeof products[0], MAX_N = 2048, HOST_CHECK
 /* Products up to this many elements of C are read back and checked. */
 static const size_t check_max = (size_t)1024 * 1024;
 
-enum { P_CLSEQ, P_CLBLAST, P_OPENBLAS, PROVIDERS };
-static const char *const provider_names[] = {"clseq", "clblast", "openblas"};
+enum { P_CLSEQ, P_CLBLAST, P_OPENBLAS, P_CONTROL, PROVIDERS };
+static const char *const provider_names[] = {"clseq", "clblast", "openblas", "c_control"};
 
 typedef struct gemm_bench {
     clseq_device *dev;
@@ -76,6 +80,8 @@ typedef struct gemm_bench {
     cl_mem a, b, c;
     float *ha, *hb; /* MAX_N x MAX_N inputs; products use a prefix */
     float *hc;      /* OpenBLAS's C */
+    float *hx;      /* the C control's C */
+    int control;    /* the C control can run here */
     clblast_sgemm_fn clblast;
     cblas_sgemm_fn cblas;
 } gemm_bench;
@@ -144,6 +150,15 @@ static int call_clblast(gemm_bench *g, const product *p)
     return status == 0;
 }
 
+static int call_control(gemm_bench *g, const product *p)
+{
+    int ok = gemm_control_sgemm(p->f == FORM_TN, p->f == FORM_NT, p->m, p->n, p->k, g->ha, lda(p),
+                                g->hb, ldb(p), g->hx, 0);
+    if (!ok)
+        fprintf(stderr, "clseq bench: the C control (%dx%dx%d) failed\n", p->m, p->n, p->k);
+    return ok;
+}
+
 static int call_openblas(gemm_bench *g, const product *p)
 {
     g->cblas(CBLAS_ROW_MAJOR, p->f == FORM_TN ? CBLAS_TRANS : CBLAS_NO_TRANS,
@@ -157,13 +172,14 @@ static double batch(gemm_bench *g, int who, const product *p, int reps)
 {
     double t0 = bench_now_ms();
     for (int r = 0; r < reps; r++) {
-        int ok = who == P_CLSEQ     ? call_clseq(g, p)
-                 : who == P_CLBLAST ? call_clblast(g, p)
-                                    : call_openblas(g, p);
+        int ok = who == P_CLSEQ      ? call_clseq(g, p)
+                 : who == P_CLBLAST  ? call_clblast(g, p)
+                 : who == P_OPENBLAS ? call_openblas(g, p)
+                                     : call_control(g, p);
         if (!ok)
             return -1;
     }
-    if (who != P_OPENBLAS && !finish(g))
+    if (who <= P_CLBLAST && !finish(g))
         return -1;
     return bench_now_ms() - t0;
 }
@@ -240,14 +256,18 @@ static void check_against_host(const gemm_bench *g, const float *c, int n)
 
 static int present(const gemm_bench *g, int who)
 {
-    return who == P_CLSEQ || (who == P_CLBLAST && g->clblast) || (who == P_OPENBLAS && g->cblas);
+    return who == P_CLSEQ || (who == P_CLBLAST && g->clblast) ||
+           (who == P_OPENBLAS && g->cblas) || (who == P_CONTROL && g->control);
 }
 
 /* Warm-up call; sets the provider's reps per batch, 0 if it failed. */
 static int warm_up(gemm_bench *g, int who, const product *p, run *r)
 {
-    if (who != P_OPENBLAS && !poison_c(g))
+    if (who <= P_CLBLAST && !poison_c(g))
         return 0;
+    if (who == P_CONTROL)
+        for (size_t i = 0; i < (size_t)p->m * (size_t)p->n; i++)
+            g->hx[i] = NAN;
     double one = batch(g, who, p, 1);
     if (one < 0)
         return 0;
@@ -276,9 +296,9 @@ static void print_product(const gemm_bench *g, const product *p, const run *r)
             bench_print_na(name);
         }
     }
-    for (int who = P_CLSEQ; who <= P_CLBLAST; who++) {
+    for (int who = P_CLSEQ; who < PROVIDERS; who++) {
         size_t count = (size_t)p->m * (size_t)p->n;
-        if (count > check_max || (who == P_CLBLAST && !r->result[who]))
+        if (who == P_OPENBLAS || count > check_max || (who != P_CLSEQ && !r->result[who]))
             continue;
         snprintf(name, sizeof name, "gemm_max_rel_error_%s_%s_vs_openblas", provider_names[who],
                  l);
@@ -288,7 +308,7 @@ static void print_product(const gemm_bench *g, const product *p, const run *r)
         else
             bench_print_na(name);
     }
-    for (int who = P_CLBLAST; who <= P_OPENBLAS; who++) {
+    for (int who = P_CLBLAST; who < PROVIDERS; who++) {
         snprintf(name, sizeof name, "gemm_ratio_clseq_to_%s_%s", provider_names[who], l);
         if (r->reps[who] > 0 && r->reps[P_CLSEQ] > 0)
             bench_print(name,
@@ -311,11 +331,13 @@ static int measure_product(gemm_bench *g, const product *p)
             ok = who != P_CLSEQ; /* a reference that fails is only n/a */
             continue;
         }
-        if (who != P_OPENBLAS && (size_t)p->m * (size_t)p->n <= check_max)
+        if (who <= P_CLBLAST && (size_t)p->m * (size_t)p->n <= check_max)
             r.result[who] = read_c(g, p);
     }
     if (g->cblas && r.reps[P_OPENBLAS])
         r.result[P_OPENBLAS] = g->hc;
+    if (r.reps[P_CONTROL])
+        r.result[P_CONTROL] = g->hx; /* rewritten by each call: the same product */
     if (ok && r.result[P_CLSEQ] && p->m == HOST_CHECK_N && p->n == p->m && p->k == p->m &&
         p->f == FORM_NN)
         check_against_host(g, r.result[P_CLSEQ], p->m);
@@ -429,7 +451,9 @@ int bench_gemm(clseq_ctx *ctx, const bench_options *o)
     g.ha = malloc(bytes);
     g.hb = malloc(bytes);
     g.hc = malloc(bytes);
-    int ok = g.ha && g.hb && g.hc;
+    g.hx = malloc(bytes);
+    g.control = gemm_control_available();
+    int ok = g.ha && g.hb && g.hc && g.hx;
     if (!ok)
         fprintf(stderr, "clseq bench: out of host memory for %dx%d matrices\n", MAX_N, MAX_N);
     if (ok) {
@@ -456,5 +480,6 @@ int bench_gemm(clseq_ctx *ctx, const bench_options *o)
     free(g.ha);
     free(g.hb);
     free(g.hc);
+    free(g.hx);
     return ok;
 }

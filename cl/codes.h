@@ -86,9 +86,20 @@
 #define FL_FIELDS 7
 
 /* The CPU GEMM's register block: CPU_RM rows by CPU_CN columns (two
- * float16, fixed in gemm_cpu.cl); the nt kernel's CPU_NT_BLOCK square. */
+ * float16, fixed in gemm_cpu.cl); the nt kernel's CPU_NT_BLOCK square;
+ * CPU_PACK_K, the k each packing work-item copies (one float16, fixed). */
 #define CPU_RM 6
 #define CPU_CN 32
 #define CPU_NT_BLOCK 4
+#define CPU_PACK_K 16
+/* When a CPU product packs its operands (host/ops/ops.c, pack_operands):
+ * op(B) from CPU_PACK_B_MIN (2^22) multiply-adds with at least
+ * CPU_PACK_B_MIN_ROWS rows of C to reuse its panels, when B is transposed
+ * or K is at least CPU_PACK_B_MIN_K; op(A) too from CPU_PACK_A_MIN (2^34,
+ * past the 2048^3 measured). Chosen by measurement on PoCL, AVX-512. */
+#define CPU_PACK_B_MIN 4194304.0
+#define CPU_PACK_B_MIN_ROWS 48
+#define CPU_PACK_B_MIN_K 1024
+#define CPU_PACK_A_MIN 17179869184.0
 
 #endif

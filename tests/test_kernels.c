@@ -112,6 +112,13 @@ static const int gemm_shapes[][3] = {
     /* N K > 2^21: a CPU nt product too large to transpose B first
      * (ops.c, transpose_b_first) runs gemm_cpu_nt itself */
     {8, 1450, 1450},
+    /* a last column panel of at most 16 columns (cpu_panel_narrow): B
+     * rows of 4 leave 3 rows of k to gather, of 10 one */
+    {200, 4, 300}, {130, 10, 200},
+    /* past CPU_PACK_B_MIN and CPU_PACK_B_MIN_K on CPUs: op(B) packed
+     * (transposed in registers for nt), op(A) read in place, plain or
+     * transposed; M, N and K off every block size, the last panel narrow */
+    {97, 40, 1100},
 };
 
 /* ---- GEMM families ---------------------------------------------------

@@ -90,15 +90,32 @@ static int use_blocked_gemm(const clseq_device *dev, int M, int N, int K)
            M >= dev->tiles.tm / 2 && N >= dev->tiles.tn / 2;
 }
 
-/* Whether a CPU product packs its operands first (measured on PoCL,
- * AVX-512): from about 1300^3 the unpacked kernels' strided walks over B
- * cost more than the copies (2048^3: 97 against 178 GFLOP/s), and the nt
- * form with short k (a layer of few units) would be mostly scalar tail. */
+/* What a CPU product packs first (gemm_cpu.cl, "packed operands"): 0
+ * nothing, 1 op(B) into column panels, 2 op(A) into row blocks too.
+ * Measured on PoCL, AVX-512 (Zen 4) against OpenBLAS: packing a
+ * transposed B pays from products of a few million multiply-adds once
+ * enough row blocks reuse each panel (it replaces transpose_b's copy and
+ * the nt kernel's strided reads: 128x512x512 NT 0.62 -> 0.79 of OpenBLAS,
+ * 2 threads), and always for the nt form with short k (a layer of few
+ * units, else mostly scalar tail). A plain B pays from K of about 1024:
+ * a column panel of that many rows, at a stride of a multiple of 512
+ * floats, falls into a few cache sets and never stays cached (2048^3 NN,
+ * one thread: 0.37 of OpenBLAS unpacked, 1.03 packed; 1024^3 on 2: 0.84
+ * -> 0.91 of the FMA peak); below it the copy measured no faster, and at
+ * 128 rows slower (128x512x784 NN). Packing A as well measured no faster
+ * up to 2048^3 (0.97 against 1.03 there: its CPU_RM rows are streams the
+ * prefetchers follow), so only products past those measured pack it. */
 static int pack_operands(const clseq_device *dev, int trans_b, int M, int N, int K)
 {
     if (dev->gemm_packed != 1)
-        return dev->gemm_packed == 2;
-    return (double)M * N * K >= 2147483648.0 || (trans_b && K < 32);
+        return dev->gemm_packed == 2 ? 2 : 0;
+    double mnk = (double)M * N * K;
+    if (mnk >= CPU_PACK_A_MIN)
+        return 2;
+    if (trans_b && K < 32)
+        return 1;
+    return mnk >= CPU_PACK_B_MIN && M >= CPU_PACK_B_MIN_ROWS &&
+           (trans_b || K >= CPU_PACK_B_MIN_K);
 }
 
 /* Register-blocked CPU kernels: (row blocks, column panels) per form,
@@ -148,34 +165,43 @@ static clseq_status pack_buffer(clseq_device *dev, int which, size_t bytes)
     return s;
 }
 
-/* Packs op(A) and op(B) (gemm_cpu.cl) and runs the packed micro-kernel. */
-static clseq_status packed_gemm(clseq_device *dev, int trans_a, int trans_b, int M, int N, int K,
-                                clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
-                                clseq_activation act)
+/* Packs op(B), and op(A) when pack_a (gemm_cpu.cl), and runs the packed
+ * micro-kernel. */
+static clseq_status packed_gemm(clseq_device *dev, int pack_a, int trans_a, int trans_b, int M,
+                                int N, int K, clseq_mat A, clseq_mat B, clseq_mat C,
+                                clseq_mat bias, clseq_activation act)
 {
     size_t blocks = ((size_t)M + CPU_RM - 1) / CPU_RM;
     size_t panels = ((size_t)N + CPU_CN - 1) / CPU_CN;
-    clseq_status s = pack_buffer(dev, 0, blocks * CPU_RM * (size_t)K * sizeof(float));
+    size_t chunks = ((size_t)K + CPU_PACK_K - 1) / CPU_PACK_K;
+    clseq_status s = CLSEQ_OK;
+    if (pack_a)
+        s = pack_buffer(dev, 0, blocks * CPU_RM * (size_t)K * sizeof(float));
     if (s == CLSEQ_OK)
         s = pack_buffer(dev, 1, panels * CPU_CN * (size_t)K * sizeof(float));
     if (s != CLSEQ_OK)
         return s;
-    const clseq_arg pack_a[] = {CLSEQ_ARG(A.buf), CLSEQ_ARG(A.off), CLSEQ_ARG(A.ld),
-                                CLSEQ_ARG(trans_a), CLSEQ_ARG(M), CLSEQ_ARG(K),
-                                CLSEQ_ARG(dev->pack[0])};
-    s = clseq_run_2d(dev, K_PACK_A, (size_t)K, blocks, pack_a, CLSEQ_ARG_COUNT(pack_a));
-    if (s != CLSEQ_OK)
-        return s;
+    if (pack_a) {
+        const clseq_arg args[] = {CLSEQ_ARG(A.buf), CLSEQ_ARG(A.off), CLSEQ_ARG(A.ld),
+                                  CLSEQ_ARG(trans_a), CLSEQ_ARG(M), CLSEQ_ARG(K),
+                                  CLSEQ_ARG(dev->pack[0])};
+        s = clseq_run_2d(dev, K_PACK_A, chunks, blocks, args, CLSEQ_ARG_COUNT(args));
+        if (s != CLSEQ_OK)
+            return s;
+        A = (clseq_mat){dev->pack[0], 0, K};
+    }
     const clseq_arg pack_b[] = {CLSEQ_ARG(B.buf), CLSEQ_ARG(B.off), CLSEQ_ARG(B.ld),
                                 CLSEQ_ARG(trans_b), CLSEQ_ARG(K), CLSEQ_ARG(N),
                                 CLSEQ_ARG(dev->pack[1])};
-    s = clseq_run_2d(dev, K_PACK_B, panels * CPU_CN, (size_t)K, pack_b, CLSEQ_ARG_COUNT(pack_b));
+    s = clseq_run_2d(dev, K_PACK_B, chunks, panels, pack_b, CLSEQ_ARG_COUNT(pack_b));
     if (s != CLSEQ_OK)
         return s;
     int has_bias = bias.buf != NULL, act_code = (int)act;
+    int a_form = pack_a ? 0 : trans_a ? 2 : 1; /* gemm_cpu_packed's op(A) */
     cl_mem bias_buf = has_bias ? bias.buf : C.buf;
     const clseq_arg args[] = {CLSEQ_ARG(M), CLSEQ_ARG(N), CLSEQ_ARG(K),
-                              CLSEQ_ARG(dev->pack[0]), CLSEQ_ARG(dev->pack[1]),
+                              CLSEQ_ARG(A.buf), CLSEQ_ARG(A.off), CLSEQ_ARG(A.ld),
+                              CLSEQ_ARG(a_form), CLSEQ_ARG(dev->pack[1]),
                               CLSEQ_ARG(C.buf), CLSEQ_ARG(C.off), CLSEQ_ARG(C.ld),
                               CLSEQ_ARG(bias_buf), CLSEQ_ARG(bias.off), CLSEQ_ARG(has_bias),
                               CLSEQ_ARG(act_code)};
@@ -211,9 +237,11 @@ clseq_status clseq_op_gemm(clseq_device *dev, int trans_a, int trans_b, int M, i
                            clseq_mat A, clseq_mat B, clseq_mat C, clseq_mat bias,
                            clseq_activation act)
 {
-    if (dev->cpu_gemm && !dev->gemm_clblast && use_blocked_gemm(dev, M, N, K) &&
-        pack_operands(dev, trans_b, M, N, K))
-        return packed_gemm(dev, trans_a, trans_b, M, N, K, A, B, C, bias, act);
+    int pack = dev->cpu_gemm && !dev->gemm_clblast && use_blocked_gemm(dev, M, N, K)
+                   ? pack_operands(dev, trans_b, M, N, K)
+                   : 0;
+    if (pack)
+        return packed_gemm(dev, pack == 2, trans_a, trans_b, M, N, K, A, B, C, bias, act);
     if (dev->cpu_gemm && !dev->gemm_clblast && use_blocked_gemm(dev, M, N, K) &&
         transpose_b_first(dev, trans_b, N, K)) {
         clseq_mat plain;

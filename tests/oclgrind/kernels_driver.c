@@ -562,9 +562,11 @@ static void tiled_gemms(clseq_ctx *ctx)
 }
 
 /* The register-blocked GEMMs: products of at least 32^3. An nt product
- * with k < 32 packs its operands; a longer one transposes B, unless the
- * device has no transpose_b (the kernel is hidden for one call to reach
- * gemm_cpu_nt); always packing (the 'packed' option) packs op(A) too. */
+ * with k < 32 packs op(B) (gemm_cpu_packed reads op(A) in place); a longer
+ * one transposes B, unless the device has no transpose_b (the kernel is
+ * hidden for one call to reach gemm_cpu_nt); always packing (the 'packed'
+ * option) packs op(A) too. A last panel of 3 columns takes the narrow
+ * loops. */
 static void cpu_gemms(clseq_ctx *ctx)
 {
     clseq_device *dev = clseq_ctx_main_device(ctx);
