@@ -452,11 +452,17 @@ clseq_status clseq_model_compile_settings(const clseq_model *m, clseq_optimizer 
  * the loop; a predict of 1000 MNIST rows spent 3% of its time in isfinite. */
 static int all_finite(const float *x, size_t count)
 {
-    uint32_t bad = 0;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t bits;
-        memcpy(&bits, x + i, sizeof bits);
-        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+    enum { LANES = 16 }; /* a fixed inner count: GCC's -O2 vectoriser wants one */
+    uint32_t bad = 0, bits[LANES];
+    size_t i = 0;
+    for (; i + LANES <= count; i += LANES) {
+        memcpy(bits, x + i, sizeof bits);
+        for (int j = 0; j < LANES; j++)
+            bad |= (uint32_t)((bits[j] & 0x7f800000u) == 0x7f800000u);
+    }
+    for (; i < count; i++) {
+        memcpy(bits, x + i, sizeof bits[0]);
+        bad |= (uint32_t)((bits[0] & 0x7f800000u) == 0x7f800000u);
     }
     return !bad;
 }
