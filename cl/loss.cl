@@ -102,6 +102,19 @@ inline void row_confusion(__global const float *p, __global const float *y, cons
     stats[ST_FN] = fn;
 }
 
+/* Categorical cross-entropy from logits z whose log-sum-exp is lse. */
+inline float lse_crossentropy(__global const float *z, __global const float *y, const int cols,
+                              const int sparse, const float lse)
+{
+    float total = 0.0f;
+    for (int c = 0; c < cols; c++) {
+        const float t = row_target(y, c, sparse);
+        if (t != 0.0f) /* one-hot targets: skip the terms that add nothing */
+            total += t * (lse - z[c]);
+    }
+    return total;
+}
+
 /* A row's cross-entropy from its logits z (see the file's comment). */
 inline float logits_crossentropy(__global const float *z, __global const float *y,
                                  const int cols, const int loss)
@@ -118,13 +131,7 @@ inline float logits_crossentropy(__global const float *z, __global const float *
         top = fmax(top, z[c]);
     for (int c = 0; c < cols; c++)
         sum += exp(z[c] - top);
-    const float lse = top + log(sum);
-    for (int c = 0; c < cols; c++) {
-        const float t = row_target(y, c, sparse);
-        if (t != 0.0f) /* one-hot targets: skip the terms that add nothing */
-            total += t * (lse - z[c]);
-    }
-    return total;
+    return lse_crossentropy(z, y, cols, sparse, top + log(sum));
 }
 
 /* The metric settings loss_row needs besides the loss. */
@@ -142,7 +149,7 @@ typedef struct metric_args {
 inline void loss_row(__global const float *p, __global const float *z, const int use_logits,
                      __global const float *y, const int cols, const int loss,
                      const metric_args metric, const float grad_scale, const int want_grad,
-                     __global float *d, float *stats)
+                     __global float *d, float *stats, const int have_lse, const float lse)
 {
     const int sparse = loss == LOSS_SPARSE_CCE;
     float total = 0.0f, squared = 0.0f, absolute = 0.0f;
@@ -182,7 +189,11 @@ inline void loss_row(__global const float *p, __global const float *z, const int
     }
     const int averaged = loss == LOSS_BCE || loss == LOSS_MSE || loss == LOSS_MAE;
     const int cross_entropy = loss == LOSS_CCE || loss == LOSS_SPARSE_CCE || loss == LOSS_BCE;
-    stats[ST_LOSS] = use_logits && cross_entropy ? logits_crossentropy(z, y, cols, loss)
+    /* the fused trainer's softmax hands over the row's log-sum-exp: the
+     * same float logits_crossentropy would compute again */
+    stats[ST_LOSS] = use_logits && have_lse && loss != LOSS_BCE
+                         ? lse_crossentropy(z, y, cols, sparse, lse)
+                     : use_logits && cross_entropy ? logits_crossentropy(z, y, cols, loss)
                      : averaged                  ? total / cols
                                                  : total;
     stats[ST_ACCURACY] = row_accuracy(p, y, cols, metric.acc_kind);
@@ -216,7 +227,7 @@ __kernel void loss_rows(__global const float *P, __global const float *Z, const 
     float row_stats[STATS_PER_ROW];
     const float w = weighted ? W[r] : 1.0f;
     loss_row(P + r * cols, Z + (use_logits ? r * cols : 0), use_logits, Y + r * y_width, cols,
-             loss, metric, grad_scale * w, want_grad, D + r * cols, row_stats);
+             loss, metric, grad_scale * w, want_grad, D + r * cols, row_stats, 0, 0.0f);
     for (int i = 0; i < STATS_PER_ROW; i++)
         stats[r * STATS_PER_ROW + i] = i == ST_LOSS ? row_stats[i] * w : row_stats[i];
 }

@@ -26,6 +26,24 @@ inline void softmax_row(__global const float *x, __global float *y, const int co
         y[c] *= inv;
 }
 
+/* softmax_row, returning the row's log-sum-exp top + log(sum): computed
+ * as logits_crossentropy computes it, so the fused trainer's loss needs
+ * no second pass of exp over the logits. */
+inline float softmax_row_lse(__global const float *x, __global float *y, const int cols)
+{
+    const float top = row_max(x, cols);
+    float sum = 0.0f;
+    for (int c = 0; c < cols; c++) {
+        const float e = exp(x[c] - top);
+        y[c] = e;
+        sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (int c = 0; c < cols; c++)
+        y[c] *= inv;
+    return top + log(sum);
+}
+
 /* d = p * (d - dot(d, p)): dL/dP to dL/dZ through a softmax with outputs p. */
 inline void softmax_backward_row(__global float *d, __global const float *p, const int cols)
 {

@@ -36,10 +36,12 @@
              c -= c >= (cols) ? (cols) : 0)
 
 /* Layer l's forward pass over rows rows; with keep_z, a dense layer's
- * pre-activations also go to z. */
+ * pre-activations also go to z; with keep_lse, a softmax's rows'
+ * log-sum-exp go to lse. */
 inline void fused_forward_layer(__global const int *L, __global const float *P,
                                 __global const float *in, __global float *out, const int rows,
-                                const int keep_z, __global float *z)
+                                const int keep_z, __global float *z, const int keep_lse,
+                                __global float *lse)
 {
     const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = L[FL_IN], units = L[FL_UNITS], act = L[FL_ACT];
@@ -57,14 +59,20 @@ inline void fused_forward_layer(__global const int *L, __global const float *P,
         }
         SYNC();
         if (act == ACT_SOFTMAX) {
-            for (int r = lid; r < rows; r += size)
-                softmax_row(out + r * units, out + r * units, units);
+            for (int r = lid; r < rows; r += size) {
+                const float row_lse = softmax_row_lse(out + r * units, out + r * units, units);
+                if (keep_lse)
+                    lse[r] = row_lse;
+            }
             SYNC();
         }
     } else {
         if (act == ACT_SOFTMAX)
-            for (int r = lid; r < rows; r += size)
-                softmax_row(in + r * units, out + r * units, units);
+            for (int r = lid; r < rows; r += size) {
+                const float row_lse = softmax_row_lse(in + r * units, out + r * units, units);
+                if (keep_lse)
+                    lse[r] = row_lse;
+            }
         else
             for (int i = lid; i < rows * units; i += size)
                 out[i] = act_forward(act, in[i]);
@@ -134,7 +142,8 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
                           const float beta2, const float rho, const float epsilon,
                           const int t0, __global float *totals, const float threshold,
                           const int top_k, const int logits_off, const int auc_off,
-                          const int first_step, const int last_step, __local float *reduce)
+                          const int first_step, const int last_step, __local float *reduce,
+                          const int lse_off)
 {
     const int lid = get_local_id(0), size = FUSED_SIZE;
     const int in_dim = layout[FL_IN];
@@ -148,6 +157,10 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
     const metric_args metric = {acc_kind, threshold, top_k};
     const int use_logits = logits_off >= 0;
     __global float *logits = scratch + (use_logits ? logits_off : 0);
+    /* with a softmax last layer, its rows' log-sum-exp (lse_off >= 0) */
+    __global float *lse = scratch + (lse_off >= 0 ? lse_off : 0);
+    const int last_softmax = layout[(layers - 1) * FL_FIELDS + FL_ACT] == ACT_SOFTMAX;
+    const int have_lse = use_logits && lse_off >= 0 && last_softmax;
     /* the epoch's steps first_step..last_step-1 (a launch may run a part
      * of an epoch, so the host can show progress between parts) */
     for (int step = first_step; step < last_step; step++) {
@@ -161,14 +174,15 @@ __kernel __attribute__((reqd_work_group_size(FUSED_SIZE, 1, 1))) void fused_trai
             __global const int *L = layout + l * FL_FIELDS;
             __global const float *in = l ? scratch + L[FL_OUT - FL_FIELDS] : input;
             fused_forward_layer(L, P, in, scratch + L[FL_OUT], rows,
-                                use_logits && l == layers - 1, logits);
+                                use_logits && l == layers - 1, logits,
+                                have_lse && l == layers - 1, lse);
         }
         const int units = last[FL_UNITS];
         for (int r = lid; r < rows; r += size) {
             float row[STATS_PER_ROW];
             loss_row(scratch + last[FL_OUT] + r * units, logits + (use_logits ? r * units : 0),
                      use_logits, target + r * target_width, units, loss, metric, 1.0f / rows,
-                     1, scratch + delta_off + r * units, row);
+                     1, scratch + delta_off + r * units, row, have_lse, have_lse ? lse[r] : 0.0f);
             for (int i = 0; i < STATS_PER_ROW; i++) {
                 const float y = row[i] - comp[i], t = stats[i] + y;
                 comp[i] = (t - stats[i]) - y;

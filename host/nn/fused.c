@@ -21,17 +21,18 @@ static double step_work(const clseq_model *m, int batch)
 }
 
 /* Scratch offsets the kernel takes besides the layer table. */
-enum { OFF_INPUT, OFF_TARGET, OFF_DELTA, OFF_DELTA_STRIDE, OFF_LOGITS, OFFSETS };
+enum { OFF_INPUT, OFF_TARGET, OFF_DELTA, OFF_DELTA_STRIDE, OFF_LOGITS, OFF_LSE, OFFSETS };
 
 /* The kernel's layer table (each kind fills its own row) and scratch
  * offsets (OFF_*; OFF_LOGITS -1 when the loss is not taken from logits:
- * else a dense last layer's kept z, or an activation layer's input);
+ * else a dense last layer's kept z, or an activation layer's input; then
+ * OFF_LSE, a float per row for a softmax's log-sum-exp, else -1);
  * either may be NULL to only size the scratch. Returns the scratch size in
  * floats, or 0 if some layer cannot be fused. */
 static size_t build_layout(const clseq_model *m, int batch, int *table, int *offsets)
 {
     size_t widest = (size_t)m->input_dim, used = 0, at[OFFSETS], prev_out = 0;
-    long logits = -1;
+    long logits = -1, lse = -1;
     at[OFF_INPUT] = 0;
     used += (size_t)batch * m->input_dim;
     at[OFF_TARGET] = used;
@@ -51,6 +52,8 @@ static size_t build_layout(const clseq_model *m, int batch, int *table, int *off
             logits = row[FL_DENSE] ? (long)used : (long)prev_out;
             if (row[FL_DENSE])
                 used += (size_t)batch * row[FL_UNITS];
+            lse = (long)used;
+            used += (size_t)batch;
         }
         prev_out = (size_t)row[FL_OUT];
     }
@@ -58,8 +61,10 @@ static size_t build_layout(const clseq_model *m, int batch, int *table, int *off
     at[OFF_DELTA_STRIDE] = (size_t)batch * widest;
     for (int i = 0; offsets && i < OFF_LOGITS; i++)
         offsets[i] = (int)at[i];
-    if (offsets)
+    if (offsets) {
         offsets[OFF_LOGITS] = (int)logits;
+        offsets[OFF_LSE] = (int)lse;
+    }
     return used + 2 * at[OFF_DELTA_STRIDE];
 }
 
@@ -147,6 +152,7 @@ static clseq_status launch(clseq_model *m, cl_mem x, cl_mem y, cl_mem perm, int 
     CLSEQ_BIND(k, 36, last_step, &err);
     if (err == CL_SUCCESS)
         err = clSetKernelArg(k, 37, local * sizeof(float), NULL);
+    CLSEQ_BIND(k, 38, offsets[OFF_LSE], &err);
     if (err != CL_SUCCESS)
         return clseq_cl_fail(err, "clSetKernelArg (fused_train)");
     if (clseq_fault_due(m->dev))
