@@ -11,19 +11,29 @@ inline float row_max(__global const float *x, const int cols)
     return top;
 }
 
-/* y = softmax(x) over cols values; y may be x. */
-inline void softmax_row(__global const float *x, __global float *y, const int cols)
+/* y = softmax(x) over cols values; y may be x. Returns the sum of
+ * exp(x - top) and leaves top, the row's largest value, in *top. */
+inline float softmax_row_sum(__global const float *x, __global float *y, const int cols,
+                             float *top)
 {
-    const float top = row_max(x, cols);
+    *top = row_max(x, cols);
     float sum = 0.0f;
     for (int c = 0; c < cols; c++) {
-        const float e = exp(x[c] - top);
+        const float e = exp(x[c] - *top);
         y[c] = e;
         sum += e;
     }
     const float inv = 1.0f / sum;
     for (int c = 0; c < cols; c++)
         y[c] *= inv;
+    return sum;
+}
+
+/* y = softmax(x) over cols values; y may be x. */
+inline void softmax_row(__global const float *x, __global float *y, const int cols)
+{
+    float top;
+    softmax_row_sum(x, y, cols, &top);
 }
 
 /* softmax_row, returning the row's log-sum-exp top + log(sum): computed
@@ -31,16 +41,8 @@ inline void softmax_row(__global const float *x, __global float *y, const int co
  * no second pass of exp over the logits. */
 inline float softmax_row_lse(__global const float *x, __global float *y, const int cols)
 {
-    const float top = row_max(x, cols);
-    float sum = 0.0f;
-    for (int c = 0; c < cols; c++) {
-        const float e = exp(x[c] - top);
-        y[c] = e;
-        sum += e;
-    }
-    const float inv = 1.0f / sum;
-    for (int c = 0; c < cols; c++)
-        y[c] *= inv;
+    float top;
+    const float sum = softmax_row_sum(x, y, cols, &top);
     return top + log(sum);
 }
 

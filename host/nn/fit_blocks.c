@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nn/fit_data.h"
+#include "nn/infer.h"
 #include "nn/weights.h"
 
 /* The two host stages together stay under this, whatever the device
@@ -121,30 +122,15 @@ clseq_status clseq_fit_blocks_epoch(clseq_model *m, fit_data *d)
     return s;
 }
 
-/* Rows [first, first + rows) of a source into x and y, its message kept. */
-static clseq_status read_source(const clseq_source *src, size_t first, size_t rows, float *x,
-                                float *y)
-{
-    clseq_fail(CLSEQ_OK, "%s", "");
-    clseq_status s = src->read(src->user, first, rows, x, y);
-    if (s != CLSEQ_OK && clseq_last_error()[0] == '\0')
-        clseq_fail(s, "the source's read failed (%s)", clseq_status_name(s));
-    return s == CLSEQ_OK || (s > CLSEQ_OK && s <= CLSEQ_E_NUMERIC) ? s : CLSEQ_E_IO;
-}
-
 /* A source's block: read, checked as clseq_fit checks arrays, weighed by
  * class, and its rows shuffled through the order. */
 static clseq_status read_block(clseq_model *m, fit_data *d, fit_slot *slot, size_t first,
                                float *sx, float *sy, float *sw)
 {
     size_t rows = slot->rows;
-    clseq_status s = read_source(d->src, first, rows, sx, sy);
-    if (s == CLSEQ_OK)
-        s = clseq_check_finite(sx, rows, m->input_dim, "x");
-    if (s == CLSEQ_OK)
-        s = clseq_check_targets(m, sy, rows, "y");
+    clseq_status s = clseq_source_rows(m, d->src, first, rows, sx, sy, "clseq_fit: source");
     if (s != CLSEQ_OK)
-        return clseq_fail_context(s, "clseq_fit: source rows %zu..%zu: ", first, first + rows);
+        return s;
     if (d->class_weight) {
         float *w = NULL;
         if ((s = clseq_row_weights(m, sy, rows, NULL, d->class_weight, d->class_weight_count,

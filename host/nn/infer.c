@@ -48,27 +48,35 @@ static clseq_status take_rows(clseq_device *dev, cl_mem src, const float *host, 
     return copy_rows(dev, src, start, rows, cols, dst);
 }
 
+clseq_status clseq_source_rows(clseq_model *m, const clseq_source *src, size_t first,
+                               size_t rows, float *x, float *y, const char *what)
+{
+    clseq_fail(CLSEQ_OK, "%s", "");
+    clseq_status s = src->read(src->user, first, rows, x, y);
+    if (s != CLSEQ_OK && clseq_last_error()[0] == '\0')
+        clseq_fail(s, "the source's read failed (%s)", clseq_status_name(s));
+    if (s != CLSEQ_OK && !(s > CLSEQ_OK && s <= CLSEQ_E_NUMERIC))
+        s = CLSEQ_E_IO; /* not one of clseq's statuses */
+    if (s == CLSEQ_OK)
+        s = clseq_check_finite(x, rows, m->input_dim, "x");
+    if (s == CLSEQ_OK)
+        s = clseq_check_targets(m, y, rows, "y");
+    return s == CLSEQ_OK ? s
+                         : clseq_fail_context(s, "%s rows %zu..%zu: ", what, first, first + rows);
+}
+
 /* Rows [start, start + rows) of a source to the fronts of the workspace's
- * input and target, through stage (a chunk's rows and targets), checked
- * as clseq_evaluate checks arrays. */
+ * input and target, through stage (a chunk's rows and targets). */
 static clseq_status read_source_rows(clseq_model *m, const clseq_rows *src, size_t start,
                                      int rows, float *stage)
 {
     int in = m->input_dim, width = clseq_model_target_width(m);
     float *x = stage, *y = stage + (size_t)rows * (size_t)in;
-    size_t first = src->src_first + start;
-    clseq_fail(CLSEQ_OK, "%s", "");
-    clseq_status s = src->src->read(src->src->user, first, (size_t)rows, x, y);
-    if (s != CLSEQ_OK && clseq_last_error()[0] == '\0')
-        clseq_fail(s, "the source's read failed (%s)", clseq_status_name(s));
+    clseq_status s = clseq_source_rows(m, src->src, src->src_first + start, (size_t)rows, x, y,
+                                       "validation source");
     if (s == CLSEQ_OK)
-        s = clseq_check_finite(x, (size_t)rows, in, "x");
-    if (s == CLSEQ_OK)
-        s = clseq_check_targets(m, y, (size_t)rows, "y");
-    if (s != CLSEQ_OK)
-        return clseq_fail_context(s, "validation source rows %zu..%zu: ", first,
-                                  first + (size_t)rows);
-    s = clseq_buffer_write(m->dev, m->work.input, 0, (size_t)rows * (size_t)in * sizeof(float), x);
+        s = clseq_buffer_write(m->dev, m->work.input, 0,
+                               (size_t)rows * (size_t)in * sizeof(float), x);
     if (s == CLSEQ_OK)
         s = clseq_buffer_write(m->dev, m->work.target, 0,
                                (size_t)rows * (size_t)width * sizeof(float), y);

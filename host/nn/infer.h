@@ -30,6 +30,12 @@ typedef struct clseq_rows {
     size_t src_first;
 } clseq_rows;
 
+/* Rows [first, first + rows) of a source into x and y, checked as arrays
+ * are (finite values, targets that suit the loss). A failure keeps the
+ * read's own message (or names its status; one that is not clseq's
+ * becomes CLSEQ_E_IO) after "WHAT rows a..b: ". */
+clseq_status clseq_source_rows(clseq_model *m, const clseq_source *src, size_t first,
+                               size_t rows, float *x, float *y, const char *what);
 /* Sums of per-row loss and metrics over n rows of src into *sums, each row
  * weighted by its weight if it has one; chunks of at most m->work.rows
  * rows, one read at the end. */
